@@ -1,0 +1,76 @@
+"""Rotadesk's exceptions, one small tree.
+
+    AppError
+    ├── ConfigError            a setting is missing or malformed
+    ├── ValidationError        input that breaks a domain rule
+    ├── IngestError            a message that cannot be taken in
+    └── ExternalServiceError   HubSpot or Linear answered with an error
+        ├── HubSpotError
+        │   └── HubSpotRateLimited
+        └── LinearError
+            └── LinearRateLimited
+
+Pages catch ``AppError`` and show ``str(error)``; entry points print it as one line.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Base class of every error Rotadesk raises on purpose."""
+
+
+class ConfigError(AppError):
+    """A setting is missing or has a value Rotadesk cannot use."""
+
+    def __init__(self, setting: str, problem: str) -> None:
+        self.setting = setting
+        super().__init__(f"{setting}: {problem}")
+
+
+class ValidationError(AppError):
+    """Input that breaks a domain rule (a bad roster row, an unknown template placeholder)."""
+
+
+class IngestError(AppError):
+    """A message that cannot be parsed or stored."""
+
+
+class ExternalServiceError(AppError):
+    """An external service answered with an error or could not be reached."""
+
+    service = "external service"
+
+    def __init__(self, message: str, *, status_code: int | None = None, retryable: bool = False) -> None:
+        self.status_code = status_code
+        self.retryable = retryable
+        super().__init__(f"{self.service}: {message}")
+
+
+class HubSpotError(ExternalServiceError):
+    """HubSpot refused a request or could not be reached."""
+
+    service = "HubSpot"
+
+
+class HubSpotRateLimited(HubSpotError):
+    """HubSpot's rate limit was hit; ``retry_after`` seconds to wait, ``daily`` when the day's quota is spent."""
+
+    def __init__(self, message: str, *, retry_after: float, daily: bool = False, status_code: int | None = 429) -> None:
+        self.retry_after = retry_after
+        self.daily = daily
+        super().__init__(message, status_code=status_code, retryable=not daily)
+
+
+class LinearError(ExternalServiceError):
+    """Linear refused a request or could not be reached."""
+
+    service = "Linear"
+
+
+class LinearRateLimited(LinearError):
+    """Linear answered RATELIMITED; ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, *, retry_after: float, status_code: int | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, status_code=status_code, retryable=True)

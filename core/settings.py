@@ -1,0 +1,254 @@
+"""Rotadesk's settings: one frozen dataclass read from ``ROTADESK_*`` environment variables.
+
+An optional ``.env`` file in the working directory is read first; real environment variables win.
+Every field is documented in ``FIELD_DOCS`` and in the README (a test checks both agree).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import ConfigError
+
+PREFIX = "ROTADESK_"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+HUBSPOT_PREFIXES = {"v3": "/crm/v3", "2026-03": "/crm/2026-03"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob Rotadesk has. Build with :meth:`from_env`; never read ``os.environ`` elsewhere."""
+
+    db: Path = Path("data/rotadesk.db")
+    data_dir: Path = Path("data")
+    log_level: str = "INFO"
+    # Mail intake
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: str = ""
+    imap_folder: str = "INBOX"
+    imap_ssl: bool = True
+    imap_poll_seconds: int = 60
+    imap_batch_size: int = 100
+    imap_move_to: str = ""
+    company_domains: tuple[str, ...] = ()
+    trust_customer_dkim: bool = False
+    max_attachment_mb: float = 25.0
+    max_message_mb: float = 60.0
+    # HubSpot
+    hubspot_token: str = ""
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_api_version: str = "v3"
+    hubspot_pipeline: str = "0"
+    hubspot_stage: str = "1"
+    hubspot_staged_stage: str = ""
+    hubspot_closed_stage: str = "4"
+    hubspot_tier_property: str = "tier"
+    hubspot_revenue_property: str = "annualrevenue"
+    hubspot_create_contacts: bool = True
+    # Linear
+    linear_api_key: str = ""
+    linear_api_url: str = "https://api.linear.app/graphql"
+    linear_team: str = ""
+    linear_state: str = "Triage"
+    linear_webhook_secret: str = ""
+    customer_note_marker: str = "Customer note:"
+    # Rotation
+    team_timezone: str = "UTC"
+    week_start: str = "monday"
+    holiday_country: str = ""
+    rotation_weeks_ahead: int = 13
+    freeze_weeks: int = 2
+    new_hire_ramp_weeks: int = 6
+    public_url: str = "http://localhost:8501"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
+        """Read settings from ``environ`` (default ``os.environ``) over an optional ``.env`` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            from dotenv import dotenv_values
+
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            name = env_name(f.name)
+            if name in values and values[name].strip() != "":
+                kwargs[f.name] = _parse(f.name, name, values[name].strip())
+        settings = cls(**kwargs)
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        try:
+            ZoneInfo(self.team_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(env_name("team_timezone"), f"unknown time zone {self.team_timezone!r}") from None
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ConfigError(env_name("log_level"), "must be DEBUG, INFO, WARNING or ERROR")
+        if self.week_start not in WEEKDAYS:
+            raise ConfigError(env_name("week_start"), f"must be one of {', '.join(WEEKDAYS)}")
+        if self.hubspot_api_version not in HUBSPOT_PREFIXES:
+            raise ConfigError(env_name("hubspot_api_version"), f"must be one of {', '.join(HUBSPOT_PREFIXES)}")
+        if self.holiday_country:
+            import holidays
+
+            if self.holiday_country.upper() not in holidays.list_supported_countries():
+                raise ConfigError(env_name("holiday_country"), f"unknown country code {self.holiday_country!r}")
+        for name in ("hubspot_base_url", "linear_api_url", "public_url"):
+            if not getattr(self, name).startswith(("http://", "https://")):
+                raise ConfigError(env_name(name), "must start with http:// or https://")
+
+    # Derived values, kept here so every caller agrees on them.
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def hubspot_prefix(self) -> str:
+        return HUBSPOT_PREFIXES[self.hubspot_api_version]
+
+    @property
+    def local_only(self) -> bool:
+        """True when neither HubSpot nor Linear is configured: escalations live only in the DB."""
+        return not (self.hubspot_token and self.linear_api_key)
+
+    @property
+    def imap_configured(self) -> bool:
+        return bool(self.imap_host and self.imap_user)
+
+    @property
+    def week_start_index(self) -> int:
+        return WEEKDAYS.index(self.week_start)
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return int(self.max_attachment_mb * 1024 * 1024)
+
+    @property
+    def max_message_bytes(self) -> int:
+        return int(self.max_message_mb * 1024 * 1024)
+
+    def is_company_address(self, address: str | None) -> bool:
+        domain = (address or "").rpartition("@")[2].lower()
+        return any(domain == d or domain.endswith("." + d) for d in self.company_domains)
+
+    def __repr__(self) -> str:  # secrets must never reach logs
+        shown = {f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name)) for f in fields(self)}
+        return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
+
+
+SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
+
+FIELD_DOCS: dict[str, str] = {
+    "db": "Path of the SQLite database.",
+    "data_dir": "Folder for raw messages (`raw/`) and attachments (`attachments/`).",
+    "log_level": "Logging level of the worker (DEBUG, INFO, WARNING, ERROR).",
+    "imap_host": "IMAP server of the shared bug inbox; empty disables the IMAP worker.",
+    "imap_port": "IMAP port.",
+    "imap_user": "IMAP login.",
+    "imap_password": "IMAP password (never logged or stored).",
+    "imap_folder": "Folder to read.",
+    "imap_ssl": "Use implicit TLS (IMAPS).",
+    "imap_poll_seconds": "Seconds between polls when the server has no IDLE; also the IDLE renewal interval cap.",
+    "imap_batch_size": "Messages fetched per IMAP FETCH.",
+    "imap_move_to": "Folder to move processed mail to; empty leaves mail where it is (never deleted).",
+    "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted.",
+    "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature through without review.",
+    "max_attachment_mb": "Attachments larger than this are recorded by name and size but not stored.",
+    "max_message_mb": "Messages larger than this go to quarantine.",
+    "hubspot_token": "HubSpot private-app token, Service Key or project-app static token; empty means local-only.",
+    "hubspot_base_url": "HubSpot API base URL.",
+    "hubspot_api_version": "HubSpot CRM path style: `v3` (/crm/v3) or `2026-03` (date-versioned paths).",
+    "hubspot_pipeline": "Ticket pipeline id for new tickets.",
+    "hubspot_stage": "Pipeline stage id for new tickets.",
+    "hubspot_staged_stage": "Stage id a ticket moves to when its closing reply is staged; empty leaves the stage alone.",
+    "hubspot_closed_stage": "Stage id a ticket moves to when the closing reply is marked sent.",
+    "hubspot_tier_property": "Company property holding the customer's tier.",
+    "hubspot_revenue_property": "Company property holding annual revenue.",
+    "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
+    "linear_api_key": "Linear personal API key (or OAuth token prefixed with `Bearer `); empty means local-only.",
+    "linear_api_url": "Linear GraphQL endpoint.",
+    "linear_team": "Key of the Linear team that receives issues (for example `ENG`).",
+    "linear_state": "Workflow state name for new issues.",
+    "linear_webhook_secret": "Secret that signs Linear webhooks (`Linear-Signature`).",
+    "customer_note_marker": "A Linear comment starting with this text becomes the fix summary in the closing reply.",
+    "team_timezone": "IANA time zone of the team; rotation weeks start at midnight here.",
+    "week_start": "Weekday rotation weeks start on.",
+    "holiday_country": "Country code (for example `DE`, `US`) whose public holidays shorten rotation weeks.",
+    "rotation_weeks_ahead": "Weeks the schedule is planned ahead (at least 13).",
+    "freeze_weeks": "Published weeks within this horizon never change when the schedule is regenerated.",
+    "new_hire_ramp_weeks": "Weeks after an engineer's start date before their first rotation.",
+    "public_url": "Address the dashboard is reached at; used in calendar subscribe links.",
+}
+
+
+def env_name(field_name: str) -> str:
+    return PREFIX + field_name.upper()
+
+
+def _parse(field_name: str, name: str, raw: str) -> Any:
+    kind = Settings.__dataclass_fields__[field_name].type
+    parser: Callable[[str], Any] = _PARSERS.get(kind, str)
+    try:
+        return parser(raw)
+    except ValueError as exc:
+        raise ConfigError(name, f"{exc} (got {raw!r})") from None
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _float(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number") from None
+    if value <= 0:
+        raise ValueError("must be positive")
+    return value
+
+
+def _domains(raw: str) -> tuple[str, ...]:
+    domains = tuple(d.strip().lower().lstrip("@") for d in raw.split(",") if d.strip())
+    for d in domains:
+        if "." not in d or " " in d or "@" in d:
+            raise ValueError(f"{d!r} is not a mail domain")
+    return domains
+
+
+_PARSERS: dict[Any, Callable[[str], Any]] = {
+    "Path": Path,
+    "bool": _bool,
+    "int": _int,
+    "float": _float,
+    "tuple[str, ...]": _domains,
+    "str": str,
+}

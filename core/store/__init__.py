@@ -1,0 +1,63 @@
+"""The SQLite store, over sqlite-utils.
+
+``open_db(path)`` returns a ``Database`` in WAL mode with every migration applied (re-running is a no-op).
+Reads and writes live in one small module per concept beside this one; each write upserts on a natural key
+(Message-ID, HubSpot id, Linear id), so every sync and ingest can be repeated safely.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from core.store.schema import MIGRATION_SETS
+
+
+def open_db(path: Path | str) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+    path = Path(path)
+    if str(path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(path)
+    db.execute("PRAGMA busy_timeout = 10000")
+    db.execute("PRAGMA foreign_keys = ON")
+    if str(path) != ":memory:":
+        db.enable_wal()
+    migrate(db)
+    return db
+
+
+def migrate(db: Database) -> None:
+    for migrations in MIGRATION_SETS:
+        migrations.apply(db)
+
+
+def utcnow() -> str:
+    """The current time as an ISO-8601 UTC string, the one time format the store uses."""
+    return iso(datetime.now(timezone.utc))
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def loads(value: str | None, default: Any = None) -> Any:
+    return default if not value else json.loads(value)
+
+
+def get_state(db: Database, key: str, default: str | None = None) -> str | None:
+    """A small key/value store for cursors and connector status."""
+    rows = list(db.query("select value from sync_state where key = ?", [key]))
+    return rows[0]["value"] if rows else default
+
+
+def set_state(db: Database, key: str, value: str) -> None:
+    db["sync_state"].upsert({"key": key, "value": value, "updated_at": utcnow()}, pk="key")
