@@ -8,6 +8,7 @@ Reads and writes live in one small module per concept beside this one; each writ
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,15 @@ from sqlite_utils import Database
 from core.store.schema import MIGRATION_SETS
 
 
-def open_db(path: Path | str) -> Database:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+def open_db(path: Path | str, *, shared: bool = False) -> Database:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    ``shared`` allows the handle to be used from several threads (the dashboard serves sessions on threads).
+    """
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(path)
+    db = Database(sqlite3.connect(str(path), check_same_thread=not shared))
     db.execute("PRAGMA busy_timeout = 10000")
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":

@@ -1,0 +1,73 @@
+"""Intake rules, pure: which parsed message becomes an escalation, a follow-up, or waits for review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class ParsedLike(Protocol):
+    kind: str
+    kind_reason: str | None
+    forwarded: bool
+    sender: Any
+    customer: Any
+    auth: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one message: ``escalate``, ``ignore`` or ``quarantine``, and why."""
+
+    action: str
+    reason: str | None = None
+
+
+def domain_of(address: str | None) -> str:
+    return (address or "").rpartition("@")[2].lower()
+
+
+def in_domains(address: str | None, domains: tuple[str, ...]) -> bool:
+    domain = domain_of(address)
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
+
+
+def auth_passes(auth: dict[str, str], domain: str) -> bool:
+    """True when the server added no Authentication-Results, or DKIM or SPF passed for ``domain``."""
+    if not auth:
+        return True
+    dkim_ok = auth.get("dkim") == "pass" and _aligned(auth.get("dkim_domain"), domain)
+    spf_ok = auth.get("spf") == "pass" and _aligned(auth.get("spf_domain"), domain)
+    return dkim_ok or spf_ok
+
+
+def _aligned(signed: str | None, domain: str) -> bool:
+    # A result without a domain was still produced for this message's sender.
+    return not signed or signed.lower() == domain or domain.endswith("." + signed.lower())
+
+
+def decide(parsed: ParsedLike, company_domains: tuple[str, ...], *, known_customer: bool,
+           trust_customer_dkim: bool) -> Decision:
+    """Classify a parsed message. Anyone can email an inbox, so only trusted senders reach Linear."""
+    if parsed.kind != "report":
+        return Decision("ignore", parsed.kind_reason or parsed.kind.replace("_", " "))
+    sender = parsed.sender.address if parsed.sender else None
+    if not sender:
+        return Decision("quarantine", "needs review: the message has no sender")
+    sender_domain = domain_of(sender)
+    if in_domains(sender, company_domains):
+        if not auth_passes(parsed.auth, sender_domain):
+            return Decision("quarantine", f"needs review: neither DKIM nor SPF passed for {sender_domain}")
+        if parsed.customer is None:
+            return Decision("quarantine", "needs review: no customer found in the forwarded message")
+        return Decision("escalate")
+    if (trust_customer_dkim and known_customer and parsed.auth.get("dkim") == "pass"
+            and _aligned(parsed.auth.get("dkim_domain"), sender_domain)):
+        return Decision("escalate")
+    return Decision("quarantine", f"needs review: direct mail from {sender_domain}, outside our company domains")
+
+
+def thread_ids(message_id: str, in_reply_to: str | None, references: tuple[str, ...]) -> list[str]:
+    """Every Message-ID that ties a message to a thread, own id first."""
+    ids = [message_id, *(references or ()), in_reply_to or ""]
+    return list(dict.fromkeys(i for i in ids if i))

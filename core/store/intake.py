@@ -1,0 +1,222 @@
+"""Store functions for intake: raw messages, escalations, follow-ups, quarantine and customers."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from core.errors import ValidationError
+from core.store import dumps, loads
+
+TIERS = ("enterprise", "business", "starter", "free")
+
+
+# Raw bytes and attachments on disk, content-addressed so a replay never writes twice.
+def store_blob(folder: Path, data: bytes, suffix: str = "") -> tuple[str, Path]:
+    """Write ``data`` under ``folder`` by its sha256 (atomically); return (sha256, path)."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = folder / digest[:2] / f"{digest}{suffix}"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return digest, path
+
+
+def record_inbound(db: Database, row: dict[str, Any]) -> None:
+    db["inbound_messages"].upsert(row, pk="message_id")
+
+
+def inbound(db: Database, message_id: str) -> dict | None:
+    rows = list(db.query("select * from inbound_messages where message_id = ?", [message_id]))
+    return rows[0] if rows else None
+
+
+def inbound_by_sha(db: Database, sha256: str) -> dict | None:
+    rows = list(db.query("select * from inbound_messages where sha256 = ? limit 1", [sha256]))
+    return rows[0] if rows else None
+
+
+def set_inbound_status(db: Database, message_id: str, status: str, now: str, *, reason: str | None = None,
+                       escalation_id: int | None = None) -> None:
+    db["inbound_messages"].update(
+        message_id, {"status": status, "reason": reason, "escalation_id": escalation_id, "updated_at": now}
+    )
+
+
+def messages_to_replay(db: Database) -> list[dict]:
+    """Messages whose raw bytes were stored but whose processing never finished."""
+    return list(db.query("select * from inbound_messages where status in ('new', 'failed') order by received_at"))
+
+
+def inbound_counts(db: Database) -> dict[str, int]:
+    return {r["status"]: r["n"] for r in db.query("select status, count(*) n from inbound_messages group by status")}
+
+
+def ignored_messages(db: Database, limit: int = 200) -> list[dict]:
+    return list(db.query(
+        "select message_id, source, received_at, reason from inbound_messages where status = 'ignored' "
+        "order by received_at desc limit ?", [limit]))
+
+
+# Escalations
+def create_escalation(db: Database, row: dict[str, Any], thread_ids: list[str]) -> int:
+    """Insert an escalation (idempotent on its Message-ID) and remember its thread ids; return its id."""
+    with db.atomic():
+        existing = escalation_id_for_message(db, row["message_id"])
+        if existing is not None:
+            return existing
+        row = {**row, "attachments": dumps(row.get("attachments", []))}
+        escalation_id = db["escalations"].insert(row).last_pk
+        db["thread_keys"].upsert_all(
+            [{"message_id": m, "escalation_id": escalation_id} for m in thread_ids if m], pk="message_id"
+        )
+        return int(escalation_id)
+
+
+def escalation_id_for_message(db: Database, message_id: str) -> int | None:
+    rows = list(db.query("select id from escalations where message_id = ?", [message_id]))
+    return rows[0]["id"] if rows else None
+
+
+def escalation_for_thread(db: Database, message_ids: list[str]) -> int | None:
+    """The escalation a reply belongs to, from its In-Reply-To/References ids."""
+    ids = [m for m in message_ids if m]
+    if not ids:
+        return None
+    marks = ", ".join("?" for _ in ids)
+    rows = list(db.query(f"select escalation_id from thread_keys where message_id in ({marks}) limit 1", ids))
+    return rows[0]["escalation_id"] if rows else None
+
+
+def add_followup(db: Database, row: dict[str, Any]) -> None:
+    with db.atomic():
+        db["followups"].upsert(row, pk="message_id")
+        db["thread_keys"].upsert({"message_id": row["message_id"], "escalation_id": row["escalation_id"]},
+                                 pk="message_id")
+        db["escalations"].update(row["escalation_id"], {"updated_at": row["received_at"]})
+
+
+def escalation(db: Database, escalation_id: int) -> dict | None:
+    rows = list(db.query("select * from escalations where id = ?", [escalation_id]))
+    return _decode(rows[0]) if rows else None
+
+
+def escalations(db: Database, *, status: str | None = None, limit: int = 500) -> list[dict]:
+    """Escalations newest first, each with its link to HubSpot and Linear when there is one."""
+    where, params = ("where e.status = ?", [status]) if status else ("", [])
+    sql = (
+        "select e.*, l.hubspot_ticket_url, l.linear_identifier, l.linear_url, l.linear_state, "
+        "(select count(*) from followups f where f.escalation_id = e.id) as followups "
+        f"from escalations e left join links l on l.escalation_id = e.id {where} "
+        "order by e.received_at desc, e.id desc limit ?"
+    )
+    return [_decode(r) for r in db.query(sql, [*params, limit])]
+
+
+def followups(db: Database, escalation_id: int) -> list[dict]:
+    return list(db.query("select * from followups where escalation_id = ? order by received_at", [escalation_id]))
+
+
+def customer_escalations(db: Database, domain: str) -> list[dict]:
+    return [_decode(r) for r in db.query(
+        "select * from escalations where customer_domain = ? order by received_at desc", [domain])]
+
+
+def set_escalation_status(db: Database, escalation_id: int, status: str, now: str) -> None:
+    db["escalations"].update(escalation_id, {"status": status, "updated_at": now})
+
+
+def _decode(row: dict) -> dict:
+    return {**row, "attachments": loads(row.get("attachments"), [])}
+
+
+# Quarantine
+def quarantine(db: Database, row: dict[str, Any]) -> None:
+    existing = list(db.query("select status from quarantine where message_id = ?", [row["message_id"]]))
+    if existing and existing[0]["status"] != "pending":
+        return  # a decision already made is never undone by a replay
+    db["quarantine"].upsert({**row, "status": "pending"}, pk="message_id")
+
+
+def quarantined(db: Database, status: str = "pending") -> list[dict]:
+    return list(db.query(
+        "select q.*, m.raw_path from quarantine q left join inbound_messages m using (message_id) "
+        "where q.status = ? order by q.received_at desc", [status]))
+
+
+def decide_quarantine(db: Database, message_id: str, status: str, by: str, now: str) -> None:
+    db["quarantine"].update(message_id, {"status": status, "decided_by": by, "decided_at": now})
+
+
+# Customers
+@dataclass(frozen=True)
+class Customer:
+    domain: str
+    company: str
+    tier: str | None
+    revenue: int | None = None
+    size: int | None = None
+    owner: str | None = None
+
+
+def customer_for_domain(db: Database, domain: str | None) -> Customer | None:
+    if not domain:
+        return None
+    rows = list(db.query("select * from customers where domain = ?", [domain.lower()]))
+    if not rows:
+        return None
+    r = rows[0]
+    return Customer(r["domain"], r["company"], r["tier"], r["revenue"], r["size"], r["owner"])
+
+
+def upsert_customers(db: Database, customers: list[Customer], now: str) -> int:
+    with db.atomic():
+        db["customers"].upsert_all(
+            [{**c.__dict__, "domain": c.domain.lower(), "updated_at": now} for c in customers], pk="domain"
+        )
+    return len(customers)
+
+
+def parse_customers_csv(text: str) -> list[Customer]:
+    """Customers from CSV with columns domain, company, tier[, revenue, size, owner]; bad rows are refused."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"domain", "company"} - set(reader.fieldnames or [])
+    if missing:
+        raise ValidationError(f"customers CSV needs the columns {', '.join(sorted(missing))}")
+    out = []
+    for line, row in enumerate(reader, start=2):
+        domain = (row.get("domain") or "").strip().lower()
+        if "." not in domain or "@" in domain:
+            raise ValidationError(f"customers CSV line {line}: {domain!r} is not a domain")
+        tier = (row.get("tier") or "").strip().lower() or None
+        if tier and tier not in TIERS:
+            raise ValidationError(f"customers CSV line {line}: tier must be one of {', '.join(TIERS)}")
+        out.append(Customer(domain, (row.get("company") or domain).strip(), tier,
+                            _int_or_none(row.get("revenue"), line), _int_or_none(row.get("size"), line),
+                            (row.get("owner") or "").strip() or None))
+    return out
+
+
+def _int_or_none(raw: str | None, line: int) -> int | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError(f"customers CSV line {line}: {raw!r} is not a whole number") from None
+
+
+def customers(db: Database) -> list[dict]:
+    return list(db.query(
+        "select c.*, (select count(*) from escalations e where e.customer_domain = c.domain and e.status = 'open') "
+        "as open_escalations from customers c order by c.company"))

@@ -1,0 +1,178 @@
+"""The intake pipeline: raw bytes in, exactly one outcome out.
+
+Order matters for "nothing is lost": the raw bytes are written to disk and recorded before parsing, so any later
+failure can be replayed (``python -m ingest replay``). Every step is keyed on the Message-ID, so a replay or a
+second delivery of the same message changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from core import intake
+from core.settings import Settings
+from core.store import intake as store
+from core.store import iso
+
+log = logging.getLogger("rotadesk.ingest")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message: escalation, followup, ignored, quarantined, duplicate or failed."""
+
+    status: str
+    message_id: str
+    escalation_id: int | None = None
+    reason: str | None = None
+
+
+def ingest_raw(db: Database, settings: Settings, raw: bytes, *, source: str, folder: str | None = None,
+               uid: int | None = None, now: datetime) -> Outcome:
+    """Store, parse, classify and record one message. Never raises for bad input."""
+    stamp = iso(now)
+    sha, path = store.store_blob(settings.raw_dir, raw, ".eml")
+    seen = store.inbound_by_sha(db, sha)
+    if seen and seen["status"] not in ("new", "failed"):
+        return Outcome("duplicate", seen["message_id"], seen["escalation_id"], "same bytes seen before")
+    if len(raw) > settings.max_message_bytes:
+        message_id = f"sha256:{sha}"
+        _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
+        return _quarantine(db, message_id, f"oversize: {len(raw) / 1048576:.1f} MB is over the "
+                           f"{settings.max_message_mb:g} MB limit", None, None, stamp)
+    try:
+        return _process(db, settings, raw, sha, path, source=source, folder=folder, uid=uid, stamp=stamp)
+    except Exception as exc:  # one bad message must never block the ones after it
+        log.exception("could not process message %s", sha[:12])
+        message_id = (seen or {}).get("message_id") or f"sha256:{sha}"
+        _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
+        store.set_inbound_status(db, message_id, "failed", stamp, reason=f"{type(exc).__name__}: {exc}")
+        return Outcome("failed", message_id, reason=str(exc))
+
+
+def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path, *, source: str,
+             folder: str | None, uid: int | None, stamp: str) -> Outcome:
+    from ingest.parse import parse
+
+    parsed = parse(raw, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    message_id = parsed.message_id
+    previous = store.inbound(db, message_id)
+    if previous and previous["status"] not in ("new", "failed"):
+        return Outcome("duplicate", message_id, previous["escalation_id"], "Message-ID seen before")
+    _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
+
+    thread = intake.thread_ids(message_id, parsed.in_reply_to, parsed.references)
+    parent = store.escalation_for_thread(db, thread[1:])
+    if parent is not None and parsed.kind == "report":
+        sender = parsed.sender.address if parsed.sender else None
+        store.add_followup(db, {"message_id": message_id, "escalation_id": parent, "sender": sender,
+                                "body": parsed.body, "received_at": stamp})
+        store.set_inbound_status(db, message_id, "followup", stamp, escalation_id=parent)
+        return Outcome("followup", message_id, parent)
+
+    customer_domain = intake.domain_of(parsed.sender.address if parsed.sender else None)
+    known = store.customer_for_domain(db, customer_domain) is not None
+    decision = intake.decide(parsed, settings.company_domains, known_customer=known,
+                             trust_customer_dkim=settings.trust_customer_dkim)
+    if decision.action == "ignore":
+        store.set_inbound_status(db, message_id, "ignored", stamp, reason=decision.reason)
+        return Outcome("ignored", message_id, reason=decision.reason)
+    if decision.action == "quarantine":
+        return _quarantine(db, message_id, decision.reason, parsed.sender, parsed.subject, stamp)
+    escalation_id = create_escalation(db, settings, parsed, thread, stamp)
+    store.set_inbound_status(db, message_id, "escalation", stamp, escalation_id=escalation_id)
+    return Outcome("escalation", message_id, escalation_id)
+
+
+def create_escalation(db: Database, settings: Settings, parsed, thread: list[str], stamp: str) -> int:
+    """Turn a parsed report into an escalation, storing its attachments by content."""
+    customer = parsed.customer or parsed.sender
+    domain = intake.domain_of(customer.address if customer else None)
+    known = store.customer_for_domain(db, domain)
+    attachments = []
+    for a in parsed.attachments:
+        stored = a.data is not None
+        if stored:
+            store.store_blob(settings.attachments_dir, a.data)
+        db["attachments"].upsert({"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
+                                  "stored": int(stored)}, pk="sha256")
+        attachments.append({"filename": a.filename, "content_type": a.content_type, "size": a.size,
+                            "sha256": a.sha256, "stored": stored})
+    row = {
+        "message_id": parsed.message_id,
+        "thread_key": thread[-1] if len(thread) > 1 else parsed.message_id,
+        "customer_name": customer.name if customer else None,
+        "customer_address": customer.address if customer else None,
+        "customer_domain": domain or None,
+        "company": known.company if known else None,
+        "tier": known.tier if known else None,
+        "subject": parsed.subject,
+        "body": parsed.body,
+        "note": parsed.note,
+        "forwarded": int(parsed.forwarded),
+        "forwarded_by_name": parsed.forwarded_by.name if parsed.forwarded_by else None,
+        "forwarded_by_address": parsed.forwarded_by.address if parsed.forwarded_by else None,
+        "original_date": parsed.date,
+        "received_at": stamp,
+        "attachments": attachments,
+        "status": "open",
+        "updated_at": stamp,
+    }
+    return store.create_escalation(db, row, thread)
+
+
+def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,
+            uid: int | None, stamp: str) -> None:
+    existing = store.inbound(db, message_id)
+    store.record_inbound(db, {
+        "message_id": message_id, "source": source, "raw_path": str(path), "sha256": sha, "size": len(raw),
+        "folder": folder, "uid": uid, "received_at": existing["received_at"] if existing else stamp,
+        "status": existing["status"] if existing else "new", "updated_at": stamp,
+    })
+
+
+def _quarantine(db: Database, message_id: str, reason: str | None, sender, subject: str | None,
+                stamp: str) -> Outcome:
+    store.quarantine(db, {"message_id": message_id, "reason": reason,
+                          "sender": sender.address if sender else None, "subject": subject, "received_at": stamp})
+    store.set_inbound_status(db, message_id, "quarantined", stamp, reason=reason)
+    return Outcome("quarantined", message_id, reason=reason)
+
+
+def accept_quarantined(db: Database, settings: Settings, message_id: str, *, by: str, now: datetime) -> int:
+    """A reviewer vouches for a quarantined message: it becomes an escalation under its own sender if need be."""
+    from ingest.parse import parse
+
+    row = store.inbound(db, message_id)
+    if row is None:
+        raise LookupError(f"no message {message_id!r}")
+    raw = Path(row["raw_path"]).read_bytes()
+    parsed = parse(raw, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    stamp = iso(now)
+    escalation_id = create_escalation(db, settings, parsed,
+                                      intake.thread_ids(parsed.message_id, parsed.in_reply_to, parsed.references),
+                                      stamp)
+    store.decide_quarantine(db, message_id, "accepted", by, stamp)
+    store.set_inbound_status(db, message_id, "escalation", stamp, escalation_id=escalation_id)
+    return escalation_id
+
+
+def discard_quarantined(db: Database, message_id: str, *, by: str, now: datetime) -> None:
+    stamp = iso(now)
+    store.decide_quarantine(db, message_id, "discarded", by, stamp)
+    store.set_inbound_status(db, message_id, "discarded", stamp, reason=f"discarded by {by}")
+
+
+def replay(db: Database, settings: Settings, *, now: datetime) -> list[Outcome]:
+    """Process again every stored message whose processing never finished."""
+    outcomes = []
+    for row in store.messages_to_replay(db):
+        raw = Path(row["raw_path"]).read_bytes()
+        outcomes.append(ingest_raw(db, settings, raw, source=row["source"], folder=row["folder"], uid=row["uid"],
+                                   now=now))
+    return outcomes
