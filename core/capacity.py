@@ -1,0 +1,179 @@
+"""What the rotation costs and what it buys, pure.
+
+One engineer of N on the support queue each week is 1/N of feature capacity. The series here feed the
+capacity charts: cost per week over a horizon, escalations per week, and time to close (Linear done →
+reply staged → reply sent) when staged replies exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import median
+from typing import Any
+
+from core.errors import ValidationError
+from core.escalations import parse_time
+
+MIN_TEAM = 4
+# Fewer escalations than this per week, on average, do not keep a rotating engineer busy.
+LOW_VOLUME_PER_WEEK = 2.0
+
+
+@dataclass(frozen=True)
+class WeekCost:
+    """The rotation's cost in one week."""
+
+    week_start: date
+    team_size: int
+    cost: float
+    engineer: str = ""
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    week_start: date
+    count: int
+
+
+@dataclass(frozen=True)
+class CloseTime:
+    """Hours one escalation spent between stages; ``None`` when it has not got there yet."""
+
+    key: str
+    done_at: datetime | None
+    done_to_staged_h: float | None
+    staged_to_sent_h: float | None
+
+
+@dataclass(frozen=True)
+class Advice:
+    """One reason the rotation may not pay off, and what to change."""
+
+    problem: str
+    change: str
+
+
+def rotation_cost(team_size: int) -> float:
+    """Share of feature capacity one rotating engineer takes from a team of ``team_size``."""
+    if team_size < 1:
+        raise ValidationError("a rotation needs at least one engineer")
+    return 1.0 / team_size
+
+
+def cost_sentence(team_size: int) -> str:
+    """``"20% of feature capacity for 5 engineers"``."""
+    if team_size < 1:
+        return "No active engineers yet: add the team on the Calendar page."
+    pct = rotation_cost(team_size) * 100
+    shown = f"{pct:.0f}" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f}"
+    noun = "engineer" if team_size == 1 else "engineers"
+    return f"{shown}% of feature capacity for {team_size} {noun}"
+
+
+def week_start_of(day: date, week_start_index: int = 0) -> date:
+    """The first day of the rotation week ``day`` falls in (``week_start_index`` 0 = Monday)."""
+    return day - timedelta(days=(day.weekday() - week_start_index) % 7)
+
+
+def team_size_on(engineers: Iterable[dict[str, Any]], week: date) -> int:
+    """Active engineers who have started by ``week``."""
+    return sum(
+        1 for e in engineers
+        if int(e.get("active", 1) or 0) and (not e.get("start_date") or str(e["start_date"])[:10] <= week.isoformat())
+    )
+
+
+def cost_series(engineers: list[dict[str, Any]], rotation: Iterable[dict[str, Any]], now: datetime, *,
+                weeks: int = 13, week_start_index: int = 0) -> list[WeekCost]:
+    """Cost per week from the current week over ``weeks`` weeks, with who is on rotation when scheduled."""
+    if weeks < 1:
+        raise ValidationError("the horizon must be at least one week")
+    on_call = {str(r["week_start"])[:10]: r.get("engineer_email") or "" for r in rotation}
+    first = week_start_of(now.date(), week_start_index)
+    out = []
+    for i in range(weeks):
+        week = first + timedelta(weeks=i)
+        size = team_size_on(engineers, week)
+        out.append(WeekCost(week, size, rotation_cost(size) if size else 0.0, on_call.get(week.isoformat(), "")))
+    return out
+
+
+def weekly_counts(moments: Iterable[str | datetime | None], now: datetime, *, weeks: int = 13,
+                  week_start_index: int = 0) -> list[WeekCount]:
+    """Escalations received per week over the last ``weeks`` weeks, oldest first, empty weeks as zero."""
+    last = week_start_of(now.date(), week_start_index)
+    starts = [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    counts = dict.fromkeys(starts, 0)
+    for m in moments:
+        moment = parse_time(m)
+        if moment is None:
+            continue
+        week = week_start_of(moment.date(), week_start_index)
+        if week in counts:
+            counts[week] += 1
+    return [WeekCount(w, n) for w, n in counts.items()]
+
+
+def average_per_week(counts: list[WeekCount], now: datetime, week_start_index: int = 0) -> float:
+    """Mean weekly intake over complete weeks (the current, partial week is left out)."""
+    current = week_start_of(now.date(), week_start_index)
+    full = [c.count for c in counts if c.week_start < current]
+    return sum(full) / len(full) if full else 0.0
+
+
+def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None or end < start:
+        return None
+    return round((end - start).total_seconds() / 3600, 2)
+
+
+def close_times(staged_replies: Iterable[dict[str, Any]]) -> list[CloseTime]:
+    """Time from Linear done to reply staged, and from staged to sent, for each reply not withdrawn."""
+    out = []
+    for r in staged_replies:
+        if r.get("withdrawn_at") or r.get("status") == "withdrawn":
+            continue
+        done, staged, sent = (parse_time(r.get(k)) for k in ("done_at", "staged_at", "sent_at"))
+        out.append(CloseTime(str(r["key"]), done, _hours(done, staged), _hours(staged, sent)))
+    return out
+
+
+def close_time_series(times: Iterable[CloseTime], week_start_index: int = 0) -> list[dict[str, Any]]:
+    """Median hours per stage per week (by the week Linear said done), long form for a chart."""
+    buckets: dict[tuple[date, str], list[float]] = {}
+    for t in times:
+        if t.done_at is None:
+            continue
+        week = week_start_of(t.done_at.date(), week_start_index)
+        for stage, hours in (("done → staged", t.done_to_staged_h), ("staged → sent", t.staged_to_sent_h)):
+            if hours is not None:
+                buckets.setdefault((week, stage), []).append(hours)
+    return [
+        {"week_start": week.isoformat(), "stage": stage, "median_hours": round(median(values), 2), "replies": len(values)}
+        for (week, stage), values in sorted(buckets.items())
+    ]
+
+
+def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool = False) -> list[Advice]:
+    """Reasons this team should not run the rotation right now, each with what to change."""
+    advice = []
+    if team_size < MIN_TEAM:
+        advice.append(Advice(
+            f"{team_size} active engineer{'s' if team_size != 1 else ''}: the rotation would take "
+            f"{rotation_cost(team_size) * 100 if team_size else 100:.0f}% of feature capacity.",
+            f"Run it with at least {MIN_TEAM} engineers; until then, share escalations through the "
+            "daily office hours without a dedicated rotation.",
+        ))
+    if weekly_volume < LOW_VOLUME_PER_WEEK:
+        advice.append(Advice(
+            f"Low bug volume: {weekly_volume:.1f} escalations per week on average.",
+            "Pause the rotation and triage escalations in planning, or rotate every other week.",
+        ))
+    if everyone_on_deadline:
+        advice.append(Advice(
+            "Everyone is on a deadline.",
+            "Pause the rotation until the deadline passes; keep office hours for tier-1 escalations only.",
+        ))
+    return advice

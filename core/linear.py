@@ -1,0 +1,511 @@
+"""Linear's GraphQL API: the calls Rotadesk makes, returning dataclasses.
+
+Errors come back as ``LinearError``; ``RATELIMITED`` is recognised by its extension code (Linear sends it
+with HTTP 400 as well as 429) and retried after the wait Linear names, 5xx answers and timeouts with jittered
+backoff, both a bounded number of times. The API key never appears in a message or a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+
+import httpx
+
+from core import linear_queries as q
+from core.errors import ConfigError, LinearError, LinearRateLimited
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+INT32_MAX = 2**31 - 1
+FEATURE_OFF_CODES = frozenset({"FORBIDDEN", "FEATURE_NOT_ACCESSIBLE", "forbidden", "feature not accessible"})
+
+
+class LinearFeatureDisabled(LinearError):
+    """The workspace has a Linear feature switched off (customer requests); the caller may skip it."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    id: str
+    name: str
+    email: str
+    organization: str
+    url_key: str
+
+
+@dataclass(frozen=True)
+class Team:
+    id: str
+    key: str
+    name: str
+
+
+@dataclass(frozen=True)
+class State:
+    id: str
+    name: str
+    type: str
+    position: float = 0.0
+
+
+@dataclass(frozen=True)
+class Label:
+    id: str
+    name: str
+    color: str
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    email: str
+    display_name: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    identifier: str
+    url: str
+    title: str
+    state_id: str
+    state_name: str
+    state_type: str
+    updated_at: datetime
+    created_at: datetime
+    team_key: str = ""
+    description: str = ""
+    priority: int = 0
+    completed_at: datetime | None = None
+    canceled_at: datetime | None = None
+    assignee_id: str | None = None
+    assignee_name: str | None = None
+    assignee_email: str | None = None
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attachment:
+    id: str
+    url: str
+    title: str
+    issue_id: str
+    issue_identifier: str
+    subtitle: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    body: str
+    created_at: datetime
+    url: str = ""
+    user_email: str | None = None
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    name: str
+    external_ids: tuple[str, ...]
+    domains: tuple[str, ...]
+    tier: str | None = None
+
+
+@dataclass(frozen=True)
+class CustomerNeed:
+    id: str
+    customer_id: str | None
+    issue_id: str | None
+    attachment_id: str | None
+
+
+class LinearClient:
+    """A small client over Linear's GraphQL endpoint; reference data is cached per instance."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        url: str = "https://api.linear.app/graphql",
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        max_retries: int = 4,
+        max_wait: float = 60.0,
+        retry_budget: float = 180.0,
+    ) -> None:
+        if not api_key:
+            raise ConfigError("ROTADESK_LINEAR_API_KEY", "is empty")
+        self.url = url
+        self._sleep, self._clock = sleep, clock
+        self.max_retries, self.max_wait, self.retry_budget = max_retries, max_wait, retry_budget
+        # Personal keys go as they are; OAuth tokens already carry their "Bearer " prefix.
+        headers = {"Authorization": api_key, "User-Agent": "rotadesk"}
+        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        self.calls = 0
+        self.last_rate_limit: dict[str, str] = {}
+        self._teams: dict[str, Team] = {}
+        self._states: dict[str, list[State]] = {}
+        self._labels: dict[str, dict[str, Label]] = {}
+        self._users: dict[str, User | None] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> LinearClient:
+        return cls(settings.linear_api_key, url=settings.linear_api_url, transport=transport)
+
+    def __enter__(self) -> LinearClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __repr__(self) -> str:
+        return f"LinearClient(url={self.url!r})"
+
+    # Reference data, cached
+    def viewer(self) -> Viewer:
+        v = self._execute(q.VIEWER, {})["viewer"]
+        org = v.get("organization") or {}
+        return Viewer(v["id"], v["name"], v["email"], org.get("name", ""), org.get("urlKey", ""))
+
+    def team_by_key(self, key: str) -> Team:
+        key = key.upper()
+        if key not in self._teams:
+            nodes = self._execute(q.TEAM_BY_KEY, {"key": key})["teams"]["nodes"]
+            if not nodes:
+                raise LinearError(f"no team with key {key!r} is visible to this API key")
+            self._teams[key] = Team(nodes[0]["id"], nodes[0]["key"], nodes[0]["name"])
+        return self._teams[key]
+
+    def workflow_states(self, team_id: str) -> list[State]:
+        if team_id not in self._states:
+            nodes = self._paginate(q.WORKFLOW_STATES, {"teamId": team_id}, "workflowStates")
+            states = [State(n["id"], n["name"], n["type"], n.get("position") or 0.0) for n in nodes]
+            self._states[team_id] = sorted(states, key=lambda s: s.position)
+        return list(self._states[team_id])
+
+    def state_by_name(self, team_id: str, name: str) -> State:
+        for state in self.workflow_states(team_id):
+            if state.name.casefold() == name.casefold():
+                return state
+        raise LinearError(f"team has no workflow state named {name!r}")
+
+    def labels(self, team_id: str) -> list[Label]:
+        if team_id not in self._labels:
+            nodes = self._paginate(q.LABELS, {"teamId": team_id}, "issueLabels")
+            self._labels[team_id] = {n["name"].casefold(): Label(n["id"], n["name"], n["color"]) for n in nodes}
+        return list(self._labels[team_id].values())
+
+    def ensure_label(self, team_id: str, name: str, color: str = "#bec2c8") -> Label:
+        self.labels(team_id)
+        found = self._labels[team_id].get(name.casefold())
+        if found is None:
+            data = self._execute(q.LABEL_CREATE, {"input": {"teamId": team_id, "name": name, "color": color}})
+            n = _payload(data, "issueLabelCreate", "issueLabel")
+            found = self._labels[team_id][name.casefold()] = Label(n["id"], n["name"], n["color"])
+        return found
+
+    def user_by_email(self, email: str) -> User | None:
+        key = email.strip().lower()
+        if key not in self._users:
+            nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
+            self._users[key] = _user(nodes[0]) if nodes else None
+        return self._users[key]
+
+    # Issues
+    def create_issue(
+        self,
+        team_id: str,
+        title: str,
+        description: str,
+        priority: int,
+        label_ids: Sequence[str],
+        state_id: str | None = None,
+        assignee_id: str | None = None,
+        issue_id: str | None = None,
+    ) -> Issue:
+        """Create an issue whose id we choose, so a retry (or a re-run) finds it instead of duplicating it."""
+        issue_id = issue_id or str(uuid.uuid4())
+        data: dict[str, Any] = {"id": issue_id, "teamId": team_id, "title": title, "description": description}
+        data.update(priority=priority, labelIds=list(label_ids))
+        data.update(_present(stateId=state_id, assigneeId=assignee_id))
+
+        def attempt(n: int) -> Issue:
+            if n:  # an earlier attempt may have reached Linear before the answer was lost
+                existing = self.find_issue(issue_id)
+                if existing is not None:
+                    return existing
+            answer = self._post(q.ISSUE_CREATE, {"input": data})
+            return _issue(_payload(answer, "issueCreate", "issue"))
+
+        try:
+            return self._retrying(attempt)
+        except LinearError as exc:
+            if exc.retryable:
+                raise
+            existing = self.find_issue(issue_id)  # a duplicate id: created by an earlier run
+            if existing is None:
+                raise
+            return existing
+
+    def find_issue(self, id_or_identifier: str) -> Issue | None:
+        data = self._execute(q.ISSUE, {"id": id_or_identifier}, missing_ok=True)
+        return None if data is None else _issue(data["issue"])
+
+    def get_issue(self, id_or_identifier: str) -> Issue:
+        found = self.find_issue(id_or_identifier)
+        if found is None:
+            raise LinearError(f"issue {id_or_identifier} not found")
+        return found
+
+    def update_issue(self, issue_id: str, **changes: Any) -> Issue:
+        """Apply ``IssueUpdateInput`` fields given in snake or camel case (``state_id=...``, ``labelIds=...``)."""
+        data = {_camel(k): v for k, v in changes.items() if v is not None}
+        answer = self._execute(q.ISSUE_UPDATE, {"id": issue_id, "input": data})
+        return _issue(_payload(answer, "issueUpdate", "issue"))
+
+    def issues_updated_since(
+        self, team_id: str, since: datetime, state_types: Sequence[str] | None = ("completed", "canceled")
+    ) -> Iterator[Issue]:
+        """Issues of the team updated at or after ``since``; ``state_types=None`` drops the state filter."""
+        flt: dict[str, Any] = {"team": {"id": {"eq": team_id}}, "updatedAt": {"gte": _iso(since)}}
+        if state_types:
+            flt["state"] = {"type": {"in": list(state_types)}}
+        for node in self._paginate(q.ISSUES, {"filter": flt}, "issues"):
+            yield _issue(node)
+
+    # Attachments and comments
+    def create_attachment(
+        self, issue_id: str, title: str, url: str, subtitle: str | None = None, metadata: Mapping[str, Any] | None = None
+    ) -> Attachment:
+        data = {"issueId": issue_id, "title": title, "url": url, **_present(subtitle=subtitle, metadata=metadata)}
+        answer = self._execute(q.ATTACHMENT_CREATE, {"input": data})
+        return _attachment(_payload(answer, "attachmentCreate", "attachment"))
+
+    def attachments_for_url(self, url: str) -> list[Attachment]:
+        return [_attachment(n) for n in self._execute(q.ATTACHMENTS_FOR_URL, {"url": url})["attachmentsForURL"]["nodes"]]
+
+    def create_comment(self, issue_id: str, body: str) -> Comment:
+        answer = self._execute(q.COMMENT_CREATE, {"input": {"issueId": issue_id, "body": body}})
+        return _comment(_payload(answer, "commentCreate", "comment"))
+
+    def latest_comment_starting_with(self, issue_id: str, marker: str) -> Comment | None:
+        nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "comments")
+        comments = [_comment(n) for n in nodes]
+        return max(comments, key=lambda c: c.created_at, default=None)
+
+    # Customers (the "customer requests" feature)
+    def customer_upsert(
+        self,
+        external_id: str,
+        name: str,
+        domains: Sequence[str] = (),
+        revenue: float | None = None,
+        size: int | None = None,
+        tier_name: str | None = None,
+    ) -> Customer:
+        revenue_int = None if revenue is None else min(int(revenue), INT32_MAX)  # Linear's Int is 32-bit
+        data = {"externalId": external_id, "name": name, "domains": list(domains)}
+        data.update(_present(revenue=revenue_int, size=size, tierName=tier_name))
+        answer = self._execute(q.CUSTOMER_UPSERT, {"input": data}, feature="customer requests")
+        c = _payload(answer, "customerUpsert", "customer")
+        tier = (c.get("tier") or {}).get("name")
+        return Customer(c["id"], c["name"], tuple(c.get("externalIds") or ()), tuple(c.get("domains") or ()), tier)
+
+    def customer_need_create(
+        self,
+        issue_id: str,
+        *,
+        customer_id: str | None = None,
+        customer_external_id: str | None = None,
+        attachment_id: str | None = None,
+        attachment_url: str | None = None,
+        body: str | None = None,
+        priority: int = 0,
+    ) -> CustomerNeed:
+        """Link a customer to an issue (``priority`` 1 marks it important), optionally through an attachment."""
+        if (customer_id is None) == (customer_external_id is None):
+            raise ValueError("give exactly one of customer_id and customer_external_id")
+        data = {"issueId": issue_id, "priority": priority}
+        data.update(_present(customerId=customer_id, customerExternalId=customer_external_id, body=body))
+        data.update(_present(attachmentId=attachment_id, attachmentUrl=attachment_url))
+        answer = self._execute(q.CUSTOMER_NEED_CREATE, {"input": data}, feature="customer requests")
+        n = _payload(answer, "customerNeedCreate", "need")
+        return CustomerNeed(n["id"], _id(n.get("customer")), _id(n.get("issue")), _id(n.get("attachment")))
+
+    # Transport
+    def _execute(self, query: str, variables: dict[str, Any], *, missing_ok: bool = False, feature: str = "") -> Any:
+        return self._retrying(lambda _n: self._post(query, variables, missing_ok=missing_ok, feature=feature))
+
+    def _paginate(self, query: str, variables: dict[str, Any], root: str) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            page = self._execute(query, {**variables, "after": after})[root]
+            yield from page["nodes"]
+            if not page["pageInfo"]["hasNextPage"]:
+                return
+            after = page["pageInfo"]["endCursor"]
+
+    def _retrying(self, attempt: Callable[[int], T]) -> T:
+        started, failures = self._clock(), 0
+        while True:
+            try:
+                return attempt(failures)
+            except LinearRateLimited as exc:
+                wait = exc.retry_after
+                if failures >= self.max_retries or wait > self.max_wait:
+                    raise
+            except LinearError as exc:
+                if not exc.retryable or failures >= self.max_retries:
+                    raise
+                wait = random.uniform(0.5, 1.0) * min(30.0, 2.0**failures)
+            if self._clock() - started + wait > self.retry_budget:
+                raise LinearError(f"gave up after {failures + 1} attempts", retryable=True)
+            failures += 1
+            log.info("Linear: retrying in %.1f s (attempt %d)", wait, failures + 1)
+            self._sleep(wait)
+
+    def _post(self, query: str, variables: dict[str, Any], *, missing_ok: bool = False, feature: str = "") -> Any:
+        self.calls += 1
+        try:
+            response = self._http.post(self.url, json={"query": query, "variables": variables})
+        except httpx.TimeoutException as exc:
+            raise LinearError(f"{_operation(query)} timed out", retryable=True) from exc
+        except httpx.RequestError as exc:
+            raise LinearError(f"{_operation(query)} failed: {type(exc).__name__}", retryable=True) from exc
+        self.last_rate_limit = {k: v for k, v in response.headers.items() if k.lower().startswith("x-ratelimit-")}
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        status = response.status_code
+        if isinstance(body, dict) and body.get("errors"):
+            error = body["errors"][0]
+            ext = error.get("extensions") or {}
+            code, kind = ext.get("code") or "", ext.get("type") or ""
+            text = f"{_operation(query)}: {ext.get('userPresentableMessage') or error.get('message') or 'unknown error'}"
+            if code == "RATELIMITED" or kind == "ratelimited":
+                raise LinearRateLimited(text, retry_after=_rate_limit_wait(response), status_code=status)
+            if missing_ok and code == "INPUT_ERROR":
+                return None
+            if feature and (code in FEATURE_OFF_CODES or kind in FEATURE_OFF_CODES):
+                raise LinearFeatureDisabled(f"{feature} switched off in this workspace ({text})", status_code=status)
+            raise LinearError(f"{text} ({code or kind or 'error'}, HTTP {status})", status_code=status, retryable=status >= 500)
+        if status >= 500 or status == 429:
+            raise LinearError(f"{_operation(query)}: HTTP {status}", status_code=status, retryable=True)
+        if status >= 400 or not isinstance(body, dict) or body.get("data") is None:
+            raise LinearError(f"{_operation(query)}: unexpected answer (HTTP {status})", status_code=status)
+        return body["data"]
+
+
+def _rate_limit_wait(response: httpx.Response) -> float:
+    """Seconds to wait: ``retry-after`` if given, else until the spent quota resets (epoch ms)."""
+    headers = response.headers
+    if headers.get("retry-after"):
+        try:
+            return max(0.0, float(headers["retry-after"]))
+        except ValueError:
+            pass
+    resets = [headers.get("x-ratelimit-requests-reset")]
+    if headers.get("x-ratelimit-complexity-remaining") == "0":
+        resets.append(headers.get("x-ratelimit-complexity-reset"))
+    reset = max((int(r) for r in resets if r and r.isdigit()), default=0)
+    if not reset:
+        return 2.0
+    # The server's own Date keeps our clock's skew out of the wait.
+    try:
+        now = parsedate_to_datetime(headers["date"]).timestamp()
+    except (KeyError, TypeError, ValueError):
+        now = time.time()
+    return max(0.0, reset / 1000 - now)
+
+
+def _payload(data: dict[str, Any], mutation: str, entity: str) -> dict[str, Any]:
+    payload = data.get(mutation) or {}
+    if not payload.get("success") or not payload.get(entity):
+        raise LinearError(f"{mutation} did not succeed")
+    return payload[entity]
+
+
+def _issue(n: dict[str, Any]) -> Issue:
+    state, assignee, team = n.get("state") or {}, n.get("assignee") or {}, n.get("team") or {}
+    return Issue(
+        id=n["id"],
+        identifier=n["identifier"],
+        url=n["url"],
+        title=n["title"],
+        state_id=state.get("id", ""),
+        state_name=state.get("name", ""),
+        state_type=state.get("type", ""),
+        updated_at=_dt(n["updatedAt"]),
+        created_at=_dt(n["createdAt"]),
+        team_key=team.get("key", ""),
+        description=n.get("description") or "",
+        priority=int(n.get("priority") or 0),
+        completed_at=_dt(n.get("completedAt")),
+        canceled_at=_dt(n.get("canceledAt")),
+        assignee_id=assignee.get("id"),
+        assignee_name=assignee.get("name"),
+        assignee_email=assignee.get("email"),
+        labels=tuple(label["name"] for label in (n.get("labels") or {}).get("nodes", [])),
+    )
+
+
+def _attachment(n: dict[str, Any]) -> Attachment:
+    issue = n.get("issue") or {}
+    return Attachment(
+        n["id"], n["url"], n["title"], issue.get("id", ""), issue.get("identifier", ""), n.get("subtitle"), n.get("metadata") or {}
+    )
+
+
+def _comment(n: dict[str, Any]) -> Comment:
+    return Comment(n["id"], n["body"], _dt(n["createdAt"]), n.get("url") or "", (n.get("user") or {}).get("email"))
+
+
+def _user(n: dict[str, Any]) -> User:
+    return User(n["id"], n["name"], n["email"], n.get("displayName") or "", bool(n.get("active", True)))
+
+
+def _id(node: dict[str, Any] | None) -> str | None:
+    return None if not node else node.get("id")
+
+
+def _present(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _operation(query: str) -> str:
+    match = re.search(r"\b(query|mutation)\s+(\w+)", query)
+    return match.group(2) if match else "request"
+
+
+def _dt(value: str | None) -> Any:
+    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

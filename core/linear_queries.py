@@ -1,0 +1,177 @@
+"""The GraphQL documents Rotadesk sends to Linear, one constant each.
+
+Values always travel as variables. ``tests/unit/test_linear_documents.py`` validates every constant here
+against Linear's published schema, so a renamed field fails a test instead of a sync.
+"""
+
+from __future__ import annotations
+
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+
+ISSUE_FIELDS = """
+fragment IssueFields on Issue {
+  id identifier url title description priority createdAt updatedAt completedAt canceledAt
+  state { id name type }
+  team { id key }
+  assignee { id name email }
+  labels { nodes { id name } }
+}
+"""
+
+VIEWER = """
+query Viewer {
+  viewer { id name email organization { id name urlKey } }
+}
+"""
+
+TEAM_BY_KEY = """
+query TeamByKey($key: String!) {
+  teams(filter: {key: {eq: $key}}, first: 1) { nodes { id key name } }
+}
+"""
+
+WORKFLOW_STATES = (
+    """
+query WorkflowStates($teamId: ID!, $after: String) {
+  workflowStates(filter: {team: {id: {eq: $teamId}}}, first: 100, after: $after) {
+    nodes { id name type position }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+)
+
+# Team labels plus workspace labels (no team): both can be put on the team's issues.
+LABELS = (
+    """
+query Labels($teamId: ID!, $after: String) {
+  issueLabels(filter: {or: [{team: {id: {eq: $teamId}}}, {team: {null: true}}]}, first: 100, after: $after) {
+    nodes { id name color team { id } }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+)
+
+LABEL_CREATE = """
+mutation LabelCreate($input: IssueLabelCreateInput!) {
+  issueLabelCreate(input: $input) { success issueLabel { id name color team { id } } }
+}
+"""
+
+USER_BY_EMAIL = """
+query UserByEmail($email: String!) {
+  users(filter: {email: {eqIgnoreCase: $email}}, first: 1) { nodes { id name displayName email active } }
+}
+"""
+
+ISSUE = (
+    """
+query Issue($id: String!) {
+  issue(id: $id) { ...IssueFields }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_CREATE = (
+    """
+mutation IssueCreate($input: IssueCreateInput!) {
+  issueCreate(input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_UPDATE = (
+    """
+mutation IssueUpdate($id: String!, $input: IssueUpdateInput!) {
+  issueUpdate(id: $id, input: $input) { success issue { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUES = (
+    """
+query Issues($filter: IssueFilter, $after: String) {
+  issues(filter: $filter, first: 50, after: $after, orderBy: updatedAt) {
+    nodes { ...IssueFields }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+    + ISSUE_FIELDS
+)
+
+ATTACHMENT_FIELDS = "id url title subtitle metadata createdAt updatedAt issue { id identifier url }"
+
+ATTACHMENT_CREATE = """
+mutation AttachmentCreate($input: AttachmentCreateInput!) {
+  attachmentCreate(input: $input) { success attachment { %s } }
+}
+""" % ATTACHMENT_FIELDS
+
+ATTACHMENTS_FOR_URL = """
+query AttachmentsForUrl($url: String!) {
+  attachmentsForURL(url: $url, first: 50) { nodes { %s } }
+}
+""" % ATTACHMENT_FIELDS
+
+COMMENT_CREATE = """
+mutation CommentCreate($input: CommentCreateInput!) {
+  commentCreate(input: $input) { success comment { id body createdAt url } }
+}
+"""
+
+COMMENTS_STARTING_WITH = (
+    """
+query CommentsStartingWith($issueId: ID!, $prefix: String!, $after: String) {
+  comments(filter: {issue: {id: {eq: $issueId}}, body: {startsWith: $prefix}}, first: 50, after: $after) {
+    nodes { id body createdAt url user { id name email } }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+)
+
+CUSTOMER_UPSERT = """
+mutation CustomerUpsert($input: CustomerUpsertInput!) {
+  customerUpsert(input: $input) {
+    success
+    customer { id name externalIds domains revenue size url tier { id name } }
+  }
+}
+"""
+
+CUSTOMER_NEED_CREATE = """
+mutation CustomerNeedCreate($input: CustomerNeedCreateInput!) {
+  customerNeedCreate(input: $input) {
+    success
+    need { id body priority customer { id } issue { id } attachment { id url } }
+  }
+}
+"""
+
+ALL_DOCUMENTS: dict[str, str] = {
+    "VIEWER": VIEWER,
+    "TEAM_BY_KEY": TEAM_BY_KEY,
+    "WORKFLOW_STATES": WORKFLOW_STATES,
+    "LABELS": LABELS,
+    "LABEL_CREATE": LABEL_CREATE,
+    "USER_BY_EMAIL": USER_BY_EMAIL,
+    "ISSUE": ISSUE,
+    "ISSUE_CREATE": ISSUE_CREATE,
+    "ISSUE_UPDATE": ISSUE_UPDATE,
+    "ISSUES": ISSUES,
+    "ATTACHMENT_CREATE": ATTACHMENT_CREATE,
+    "ATTACHMENTS_FOR_URL": ATTACHMENTS_FOR_URL,
+    "COMMENT_CREATE": COMMENT_CREATE,
+    "COMMENTS_STARTING_WITH": COMMENTS_STARTING_WITH,
+    "CUSTOMER_UPSERT": CUSTOMER_UPSERT,
+    "CUSTOMER_NEED_CREATE": CUSTOMER_NEED_CREATE,
+}

@@ -1,0 +1,111 @@
+"""Store functions for the rotation's day-to-day: office hours, handoffs, and the reads capacity needs.
+
+The rotation tables (``engineers``, ``rotation_weeks``) are only read here, with plain selects.
+This module imports nothing from ``core.store`` so the schema can register its migrations without a cycle.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from core.errors import ValidationError
+
+migrations = Migrations("rotadesk.ops")
+
+
+@migrations()
+def m001_handoff_still_open(db: Database) -> None:
+    # The handoff lists what is still open (not yet in Linear) beside fixed and triaged.
+    db["handoffs"].add_column("still_open", str)
+
+
+# Rotation tables (read only)
+def rotation_weeks(db: Database) -> list[dict]:
+    return list(db.query(
+        "select w.week_start, w.engineer_email, w.published, e.name as engineer_name from rotation_weeks w "
+        "left join engineers e on e.email = w.engineer_email order by w.week_start"))
+
+
+def engineers(db: Database, *, active_only: bool = True) -> list[dict]:
+    where = "where active = 1" if active_only else ""
+    return list(db.query(f"select email, name, start_date, active from engineers {where} order by name"))
+
+
+# Escalation reads for charts and handoffs
+def received_times(db: Database, since: str) -> list[str]:
+    return [r["received_at"] for r in db.query(
+        "select received_at from escalations where received_at >= ? order by received_at", [since])]
+
+
+def week_escalations(db: Database, start: str, end: str) -> list[dict]:
+    """Escalations that matter for the week [start, end): received or closed in it, or open when it ended."""
+    return list(db.query(
+        "select e.id, e.subject, e.customer_name, e.customer_address, e.customer_domain, e.company, e.tier, "
+        "e.status, e.received_at, e.closed_at, e.forwarded_by_name, e.forwarded_by_address, "
+        "l.linear_identifier, l.linear_url, l.linear_state, l.linear_state_type, l.hubspot_ticket_url, "
+        "(select count(*) from followups f where f.escalation_id = e.id) as followups "
+        "from escalations e left join links l on l.escalation_id = e.id "
+        "where e.received_at < ? and (e.received_at >= ? or e.status = 'open' "
+        "or coalesce(e.closed_at, e.updated_at) >= ?) order by e.id",
+        [end, start, start]))
+
+
+def staged_reply_times(db: Database) -> list[dict]:
+    return list(db.query(
+        "select key, escalation_id, status, done_at, staged_at, sent_at, withdrawn_at from staged_replies "
+        "order by done_at"))
+
+
+def latest_followups(db: Database) -> dict[int, str]:
+    """Newest follow-up time per open escalation."""
+    return {r["escalation_id"]: r["at"] for r in db.query(
+        "select f.escalation_id, max(f.received_at) as at from followups f "
+        "join escalations e on e.id = f.escalation_id where e.status = 'open' group by f.escalation_id")}
+
+
+# Office hours
+def office_hours_for_day(db: Database, day: str) -> list[dict]:
+    return list(db.query("select * from office_hours where day = ? order by created_at, id", [day]))
+
+
+def last_discussed(db: Database, before_day: str) -> dict[int, str]:
+    """When each escalation was last marked discussed on a day before ``before_day``."""
+    return {r["escalation_id"]: r["at"] for r in db.query(
+        "select escalation_id, max(updated_at) as at from office_hours where status = 'discussed' "
+        "and escalation_id is not null and day < ? group by escalation_id", [before_day])}
+
+
+def add_topic(db: Database, row: dict[str, Any]) -> int:
+    return int(db["office_hours"].insert(row).last_pk)
+
+
+def mark_discussed(db: Database, *, day: str, outcome: str, now: str, entry_id: int | None = None,
+                   escalation_id: int | None = None, topic: str | None = None) -> int:
+    """Record that an item was discussed: update its row, or add one for a queued escalation."""
+    if entry_id is not None:
+        if not list(db.query("select id from office_hours where id = ?", [entry_id])):
+            raise ValidationError(f"office-hours item {entry_id} no longer exists")
+        db["office_hours"].update(entry_id, {"status": "discussed", "outcome": outcome, "updated_at": now})
+        return entry_id
+    if escalation_id is None:
+        raise ValidationError("nothing to mark: give an office-hours item or an escalation")
+    row = {"day": day, "escalation_id": escalation_id, "topic": topic, "asked_by": None, "status": "discussed",
+           "outcome": outcome, "created_at": now, "updated_at": now}
+    return int(db["office_hours"].insert(row).last_pk)
+
+
+# Handoffs
+def save_handoff(db: Database, row: dict[str, Any]) -> None:
+    db["handoffs"].upsert(row, pk="week_start")
+
+
+def handoff(db: Database, week_start: str) -> dict | None:
+    rows = list(db.query("select * from handoffs where week_start = ?", [week_start]))
+    return rows[0] if rows else None
+
+
+def handoffs(db: Database, limit: int = 52) -> list[dict]:
+    return list(db.query("select * from handoffs order by week_start desc limit ?", [limit]))

@@ -1,0 +1,63 @@
+"""Rotadesk's command line: ``python -m ingest <command>``.
+
+    run [--once]          read the IMAP inbox (IDLE or poll) and keep HubSpot and Linear in sync
+    import PATH           take a .eml file, a folder of them, or an mbox through the intake pipeline
+    parse FILE [FILE...]  print what Rotadesk reads from each message, one JSON object per line
+    replay                process again every stored message whose processing never finished
+    sync                  push escalations not yet linked to HubSpot and Linear
+    setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
+    webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
+    demo                  build the demo database from data/samples (local-only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from core.errors import AppError, ConfigError
+from core.settings import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description="Rotadesk's intake and sync worker.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="read the inbox and keep HubSpot and Linear in sync")
+    run.add_argument("--once", action="store_true", help="do one pass and exit")
+    imp = sub.add_parser("import", help="import a .eml file, a folder of them, or an mbox")
+    imp.add_argument("path")
+    parse = sub.add_parser("parse", help="print the parsed form of each message as JSON lines")
+    parse.add_argument("files", nargs="+")
+    sub.add_parser("replay", help="process again messages whose processing never finished")
+    sub.add_parser("sync", help="push escalations not yet linked to HubSpot and Linear")
+    sub.add_parser("setup-hubspot", help="create Rotadesk's custom ticket properties in HubSpot")
+    hook = sub.add_parser("webhook", help="receive Linear webhooks")
+    hook.add_argument("--port", type=int, default=8502)
+    hook.add_argument("--host", default="127.0.0.1")
+    demo = sub.add_parser("demo", help="build the demo database from data/samples")
+    demo.add_argument("--db", default="data/demo.db")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        from ingest import commands
+
+        return getattr(commands, "cmd_" + args.command.replace("-", "_"))(settings, args)
+    except ConfigError as exc:
+        print(f"rotadesk: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except AppError as exc:
+        print(f"rotadesk: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The shell behind ``python -m ingest``: each ``cmd_*`` wires settings, the store and the worker parts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from core.errors import ConfigError
+from core.settings import Settings
+from core.store import open_db
+
+log = logging.getLogger("rotadesk")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.parse import main_parse
+
+    return main_parse(args.files, settings.company_domains)
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ingest.mailbox import read_messages
+    from ingest.pipeline import ingest_raw
+
+    path = Path(args.path)
+    if not path.exists():
+        raise ConfigError("PATH", f"{path} does not exist")
+    db = open_db(settings.db)
+    counts: Counter[str] = Counter()
+    for name, raw in tqdm(read_messages(path), desc="Importing", unit="msg"):
+        outcome = ingest_raw(db, settings, raw, source=f"import:{name}", now=now())
+        counts[outcome.status] += 1
+        if outcome.status in ("quarantined", "failed"):
+            log.info("%s: %s (%s)", name, outcome.status, outcome.reason)
+    print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no messages found")
+    return 0
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.pipeline import replay
+
+    outcomes = replay(open_db(settings.db), settings, now=now())
+    print(f"replayed {len(outcomes)} messages")
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.worker import run
+
+    return run(settings, once=args.once)
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.worker import sync_backlog
+
+    return sync_backlog(settings, progress=True)
+
+
+def cmd_setup_hubspot(settings: Settings, args: argparse.Namespace) -> int:
+    from core.linking import setup_hubspot
+    from core.hubspot import HubSpotClient
+
+    if not settings.hubspot_token:
+        raise ConfigError("ROTADESK_HUBSPOT_TOKEN", "is needed to set up HubSpot")
+    with HubSpotClient.from_settings(settings) as client:
+        for line in setup_hubspot(client):
+            print(line)
+    return 0
+
+
+def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.webhook import serve
+
+    if not settings.linear_webhook_secret:
+        raise ConfigError("ROTADESK_LINEAR_WEBHOOK_SECRET", "is needed to verify Linear webhooks")
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.demo import build_demo
+
+    summary = build_demo(Path(args.db), Path("data/samples"), today=now().date())
+    print(summary)
+    return 0

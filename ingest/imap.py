@@ -1,0 +1,322 @@
+"""The IMAP worker: reads the shared bug inbox by UID and hands each message to the pipeline.
+
+Mail is read with ``BODY.PEEK[]`` so nothing is marked read, and nothing is ever deleted or expunged.
+``imap_state`` remembers (folder, UIDVALIDITY, last UID), so an unchanged mailbox costs one UID SEARCH.
+A UIDVALIDITY change starts again from UID 1; the pipeline's Message-ID/sha256 dedup keeps that safe.
+``last_uid`` only advances once a message has been handed to the pipeline, which stores the raw bytes first.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+from sqlite_utils import Database
+
+from core.errors import ConfigError, ExternalServiceError
+from core.settings import Settings, env_name
+from core.store import utcnow
+
+log = logging.getLogger(__name__)
+
+IDLE_CAP_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before the server's 30-minute inactivity logout
+FETCH_BUDGET_BYTES = 32 * 1024 * 1024  # bodies held in memory per FETCH; larger messages come alone
+CONNECT_TIMEOUT_SECONDS = 60.0
+# Errors that mean "the mailbox or the store is unreachable right now": drop the connection and retry later.
+RETRYABLE = (OSError, IMAPClientError, sqlite3.OperationalError)
+
+
+class ImapError(ExternalServiceError):
+    """The IMAP server could not be reached or refused a command."""
+
+    service = "IMAP"
+
+
+class IngestFn(Protocol):
+    def __call__(self, db: Database, settings: Settings, raw: bytes, *, source: str, folder: str | None,
+                 uid: int | None, now: datetime) -> Any: ...
+
+
+@dataclass
+class PassResult:
+    """What one pass over the folder did."""
+
+    folder: str
+    fetched: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    last_uid: int = 0
+    duration: float = 0.0
+    resynced: bool = False
+    moved: int = 0
+
+    def summary(self) -> str:
+        counts = " ".join(f"{status}={n}" for status, n in sorted(self.statuses.items()))
+        extra = (" (resynced after UIDVALIDITY change)" if self.resynced else "") + (
+            f" moved={self.moved}" if self.moved else "")
+        return (f"IMAP {self.folder}: fetched {self.fetched}{' (' + counts + ')' if counts else ''}, "
+                f"last_uid={self.last_uid} in {self.duration * 1000:.0f} ms{extra}")
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential reconnect delay, capped, with jitter so many workers do not retry in step."""
+
+    base: float = 1.0
+    cap: float = 300.0
+
+    def delay(self, attempt: int, rng: Callable[[], float] = random.random) -> float:
+        ceiling = min(self.cap, self.base * 2 ** min(attempt, 32))
+        return ceiling * (0.5 + rng() / 2)  # between half and all of the ceiling: never zero, so never a spin
+
+
+@dataclass(frozen=True)
+class FolderState:
+    uidvalidity: int
+    last_uid: int
+
+
+def load_state(db: Database, folder: str) -> FolderState | None:
+    rows = list(db.query("select uidvalidity, last_uid from imap_state where folder = ?", [folder]))
+    return FolderState(int(rows[0]["uidvalidity"]), int(rows[0]["last_uid"])) if rows else None
+
+
+def save_state(db: Database, folder: str, uidvalidity: int, last_uid: int) -> None:
+    db["imap_state"].upsert({"folder": folder, "uidvalidity": uidvalidity, "last_uid": last_uid,
+                             "updated_at": utcnow()}, pk="folder")
+
+
+class ImapWorker:
+    """Reads ``settings.imap_folder``. ``run_once()`` is one pass; ``run()`` loops with IDLE or polling."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        client_factory: Callable[[], IMAPClient] | None = None,
+        ingest: IngestFn | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        rng: Callable[[], float] = random.random,
+        backoff: Backoff = Backoff(),
+    ) -> None:
+        if not settings.imap_configured:
+            raise ConfigError(env_name("imap_host"), "set ROTADESK_IMAP_HOST and ROTADESK_IMAP_USER to read mail")
+        if settings.imap_move_to and settings.imap_move_to == settings.imap_folder:
+            raise ConfigError(env_name("imap_move_to"), "must differ from ROTADESK_IMAP_FOLDER")
+        self.settings = settings
+        self.db = db
+        self._factory = client_factory or self._default_client
+        self._ingest = ingest or _pipeline_ingest()
+        self._sleep, self._clock, self._now, self._rng = sleep, clock, now, rng
+        self.backoff = backoff
+        self._client: IMAPClient | None = None
+        self._uidvalidity = 0
+        self._warned_no_move = False
+
+    @property
+    def _moving(self) -> bool:
+        return bool(self.settings.imap_move_to)
+
+    # -- entry points ------------------------------------------------------------------------------------------
+
+    def run_once(self) -> PassResult:
+        """Connect, take in everything new, disconnect. IMAP failures become :class:`ImapError`."""
+        try:
+            self._connect()
+            return self.poll()
+        except (OSError, IMAPClientError) as exc:
+            raise ImapError(_describe(exc)) from exc
+        finally:
+            self.close()
+
+    def run(self, *, stop: Callable[[], bool] = lambda: False, max_passes: int | None = None) -> int:
+        """Pass, wait for mail (IDLE or sleep), repeat until ``stop()``; reconnect with backoff. Returns passes."""
+        passes = failures = 0
+        try:
+            while not stop():
+                try:
+                    if self._client is None:
+                        self._connect()
+                    self.poll()
+                    failures, passes = 0, passes + 1
+                    if max_passes is not None and passes >= max_passes:
+                        break
+                    self._wait()
+                except RETRYABLE as exc:
+                    self.close()
+                    delay = self.backoff.delay(failures, self._rng)
+                    failures += 1
+                    level = logging.ERROR if isinstance(exc, LoginError) else logging.WARNING
+                    log.log(level, "IMAP %s:%s unavailable (%s); retrying in %.1f s",
+                            self.settings.imap_host, self.settings.imap_port, _describe(exc), delay)
+                    self._sleep(delay)
+        finally:
+            self.close()
+        return passes
+
+    def poll(self) -> PassResult:
+        """One pass on the open connection: fetch every UID above the stored one and hand it on."""
+        assert self._client is not None, "connect first"
+        started = self._clock()
+        folder = self.settings.imap_folder
+        result = PassResult(folder)
+        state = load_state(self.db, folder)
+        last_uid = state.last_uid if state and state.uidvalidity == self._uidvalidity else 0
+        if state is None or state.uidvalidity != self._uidvalidity:
+            result.resynced = state is not None
+            if result.resynced:
+                log.warning("UIDVALIDITY of %s changed (%s -> %s); reading it again from UID 1",
+                            folder, state.uidvalidity if state else None, self._uidvalidity)
+            save_state(self.db, folder, self._uidvalidity, 0)
+        # "N:*" always matches the highest UID, even when it is below N, hence the filter.
+        uids = sorted(uid for uid in self._client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
+        result.last_uid = last_uid
+        for batch in _chunks(uids, max(1, self.settings.imap_batch_size)):
+            handled = self._take_batch(batch, result)
+            if self._moving and handled:
+                result.moved += self._move(handled)
+        result.duration = self._clock() - started
+        log.log(logging.INFO if result.fetched or result.resynced else logging.DEBUG, result.summary())
+        return result
+
+    def close(self) -> None:
+        client, self._client = self._client, None
+        if client is None:
+            return
+        try:
+            client.logout()
+        except Exception:  # the connection is usually already gone; closing is all that is left
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+
+    # -- steps -------------------------------------------------------------------------------------------------
+
+    def _default_client(self) -> IMAPClient:
+        s = self.settings
+        return IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_ssl, timeout=CONNECT_TIMEOUT_SECONDS)
+
+    def _connect(self) -> None:
+        s = self.settings
+        client = self._factory()
+        try:
+            client.login(s.imap_user, s.imap_password)
+            if self._moving and not client.folder_exists(s.imap_move_to):
+                client.create_folder(s.imap_move_to)
+            info = client.select_folder(s.imap_folder, readonly=not self._moving)
+        except BaseException:
+            try:
+                client.shutdown()
+            except Exception:
+                pass
+            raise
+        self._client = client
+        self._uidvalidity = int(info[b"UIDVALIDITY"])
+
+    def _take_batch(self, batch: list[int], result: PassResult) -> list[int]:
+        """Fetch and ingest ``batch`` in UID order; returns the UIDs that may be moved."""
+        assert self._client is not None
+        handled: list[int] = []
+        for group in self._fetch_groups(batch):
+            bodies = self._client.fetch(group, ["BODY.PEEK[]"])
+            for uid in group:
+                raw = bodies.pop(uid, {}).get(b"BODY[]")
+                status = self._ingest_one(uid, raw)
+                save_state(self.db, result.folder, self._uidvalidity, uid)
+                result.last_uid = uid
+                if status is None:
+                    continue
+                result.fetched += 1
+                result.statuses[status] += 1
+                if status != "failed":
+                    handled.append(uid)
+        return handled
+
+    def _fetch_groups(self, batch: list[int]) -> Iterator[list[int]]:
+        """Split a batch so the bodies of one FETCH stay within FETCH_BUDGET_BYTES."""
+        assert self._client is not None
+        sizes = self._client.fetch(batch, ["RFC822.SIZE"])
+        group: list[int] = []
+        total = 0
+        for uid in batch:
+            size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+            if group and total + size > FETCH_BUDGET_BYTES:
+                yield group
+                group, total = [], 0
+            group.append(uid)
+            total += size
+        if group:
+            yield group
+
+    def _ingest_one(self, uid: int, raw: bytes | None) -> str | None:
+        folder = self.settings.imap_folder
+        if raw is None:  # expunged by someone else between SEARCH and FETCH
+            log.warning("UID %s in %s vanished before it could be fetched", uid, folder)
+            return None
+        try:
+            outcome = self._ingest(self.db, self.settings, raw, source="imap", folder=folder, uid=uid, now=self._now())
+        except RETRYABLE:
+            raise  # the store is unavailable, not this message: stop here and retry the pass later
+        except Exception:
+            # The pipeline records what it can; one bad message must never hold up the ones after it.
+            log.exception("UID %s in %s could not be ingested; skipped (it stays in the mailbox)", uid, folder)
+            return "failed"
+        return str(outcome.status)
+
+    def _move(self, uids: Sequence[int]) -> int:
+        assert self._client is not None
+        target = self.settings.imap_move_to
+        if self._client.has_capability("MOVE"):
+            self._client.move(list(uids), target)
+        else:
+            if not self._warned_no_move:
+                log.warning("IMAP server has no MOVE; copying processed mail to %s and leaving the originals", target)
+                self._warned_no_move = True
+            self._client.copy(list(uids), target)
+        return len(uids)
+
+    def _wait(self) -> None:
+        """Wait for new mail: IDLE when the server offers it, otherwise sleep for the poll interval."""
+        assert self._client is not None
+        timeout = max(1, min(self.settings.imap_poll_seconds, IDLE_CAP_SECONDS))
+        if not self._client.has_capability("IDLE"):
+            self._sleep(timeout)
+            return
+        self._client.idle()
+        self._client.idle_check(timeout=timeout)
+        self._client.idle_done()
+
+
+def run_worker(settings: Settings, db: Database, *, once: bool = False) -> PassResult | int:
+    """What ``python -m ingest run [--once]`` calls: one pass, or the loop until interrupted."""
+    worker = ImapWorker(settings, db)
+    if once:
+        return worker.run_once()
+    return worker.run()
+
+
+def _pipeline_ingest() -> IngestFn:
+    from ingest.pipeline import ingest_raw  # imported late: the pipeline pulls in parsing and the store
+
+    return ingest_raw
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,211 @@
+"""Text helpers for mail: charset decoding, HTML to text, quote markers, addresses, signatures."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+# Labels that lie: gb2312 mail usually holds GBK, shift_jis holds Microsoft's cp932, and so on.
+CHARSET_ALIASES = {
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "gb_2312-80": "gb18030", "cp936": "gb18030",
+    "shift_jis": "cp932", "shift-jis": "cp932", "sjis": "cp932", "x-sjis": "cp932", "ms_kanji": "cp932",
+    "iso-2022-jp": "iso2022_jp_ext", "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "big5": "big5hkscs",
+    "iso-8859-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-8-i": "iso-8859-8",
+    "unicode-1-1-utf-7": "utf-7", "x-unknown": "", "unknown-8bit": "", "x-user-defined": "", "default": "",
+}
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox: display name (may be empty) and lower-cased address (may be empty when unknown)."""
+
+    name: str
+    address: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"name": self.name, "address": self.address}
+
+
+def python_codec(label: str | None) -> str | None:
+    """Map a MIME charset label to a Python codec name, or None when unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    label = CHARSET_ALIASES.get(label, label)
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, label: str | None) -> str:
+    """Decode ``data`` by its label, detecting the charset when the label is missing, unknown or wrong."""
+    codec = python_codec(label)
+    if codec:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:200_000]).best()
+        if best is not None and best.encoding:
+            return data.decode(best.encoding, errors="replace")
+    except Exception:  # detection is best effort; a wrong guess must not stop the parse
+        pass
+    return data.decode(codec or "utf-8", errors="replace")
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text from HTML mail: sanitised first, then rendered without Markdown decoration."""
+    import html2text
+    import nh3
+
+    try:
+        clean = nh3.clean(html, tags={"a", "b", "blockquote", "br", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
+                                      "li", "ol", "p", "pre", "span", "strong", "table", "td", "th", "tr", "ul"},
+                          attributes={}, strip_comments=True)
+    except Exception:
+        clean = re.sub(r"<[^>]+>", " ", html)
+    h = html2text.HTML2Text(bodywidth=0)
+    h.ignore_links = True
+    h.ignore_images = True
+    h.ignore_emphasis = True
+    h.ignore_tables = True
+    h.unicode_snob = True
+    try:
+        text = h.handle(clean)
+    except Exception:
+        text = re.sub(r"<[^>]+>", " ", clean)
+    # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown.
+    return re.sub(r"(?m)^(\s*)\\([-+*#.>])", r"\1\2", text)
+
+
+def normalise(text: str) -> str:
+    """Unix newlines, no byte-order marks or NULs, no trailing blanks (non-breaking spaces included)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x00", "")
+    return "\n".join(line.rstrip(" \t\xa0\u200b") for line in text.split("\n"))
+
+
+def quote_depth(line: str) -> int:
+    m = re.match(r"^\s*((?:>\s?)+)", line)
+    return m.group(1).count(">") if m else 0
+
+
+def strip_quote(line: str, levels: int = 99) -> str:
+    """Remove up to ``levels`` leading ``>`` markers (each with one following space)."""
+    for _ in range(levels):
+        m = re.match(r"^\s*> ?", line)
+        if not m:
+            break
+        line = line[m.end():]
+    return line
+
+
+def clean_block(lines: list[str]) -> str:
+    """Join lines, drop leading/trailing blank lines and a shared indent."""
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    while lines and not lines[-1].strip():
+        lines = lines[:-1]
+    indents = [len(x) - len(x.lstrip(" ")) for x in lines if x.strip()]
+    cut = min(indents) if indents else 0
+    return "\n".join(x[cut:] if x.strip() else "" for x in lines)
+
+
+ON_BEHALF = re.compile(r"\s+(on behalf of|im auftrag von|au nom de|namens|en nombre de|per conto di)\s+.*$", re.I)
+EMAIL_RE = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _split_items(value: str) -> list[str]:
+    items, chunk, quote, angle = [], "", "", 0
+    for ch in value:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch == '"':
+            quote = ch
+        elif ch in "<[(":
+            angle += 1
+        elif ch in ">])":
+            angle = max(0, angle - 1)
+        elif ch in ",;" and not angle and "@" in chunk:
+            items.append(chunk)
+            chunk = ""
+            continue
+        chunk += ch
+    items.append(chunk)
+    return [i.strip() for i in items if i.strip(" ,;")]
+
+
+def _clean_name(name: str) -> str:
+    name = name.strip(" ,;")
+    while len(name) > 1 and name[0] in "\"'" and name[-1] == name[0]:
+        name = name[1:-1].strip()
+    name = name.strip("\"'«»„“” ").strip()
+    return "" if not name or EMAIL_RE.fullmatch(name) else name
+
+
+def parse_address(item: str) -> Address | None:
+    m = re.search(r"[<\[(]\s*(?:mailto:)?\s*(" + EMAIL_RE.pattern + r")\s*[>\])]", item)
+    if m:
+        return Address(_clean_name(item[:m.start()] + item[m.end():]), m.group(1).lower())
+    m = EMAIL_RE.search(item)
+    if m:
+        return Address(_clean_name(item[:m.start()] + item[m.end():]), m.group(0).lower())
+    name = _clean_name(item)
+    return Address(name, "") if name else None
+
+
+def parse_address_list(value: str) -> list[Address]:
+    """Addresses from a header value as mail clients print them (Outlook's ``[mailto:]``, ``on behalf of``…)."""
+    value = re.sub(r"<mailto:[^>]*>", "", value or "", flags=re.I)
+    value = re.sub(r"\[mailto:([^\]]*)\]", r"<\1>", value, flags=re.I)
+    value = ON_BEHALF.sub("", value)
+    found = (parse_address(i) for i in _split_items(value))
+    return [a for a in found if a is not None]
+
+
+SIGN_OFF = re.compile(
+    r"^(best|best regards|kind regards|warm regards|regards|many thanks|thanks|thank you|thanks again|cheers|"
+    r"sincerely|yours sincerely|all the best|br|mit freundlichen grüßen|mit freundlichen gruessen|viele grüße|"
+    r"beste grüße|liebe grüße|grüße|lg|mfg|cordialement|bien cordialement|bien à vous|saludos|un saludo|"
+    r"atentamente|cumprimentos|atenciosamente|abraços|met vriendelijke groet|groeten|hälsningar|"
+    r"med vänliga hälsningar|mvh|med venlig hilsen|hilsen|pozdrawiam|s pozdravem|distinti saluti|cordiali saluti|"
+    r"saluti|ystävällisin terveisin|terveisin|üdvözlettel|saygılarımla|с уважением|よろしくお願いします)[,.!]?$",
+    re.IGNORECASE)
+MOBILE = re.compile(
+    r"^(sent from my \w+.*|sent from (outlook|mail|yahoo mail|gmail).*|get outlook for \w+.*|"
+    r"von meinem \w+ gesendet.*|envoyé de mon \w+.*|enviado desde mi \w+.*|enviado do meu \w+.*|"
+    r"inviato da(l mio)? \w+.*|verzonden met mijn \w+.*|skickat från min \w+.*|wysłane z mojego \w+.*)$",
+    re.IGNORECASE)
+
+
+def split_signature(text: str) -> tuple[str, str | None]:
+    """Split ``text`` into (message, signature). Conservative: only a trailing block that looks like one."""
+    lines = text.split("\n")
+    cut = None
+    for i, line in enumerate(lines):
+        rest = [x for x in lines[i + 1:] if x.strip()]
+        if line in ("-- ", "--") and len(rest) <= 12:
+            cut = i
+            break
+        if MOBILE.match(line.strip()) and len(rest) <= 2:
+            cut = i
+            break
+        if SIGN_OFF.match(line.strip()) and len(rest) <= 6 and all(len(x) <= 60 for x in rest):
+            cut = i
+            break
+    if cut is None:
+        return text, None
+    body = clean_block(lines[:cut])
+    if not body.strip():
+        return text, None  # a message that is only a sign-off is still the message
+    return body, clean_block(lines[cut:]) or None

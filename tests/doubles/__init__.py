@@ -1,0 +1,1 @@
+"""Contract-exact test doubles of the external services Rotadesk talks to."""
