@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -462,7 +463,7 @@ class HubSpotClient:
 
     def get_ticket_by_unique(self, property_name: str, value: str, properties: Iterable[str] = ()) -> Ticket | None:
         params = {**_ticket_params((property_name, *properties)), "idProperty": property_name}
-        data = self._get(self._path("objects", f"tickets/{value}"), params)
+        data = self._get(self._path("objects", f"tickets/{quote(value, safe='')}"), params)
         return Ticket.from_api(data) if data else None
 
     def open_tickets_for_contact(self, contact_id: str) -> list[Ticket]:

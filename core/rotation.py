@@ -2,8 +2,8 @@
 
 The generator walks the weeks in order and gives each to the eligible engineer with the lowest load, so over any
 prefix of the schedule the rotation counts of continuously eligible engineers differ by at most one. Ties go to
-whoever keeps spacing even (not too soon after their last week), then to the one whose working-day total a
-holiday-shortened week would balance best, then to the least recent. Engineers who join (new hires after their
+whoever keeps spacing near the ideal cadence (one week per eligible engineer), then to the one whose working-day
+total a holiday-shortened week balances best, then to the least recent. Engineers who join (new hires after their
 ramp, people added to the roster) start level with the team instead of catching up.
 """
 
@@ -144,6 +144,9 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
     by_start = {w.week_start: w for w in existing}
     effective = {w.week_start: w.engineer_email for w in apply_overrides(existing, overrides)}
     pinned = {o.week_start for o in overrides}
+    away: dict[str, list[Unavailability]] = {}
+    for item in unavailability:
+        away.setdefault(item.email, []).append(item)
     end = current + max(plan.weeks_ahead, 1) * WEEK
     if existing:
         end = max(end, max(by_start) + WEEK)
@@ -164,7 +167,7 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
             result.append(replace(old, published=old.published or start < freeze_end))
             tally.add(effective[start], start, days)
         else:
-            email, note = _choose(engineers, unavailability, start, days, plan, tally, warnings)
+            email, note = _choose(engineers, away, start, days, plan, tally, warnings)
             sequence = old.sequence + (old.engineer_email != email) if old else 0
             result.append(RotationWeek(start, email, start < freeze_end, sequence, note))
             tally.add(email, start, days)
@@ -211,9 +214,9 @@ class _Tally:
         return self.count.get(email, 0) - count_off, self.days.get(email, 0) - days_off
 
 
-def _choose(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability], start: date, days: int,
+def _choose(engineers: Sequence[Engineer], away: dict[str, list[Unavailability]], start: date, days: int,
             plan: Plan, tally: _Tally, warnings: list[str]) -> tuple[str | None, str]:
-    reasons = {e.email: blocked_reason(e, start, unavailability, plan.ramp_weeks) for e in engineers}
+    reasons = {e.email: blocked_reason(e, start, away.get(e.email, []), plan.ramp_weeks) for e in engineers}
     eligible = sorted(email for email, reason in reasons.items() if reason is None)
     if not eligible:
         blocked = sorted(f"{email} ({reason})" for email, reason in reasons.items() if reason != "inactive")
@@ -224,14 +227,16 @@ def _choose(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabili
     if pool == [tally.previous]:
         warnings.append(f"Week of {start}: {pool[0]} is on support two weeks running because nobody else "
                         "is available; add engineers or move time off to avoid this.")
-    spacing = max(2, len(eligible) // 2)
+    n = len(eligible)
 
-    def key(email: str) -> tuple[int, bool, int, int, str]:
+    def key(email: str) -> tuple[int, int, int, int, str]:
         count, worked = tally.load(email)
         gap = (start - tally.last[email]).days // 7 if email in tally.last else 10**6
-        # A short week should go to whoever has worked most days; a full week to whoever has worked fewest.
+        # Spacing bands: overdue, due within a week of the ideal n-week cadence, early, too soon.
+        band = 0 if gap > n else 1 if gap >= n - 1 else 2 if gap >= max(2, n // 2) else 3
+        # Inside a band a short week goes to whoever has worked most days, a full week to whoever worked fewest.
         balance = -worked if days < FULL_WEEK_DAYS else worked
-        return count, gap < spacing, balance, -gap, email
+        return count, band, balance, -gap, email
 
     chosen = min(pool, key=key)
     return chosen, "back-to-back: nobody else available" if chosen == tally.previous else ""

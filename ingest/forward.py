@@ -57,7 +57,7 @@ class Block:
     start: int                     # index of its first line (separator included)
     body_start: int                # index of the first line after the headers
     headers: dict[str, str] = field(default_factory=dict)
-    quoted: bool = False           # the block and its body sit behind ">"
+    depth: int = 0                 # ">" quote depth of the header lines
 
 
 def label_field(label: str) -> str | None:
@@ -150,13 +150,12 @@ def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) ->
     """The first header block at or after ``start``, or None."""
     view = [strip_quote(x) for x in lines]
     for i in range(start, len(lines)):
-        quoted = quote_depth(lines[i]) > 0
         line = view[i]
         m = DASHED.match(line)
         if m and m.group("rest") and FORWARD_WORDS.search(m.group("phrase")):
             headers = _inline_headers(m.group("rest"))
             if _is_header_block(headers):
-                return Block("strong", i, i + 1, headers, quoted)
+                return Block("strong", i, i + 1, headers, quote_depth(lines[i]))
         explicit = bool((m and not m.group("rest")) or INTRO.match(line) and not LABEL_LINE.match(line))
         if explicit or UNDERSCORES.match(line):
             j = _skip_blank(view, i + 1)
@@ -164,14 +163,14 @@ def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) ->
             if _is_header_block(headers):
                 phrase = (m.group("phrase") if m else line) if explicit else ""
                 kind = "strong" if FORWARD_WORDS.search(phrase) else "weak"
-                return Block(kind, i, end, headers, quoted)
+                return Block(kind, i, end, headers, quote_depth(lines[end - 1]))
         headers, end = _header_run(view, i)
         if _is_header_block(headers):
-            return Block("weak", i, end, headers, quoted)
+            return Block("weak", i, end, headers, quote_depth(lines[end - 1]))
         if allow_reply:
             wrote = _wrote_line(view, i)
             if wrote:
-                return Block("reply", i, wrote[1], _wrote_headers(wrote[0]), quoted)
+                return Block("reply", i, wrote[1], _wrote_headers(wrote[0]), quote_depth(lines[i]))
     return None
 
 
@@ -188,8 +187,10 @@ def block_body(lines: list[str], block: Block) -> tuple[str, str]:
     """The forwarded text under ``block`` and any note written below it (bottom-posted)."""
     rest = lines[block.body_start:]
     below: list[str] = []
-    if block.quoted:
-        depth = quote_depth(lines[block.start])
+    depth = block.depth
+    if not depth and block.kind == "reply":
+        depth = next((quote_depth(x) for x in rest if x.strip()), 0)
+    if depth:
         last = max((k for k, x in enumerate(rest) if quote_depth(x) >= depth), default=-1)
         below = rest[last + 1:]
         rest = [strip_quote(x, depth) for x in rest[:last + 1]]
@@ -199,3 +200,99 @@ def block_body(lines: list[str], block: Block) -> tuple[str, str]:
                 rest, below = rest[:k], rest[k + 1:]
                 break
     return clean_block(rest), clean_block(below)
+
+
+FORWARD_PREFIXES = {"fwd", "fw", "wg", "tr", "rv", "i", "pd", "enc", "vs", "vb", "vl", "videresend", "redir", "ilt",
+                    "i̇lt", "doorst", "trs", "πρθ", "пер", "转发", "轉寄"}
+PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*)?(?P<p>fwd?|fw|re|aw|wg|tr|rv|sv|vs|vb|vl|odp|pd|enc|i|r|res|antw|doorst|"
+                    r"ynt|i̇lt|İlt|ilt|videresend|redir\.?|rif|trs|отв|пер|回复|答复|转发|轉寄|απ|πρθ)"
+                    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
+
+
+def subject_prefixes(subject: str) -> tuple[list[str], str]:
+    """The reply/forward prefixes of ``subject`` (lower-case, outermost first) and the subject without them."""
+    found: list[str] = []
+    while True:
+        m = PREFIX.match(subject)
+        if not m:
+            return found, subject.strip()
+        found.append(m.group("p").lower().rstrip("."))
+        subject = subject[m.end():]
+
+
+def strip_subject(subject: str) -> str:
+    return subject_prefixes(subject or "")[1]
+
+
+def counts_as_forward(block: Block, outer_subject: str) -> bool:
+    """Explicit markers always do; a bare header block unless the subject says reply; "wrote:" only under Fwd."""
+    prefixes = subject_prefixes(outer_subject or "")[0]
+    first = prefixes[0] if prefixes else ""
+    if block.kind == "strong":
+        return True
+    if block.kind == "weak":
+        return not first or first in FORWARD_PREFIXES
+    return first in FORWARD_PREFIXES
+
+
+@dataclass
+class Level:
+    """One message in a forward chain: who wrote it, its header fields, its own text and what it quotes."""
+
+    sender: Address | None
+    headers: dict[str, str]
+    own: str
+    chain: str | None = None
+    below: str = ""
+
+
+def _trailing_quote(lines: list[str]) -> int | None:
+    """Start of a trailing run of ">" lines (blank lines allowed), or None."""
+    start = None
+    for k in range(len(lines) - 1, -1, -1):
+        if quote_depth(lines[k]) > 0:
+            start = k
+        elif lines[k].strip():
+            break
+    return start
+
+
+def split_own(text: str) -> tuple[str, str | None, Block | None]:
+    """Split a message text into its own words and the older chain it quotes (from the first block on)."""
+    lines = text.split("\n")
+    block = find_block(lines)
+    cut = block.start if block else None
+    quote = _trailing_quote(lines)
+    if quote is not None and (cut is None or quote < cut):
+        cut, block = quote, None
+    if cut is None:
+        return clean_block(lines), None, None
+    return clean_block(lines[:cut]), clean_block(lines[cut:]) or None, block
+
+
+def nested_levels(text: str, limit: int = 30) -> list[Level]:
+    """Levels inside a forwarded body: the body's own words first, then each older message it quotes."""
+    levels: list[Level] = []
+    own, chain, block = split_own(text)
+    levels.append(Level(None, {}, own, chain))
+    while block is not None and len(levels) < limit:
+        lines = text.split("\n")
+        text, _below = block_body(lines, block)
+        own, chain, nxt = split_own(text)
+        levels.append(Level(sender_of(block), block.headers, own, chain))
+        block = nxt
+    return levels
+
+
+def analyse(text: str, outer_subject: str, outer_sender: Address | None) -> tuple[bool, list[Level]]:
+    """Whether ``text`` forwards a message, and the chain of levels (level 0 is the outer message)."""
+    lines = text.split("\n")
+    block = find_block(lines)
+    if block is None or not counts_as_forward(block, outer_subject):
+        own, chain, _ = split_own(text)
+        return False, [Level(outer_sender, {}, own, chain)]
+    body, below = block_body(lines, block)
+    outer = Level(outer_sender, {}, clean_block(lines[:block.start]), None, below)
+    inner = nested_levels(body)
+    inner[0].sender, inner[0].headers = sender_of(block), block.headers
+    return True, [outer, *inner]

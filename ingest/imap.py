@@ -299,14 +299,6 @@ class ImapWorker:
         self._client.idle_done()
 
 
-def run_worker(settings: Settings, db: Database, *, once: bool = False) -> PassResult | int:
-    """What ``python -m ingest run [--once]`` calls: one pass, or the loop until interrupted."""
-    worker = ImapWorker(settings, db)
-    if once:
-        return worker.run_once()
-    return worker.run()
-
-
 def _pipeline_ingest() -> IngestFn:
     from ingest.pipeline import ingest_raw  # imported late: the pipeline pulls in parsing and the store
 

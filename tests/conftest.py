@@ -24,3 +24,6 @@ def db(settings: Settings):
     database = open_db(settings.db)
     yield database
     database.close()
+
+
+pytest_plugins = ["tests.support.browser"]

@@ -96,3 +96,4 @@ def m001_initial(db: Database) -> None:
 
 
 MIGRATION_SETS: list[Migrations] = [base]
+from core.store.ops import migrations as ops_migrations; MIGRATION_SETS.append(ops_migrations)  # noqa: E402, E702

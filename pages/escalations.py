@@ -1,0 +1,151 @@
+"""Escalations: what customers are waiting on, with their context, and one escalation in detail.
+
+Email content (subject, body, note, names) is shown only through text, code and table elements,
+which render neither Markdown nor HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from core import escalations as esc
+from core.errors import AppError
+from core.store import intake
+from ui.deps import get_db, settings_or_stop
+
+st.session_state.setdefault("escalations.selected", None)
+
+EMPTY = ("No open escalations. Forward a customer's bug email to the intake inbox, or import .eml files with "
+         "`python -m ingest import PATH`.")
+LINKS = {
+    "linear_url": st.column_config.LinkColumn("Linear issue"),
+    "hubspot_ticket_url": st.column_config.LinkColumn("HubSpot ticket", display_text="open ticket"),
+    "age_hours": None,
+}
+
+
+@st.cache_data(ttl=60)
+def load(_db, db_path: str) -> list[dict]:
+    return intake.escalations(_db, limit=2000)
+
+
+def show_detail(db, linked: esc.Escalation) -> None:
+    """One escalation in full; ``linked`` is its table row, which carries the HubSpot and Linear links."""
+    row = intake.escalation(db, linked.id)
+    if row is None:
+        st.info(f"Escalation #{linked.id} is gone; pick another one.")
+        return
+    e = esc.from_row(row)
+    st.subheader(f"Escalation #{e.id}")
+    st.dataframe([
+        {"field": "subject", "value": e.subject},
+        {"field": "customer", "value": e.customer_name},
+        {"field": "address", "value": e.customer_address},
+        {"field": "company", "value": e.company or e.customer_domain},
+        {"field": "tier", "value": e.tier or "unknown"},
+        {"field": "forwarded by", "value": e.forwarded_by},
+        {"field": "received", "value": row.get("received_at") or ""},
+        {"field": "status", "value": e.status},
+    ], hide_index=True, key="escalations.detail_context")
+    cols = st.columns(2)
+    if linked.linear_url.startswith("https://"):
+        cols[0].link_button(f"Open {linked.linear_identifier or 'the issue'} in Linear", linked.linear_url)
+    if linked.hubspot_ticket_url.startswith("https://"):
+        cols[1].link_button("Open the HubSpot ticket", linked.hubspot_ticket_url)
+    st.markdown("**Customer's message**")
+    st.text(row.get("body") or "(empty message)")
+    if row.get("note"):
+        st.markdown("**Forwarder's note**")
+        st.text(row["note"])
+    st.markdown("**Attachments**")
+    if row["attachments"]:
+        st.dataframe([{k: a.get(k) for k in ("filename", "content_type", "size", "stored")} for a in row["attachments"]],
+                     hide_index=True, key="escalations.attachments")
+    else:
+        st.text("No attachments.")
+    show_followups(db, e.id)
+    show_others(db, e)
+
+
+def show_followups(db, escalation_id: int) -> None:
+    st.markdown("**Follow-ups**")
+    followups = intake.followups(db, escalation_id)
+    if not followups:
+        st.text("No follow-ups yet.")
+    for f in followups:
+        st.text(f"{f.get('received_at') or ''} · {f.get('sender') or 'unknown sender'}")
+        st.code(f.get("body") or "", language=None, wrap_lines=True)
+
+
+def show_others(db, e: esc.Escalation) -> None:
+    st.markdown("**The customer's other escalations**")
+    others = [r for r in intake.customer_escalations(db, e.customer_domain) if r["id"] != e.id] if e.customer_domain else []
+    if not others:
+        st.text("None.")
+        return
+    st.dataframe([{"id": r["id"], "subject": r.get("subject"), "status": r.get("status"),
+                   "received": r.get("received_at")} for r in others], hide_index=True, key="escalations.others")
+
+
+settings = settings_or_stop()
+st.title("Escalations")
+if settings.local_only:
+    st.info("Local-only mode: escalations live in this database; set ROTADESK_HUBSPOT_TOKEN and "
+            "ROTADESK_LINEAR_API_KEY to link them.")
+
+try:
+    db = get_db()
+    rows = load(db, str(settings.db))
+except AppError as exc:
+    st.error(str(exc))
+    st.stop()
+
+statuses = sorted({(r.get("status") or "open") for r in rows} | {"open"})
+tiers = [*esc.TIER_ORDER, "unknown"]
+c1, c2, c3 = st.columns(3)
+status_filter = c1.multiselect("Status", statuses, default=["open"], key="escalations.status_filter")
+tier_filter = c2.multiselect("Tier", tiers, key="escalations.tier_filter")
+customer_filter = c3.text_input("Customer", key="escalations.customer_filter",
+                                placeholder="name, address, domain or company")
+
+
+@st.fragment(run_every="60s")
+def live_panel(statuses: list[str], tiers: list[str], customer: str) -> list[esc.Escalation]:
+    """Header numbers and the table; refreshes itself every minute."""
+    now = datetime.now(timezone.utc)
+    items = [esc.from_row(r) for r in load(db, str(settings.db))]
+    summary = esc.summarize(items, now)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Open", summary.open)
+    m2.metric("Enterprise open", summary.top_tier_open)
+    m3.metric("Oldest open", esc.format_age(summary.oldest_age))
+    if summary.open == 0 and statuses == ["open"] and not tiers and not customer:
+        st.info(EMPTY)
+        return []
+    ordered = sorted(items, key=lambda e: (not e.is_open, esc.tier_rank(e.tier), e.received_at, e.id))
+    shown = esc.filter_escalations(ordered, statuses=statuses, tiers=tiers, customer=customer)
+    if not shown:
+        st.info("No escalations match these filters. Clear the customer filter or pick more statuses or tiers.")
+        return []
+    overdue = esc.due(shown, now)
+    if overdue:
+        st.warning(f"{len(overdue)} escalation(s) waited longer than their tier allows: "
+                   + ", ".join(f"#{e.id}" for e in overdue[:10]))
+    st.dataframe(esc.table_rows(shown, now), hide_index=True, column_config=LINKS, key="escalations.table")
+    return shown
+
+
+shown = live_panel(status_filter, tier_filter, customer_filter) or []
+if shown:
+    by_id = {e.id: e for e in shown}
+    ids = list(by_id)
+    labels = {e.id: f"#{e.id} {e.subject} — {e.customer_label}" for e in shown}
+    if st.session_state["escalations.selected"] not in ids:
+        st.session_state["escalations.selected"] = ids[0]
+    selected = st.selectbox("Escalation", ids, format_func=labels.get, key="escalations.selected")
+    try:
+        show_detail(db, by_id[int(selected)])
+    except AppError as exc:
+        st.error(str(exc))

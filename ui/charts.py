@@ -1,0 +1,52 @@
+"""Altair chart builders for the capacity page. Pure: values in, ``alt.Chart`` out (tested via ``to_dict()``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from core.capacity import WeekCost, WeekCount
+
+HEIGHT = 260
+
+
+def capacity_cost_chart(weeks: Iterable[WeekCost]) -> alt.Chart:
+    """Share of feature capacity the rotation takes each week, with who is on rotation."""
+    frame = pd.DataFrame([
+        {"week_start": w.week_start.isoformat(), "cost": w.cost, "team_size": w.team_size,
+         "engineer": w.engineer or "not scheduled"}
+        for w in weeks
+    ], columns=["week_start", "cost", "team_size", "engineer"])
+    return alt.Chart(frame, title="Rotation cost per week").mark_bar().encode(
+        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        y=alt.Y("cost:Q", title="Share of feature capacity", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("week_start:T", title="Week"), alt.Tooltip("cost:Q", format=".0%", title="Cost"),
+                 alt.Tooltip("team_size:Q", title="Engineers"), alt.Tooltip("engineer:N", title="On rotation")],
+    ).properties(height=HEIGHT)
+
+
+def intake_chart(counts: Iterable[WeekCount]) -> alt.Chart:
+    """Escalations received per week."""
+    frame = pd.DataFrame([{"week_start": c.week_start.isoformat(), "escalations": c.count} for c in counts],
+                         columns=["week_start", "escalations"])
+    return alt.Chart(frame, title="Escalations per week").mark_bar().encode(
+        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        y=alt.Y("escalations:Q", title="Escalations", axis=alt.Axis(tickMinStep=1)),
+        tooltip=[alt.Tooltip("week_start:T", title="Week"), alt.Tooltip("escalations:Q", title="Escalations")],
+    ).properties(height=HEIGHT)
+
+
+def close_time_chart(series: Iterable[dict[str, Any]]) -> alt.Chart:
+    """Median hours per closing stage per week (long-form rows from ``core.capacity.close_time_series``)."""
+    frame = pd.DataFrame(list(series), columns=["week_start", "stage", "median_hours", "replies"])
+    return alt.Chart(frame, title="Time to close (median hours)").mark_line(point=True).encode(
+        x=alt.X("week_start:T", title="Week Linear said done", timeUnit="yearmonthdate"),
+        y=alt.Y("median_hours:Q", title="Hours"),
+        color=alt.Color("stage:N", title="Stage"),
+        tooltip=[alt.Tooltip("week_start:T", title="Week"), "stage:N",
+                 alt.Tooltip("median_hours:Q", title="Median hours"), alt.Tooltip("replies:Q", title="Replies")],
+    ).properties(height=HEIGHT)
