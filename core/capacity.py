@@ -117,9 +117,14 @@ def weekly_counts(moments: Iterable[str | datetime | None], now: datetime, *, we
 
 
 def average_per_week(counts: list[WeekCount], now: datetime, week_start_index: int = 0) -> float:
-    """Mean weekly intake over complete weeks (the current, partial week is left out)."""
+    """Mean weekly intake over complete weeks since the first escalation (the current, partial week is left out).
+
+    Empty weeks before the first escalation are left out too: they predate Rotadesk, not a quiet queue.
+    """
     current = week_start_of(now.date(), week_start_index)
     full = [c.count for c in counts if c.week_start < current]
+    while full and full[0] == 0:
+        full.pop(0)
     return sum(full) / len(full) if full else 0.0
 
 
@@ -159,10 +164,13 @@ def close_time_series(times: Iterable[CloseTime], week_start_index: int = 0) -> 
 def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool = False) -> list[Advice]:
     """Reasons this team should not run the rotation right now, each with what to change."""
     advice = []
-    if team_size < MIN_TEAM:
+    if team_size < 1:
+        advice.append(Advice("No active engineers.",
+                             f"Add the team on the Calendar page; run the rotation with at least {MIN_TEAM}."))
+    elif team_size < MIN_TEAM:
         advice.append(Advice(
             f"{team_size} active engineer{'s' if team_size != 1 else ''}: the rotation would take "
-            f"{rotation_cost(team_size) * 100 if team_size else 100:.0f}% of feature capacity.",
+            f"{rotation_cost(team_size) * 100:.0f}% of feature capacity.",
             f"Run it with at least {MIN_TEAM} engineers; until then, share escalations through the "
             "daily office hours without a dedicated rotation.",
         ))

@@ -8,7 +8,8 @@
         ├── HubSpotError
         │   └── HubSpotRateLimited
         └── LinearError
-            └── LinearRateLimited
+            ├── LinearRateLimited
+            └── LinearFeatureDisabled
 
 Pages catch ``AppError`` and show ``str(error)``; entry points print it as one line.
 """
@@ -48,9 +49,16 @@ class ExternalServiceError(AppError):
 
 
 class HubSpotError(ExternalServiceError):
-    """HubSpot refused a request or could not be reached."""
+    """HubSpot refused a request or could not be reached; ``category`` and ``correlation_id`` come from its body."""
 
     service = "HubSpot"
+
+    def __init__(self, message: str, *, status_code: int | None = None, retryable: bool = False,
+                 category: str | None = None, hubspot_message: str = "", correlation_id: str | None = None) -> None:
+        self.category = category
+        self.hubspot_message = hubspot_message
+        self.correlation_id = correlation_id
+        super().__init__(message, status_code=status_code, retryable=retryable)
 
 
 class HubSpotRateLimited(HubSpotError):
@@ -74,3 +82,7 @@ class LinearRateLimited(LinearError):
     def __init__(self, message: str, *, retry_after: float, status_code: int | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message, status_code=status_code, retryable=True)
+
+
+class LinearFeatureDisabled(LinearError):
+    """The workspace has a Linear feature switched off (customer requests); the caller may skip that step."""

@@ -140,6 +140,6 @@ def render_markdown(handoff: Handoff) -> str:
     notes = items(handoff.notes)
     if notes:
         out.append("## Notes")
-        out.extend(escape_markdown(n) + "  " for n in notes)
+        out.extend(f"- {escape_markdown(n)}" for n in notes)
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -1,4 +1,4 @@
-"""HubSpot CRM client: the calls Rotadesk makes, returning dataclasses (see docs' hubspot contract).
+"""HubSpot CRM client: the calls Rotadesk makes, returning dataclasses (contract: specs/hubspot-contract.md).
 
 Every request goes through :meth:`HubSpotClient._send`, which paces, retries and translates errors:
 a daily rate limit is raised at once; ten-secondly and search limits wait and retry; 5xx answers,
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ TICKET_PROPERTIES = ("subject", "content", "hs_pipeline", "hs_pipeline_stage", "
 TASK_PROPERTIES = ("hs_task_subject", "hs_task_body", "hs_task_status", "hs_task_type", "hubspot_owner_id", "hs_timestamp")
 _EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ class HubSpotClient:
         self.calls = 0
         self.last_rate_limit: dict[str, str] = {}
         self._cache: dict[str, Any] = {}
+        self._lock = threading.Lock()  # one request at a time, so pacing holds across threads
 
     @classmethod
     def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> HubSpotClient:
@@ -278,7 +281,14 @@ class HubSpotClient:
         self._http.close()
 
     # -- transport -------------------------------------------------------------------------------
-    def _send(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None, lane: str = "default") -> httpx.Response:
+    def _send(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None, lane: str = "default", idempotent: bool = True
+    ) -> httpx.Response:
+        """Send with pacing and retries; a non-idempotent create is retried only when it surely never left."""
+        with self._lock:
+            return self._send_paced(method, path, json=json, params=params, lane=lane, idempotent=idempotent)
+
+    def _send_paced(self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, lane: str, idempotent: bool) -> httpx.Response:
         transient = limited = 0
         while True:
             self._pacer.wait(lane)
@@ -286,7 +296,7 @@ class HubSpotClient:
             try:
                 response = self._http.request(method, path, json=json, params=params)
             except _TRANSIENT as exc:
-                if transient >= self._pacer.policy.retries:
+                if transient >= self._pacer.policy.retries or not (idempotent or isinstance(exc, _UNSENT)):
                     raise HubSpotError(f"could not reach HubSpot ({type(exc).__name__})", retryable=True) from exc
                 log.warning("HubSpot %s %s failed (%s); retrying", method, path, type(exc).__name__)
                 self._pacer.backoff(transient)
@@ -301,7 +311,8 @@ class HubSpotClient:
                 self._pacer.hold(error.retry_after, lane)
                 limited += 1
                 continue
-            if response.status_code >= 500 and transient < self._pacer.policy.retries:
+            retry_5xx = idempotent or response.status_code == 503  # a 503 means the create was refused, not lost
+            if response.status_code >= 500 and retry_5xx and transient < self._pacer.policy.retries:
                 log.warning("HubSpot %s %s answered %s; retrying", method, path, response.status_code)
                 self._pacer.backoff(transient)
                 transient += 1
@@ -335,8 +346,9 @@ class HubSpotClient:
         body = _body(response)
         category = str(body.get("category") or body.get("errorType") or "")
         message = self._scrub(str(body.get("message") or response.reason_phrase))
-        error = HubSpotError(f"{response.status_code} {category or 'error'}: {message}", status_code=response.status_code, retryable=response.status_code >= 500)
-        error.category, error.hubspot_message, error.correlation_id = category, message, body.get("correlationId")  # type: ignore[attr-defined]
+        error = HubSpotError(f"{response.status_code} {category or 'error'}: {message}",
+                             status_code=response.status_code, retryable=response.status_code >= 500,
+                             category=category, hubspot_message=message, correlation_id=body.get("correlationId"))
         return error
 
     def _rate_limited(self, response: httpx.Response) -> HubSpotRateLimited:
@@ -367,9 +379,9 @@ class HubSpotClient:
                 return
             body["after"] = after
 
-    def _create(self, object_type: str, properties: Mapping[str, Any], associations: list[dict[str, Any]]) -> dict[str, Any]:
+    def _create(self, object_type: str, properties: Mapping[str, Any], associations: list[dict[str, Any]], *, idempotent: bool = False) -> dict[str, Any]:
         body = {"properties": {k: to_hubspot(v) for k, v in properties.items()}, "associations": associations}
-        return self._json("POST", self._path("objects", object_type), json=body)
+        return self._json("POST", self._path("objects", object_type), json=body, idempotent=idempotent)
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
         try:
@@ -442,7 +454,8 @@ class HubSpotClient:
 
     def create_contact(self, email: str, firstname: str = "", lastname: str = "") -> Contact:
         try:
-            return Contact.from_api(self._create("contacts", {"email": email, "firstname": firstname, "lastname": lastname}, []))
+            props = {"email": email, "firstname": firstname, "lastname": lastname}
+            return Contact.from_api(self._create("contacts", props, [], idempotent=True))  # email is unique
         except HubSpotError as exc:
             found = _EXISTING_ID.search(getattr(exc, "hubspot_message", ""))
             if exc.status_code != 409 or not found:
@@ -491,7 +504,8 @@ class HubSpotClient:
         assocs = [_assoc(contact_id, TICKET_TO_CONTACT)] if contact_id else []
         assocs += [_assoc(company_id, TICKET_TO_COMPANY)] if company_id else []
         try:
-            return Ticket.from_api(self._create("tickets", props, assocs))
+            # With a unique key a lost answer is safe to retry: the repeat answers 409 and we look it up.
+            return Ticket.from_api(self._create("tickets", props, assocs, idempotent=unique_property in props))
         except HubSpotError as exc:
             if exc.status_code != 409 or not unique_property or unique_property not in props:
                 raise

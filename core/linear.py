@@ -21,16 +21,17 @@ from typing import Any, TypeVar
 import httpx
 
 from core import linear_queries as q
-from core.errors import ConfigError, LinearError, LinearRateLimited
+from core.errors import ConfigError, LinearError, LinearFeatureDisabled, LinearRateLimited
+from core.ratelimit import wait_from_headers
+from core.settings import Settings, env_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 INT32_MAX = 2**31 - 1
+DEFAULT_RATE_LIMIT_WAIT = 2.0  # RATELIMITED without any header to go by
 FEATURE_OFF_CODES = frozenset({"FORBIDDEN", "FEATURE_NOT_ACCESSIBLE", "forbidden", "feature not accessible"})
 
 
-class LinearFeatureDisabled(LinearError):
-    """The workspace has a Linear feature switched off (customer requests); the caller may skip it."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class LinearClient:
         retry_budget: float = 180.0,
     ) -> None:
         if not api_key:
-            raise ConfigError("ROTADESK_LINEAR_API_KEY", "is empty")
+            raise ConfigError(env_name("linear_api_key"), "is empty")
         self.url = url
         self._sleep, self._clock = sleep, clock
         self.max_retries, self.max_wait, self.retry_budget = max_retries, max_wait, retry_budget
@@ -164,7 +165,7 @@ class LinearClient:
         self._users: dict[str, User | None] = {}
 
     @classmethod
-    def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> LinearClient:
+    def from_settings(cls, settings: Settings, transport: httpx.BaseTransport | None = None) -> LinearClient:
         return cls(settings.linear_api_key, url=settings.linear_api_url, transport=transport)
 
     def __enter__(self) -> LinearClient:
@@ -369,15 +370,15 @@ class LinearClient:
             try:
                 return attempt(failures)
             except LinearRateLimited as exc:
-                wait = exc.retry_after
+                last, wait = exc, exc.retry_after
                 if failures >= self.max_retries or wait > self.max_wait:
                     raise
             except LinearError as exc:
                 if not exc.retryable or failures >= self.max_retries:
                     raise
-                wait = random.uniform(0.5, 1.0) * min(30.0, 2.0**failures)
+                last, wait = exc, random.uniform(0.5, 1.0) * min(30.0, 2.0**failures)
             if self._clock() - started + wait > self.retry_budget:
-                raise LinearError(f"gave up after {failures + 1} attempts", retryable=True)
+                raise LinearError(f"gave up after {failures + 1} attempts ({last})", retryable=True) from last
             failures += 1
             log.info("Linear: retrying in %.1f s (attempt %d)", wait, failures + 1)
             self._sleep(wait)
@@ -418,23 +419,16 @@ class LinearClient:
 def _rate_limit_wait(response: httpx.Response) -> float:
     """Seconds to wait: ``retry-after`` if given, else until the spent quota resets (epoch ms)."""
     headers = response.headers
-    if headers.get("retry-after"):
-        try:
-            return max(0.0, float(headers["retry-after"]))
-        except ValueError:
-            pass
-    resets = [headers.get("x-ratelimit-requests-reset")]
+    resets = ("X-RateLimit-Requests-Reset",)
     if headers.get("x-ratelimit-complexity-remaining") == "0":
-        resets.append(headers.get("x-ratelimit-complexity-reset"))
-    reset = max((int(r) for r in resets if r and r.isdigit()), default=0)
-    if not reset:
-        return 2.0
+        resets = ("X-RateLimit-Complexity-Reset",) + resets
     # The server's own Date keeps our clock's skew out of the wait.
     try:
         now = parsedate_to_datetime(headers["date"]).timestamp()
     except (KeyError, TypeError, ValueError):
         now = time.time()
-    return max(0.0, reset / 1000 - now)
+    wait = wait_from_headers(headers, now_epoch=now, reset_headers=resets)
+    return DEFAULT_RATE_LIMIT_WAIT if wait is None else wait
 
 
 def _payload(data: dict[str, Any], mutation: str, entity: str) -> dict[str, Any]:
@@ -459,8 +453,8 @@ def _issue(n: dict[str, Any]) -> Issue:
         team_key=team.get("key", ""),
         description=n.get("description") or "",
         priority=int(n.get("priority") or 0),
-        completed_at=_dt(n.get("completedAt")),
-        canceled_at=_dt(n.get("canceledAt")),
+        completed_at=_maybe_dt(n.get("completedAt")),
+        canceled_at=_maybe_dt(n.get("canceledAt")),
         assignee_id=assignee.get("id"),
         assignee_name=assignee.get("name"),
         assignee_email=assignee.get("email"),
@@ -501,8 +495,12 @@ def _operation(query: str) -> str:
     return match.group(2) if match else "request"
 
 
-def _dt(value: str | None) -> Any:
-    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00"))
+def _dt(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _maybe_dt(value: str | None) -> datetime | None:
+    return _dt(value) if value else None
 
 
 def _iso(moment: datetime) -> str:

@@ -149,6 +149,21 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
+def describe(settings: Settings) -> list[dict[str, str]]:
+    """Every setting as (name, value, meaning) rows for display, secrets masked."""
+    rows = []
+    for f in fields(settings):
+        value = getattr(settings, f.name)
+        if f.name in SECRET_FIELDS:
+            shown = "set (hidden)" if value else "not set"
+        elif isinstance(value, tuple):
+            shown = ", ".join(value) or "(none)"
+        else:
+            shown = str(value) if value != "" else "(empty)"
+        rows.append({"setting": env_name(f.name), "value": shown, "meaning": FIELD_DOCS[f.name]})
+    return rows
+
+
 SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
 
 FIELD_DOCS: dict[str, str] = {

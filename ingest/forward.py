@@ -25,7 +25,7 @@ for _field, _words in {
           "kopija|抄送|副本|참조",
     "date": "date|data|dato|datum|dátum|dată|fecha|päivämäärä|päiväys|tarih|дата|日付|sent|sendt|skickat|gesendet|"
             "verzonden|envoyé|enviado|inviato|wysłano|odesláno|odoslané|lähetetty|elküldve|trimis|gönderildi|"
-            "gönderilme|отправлено|надіслано|poslano|sent at|发送时间|日期|送信日時",
+            "gönderilme|gönderilen|отправлено|відправлено|надіслано|poslano|sent at|发送时间|日期|送信日時",
     "subject": "subject|betreff|onderwerp|objet|sujet|asunto|assunto|oggetto|emne|ämne|aihe|tárgy|temat|předmět|"
                "predmet|konu|тема|subiect|subiectul|naslov|件名|tema|主题|主旨|제목",
     "reply_to": "reply-to|antwort an|répondre à|responder a|rispondi a|beantwoorden|svara till|svar til",
@@ -35,10 +35,11 @@ for _field, _words in {
 
 # Stems that make a separator line an explicit forward marker (as opposed to "Original Message").
 FORWARD_WORDS = re.compile(
-    r"forward|fwd|weitergeleitet|doorgestuurd|transf[eé]r|réexpédi|reenviad|inoltrat|encaminhad|videresend|"
+    r"forward|fwd|weitergeleitet|doorgestuurd|transf[eé]r|transmis|réexpédi|reenviad|inoltrat|encaminhad|videresend|"
     r"vidarebefordra|välitet|edelleenlähet|přepos|prepos|przekaza|proslijeđ|továbbított|redirecționat|iletil|"
     r"ileti başlangıcı|пересыла|переадрес|перенаправ|пересила|переслан|転送|转发|轉寄", re.IGNORECASE)
 DASHED = re.compile(r"^\s*[-=]{2,}\s*(?P<phrase>[^-=].*?)\s*[-=]{2,}\s*(?P<rest>.*)$")
+SEPARATOR = re.compile(r"^\s*[-=]{2,}\s*(?P<phrase>[^-=].*?)\s*[-=]{2,}\s*$")
 UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 INTRO = re.compile(r"^\s*(?P<phrase>[^:@\d]{4,70}?)\s*:\s*$")
 LABEL_LINE = re.compile(r"^\s*\*{0,2}(?P<label>[^:：*\t]{1,24}?)\s*\*{0,2}\s*[:：]\s*\*{0,2}\s*(?P<value>.*)$")
@@ -58,6 +59,7 @@ class Block:
     body_start: int                # index of the first line after the headers
     headers: dict[str, str] = field(default_factory=dict)
     depth: int = 0                 # ">" quote depth of the header lines
+    inline: bool = False           # Yahoo: the headers share one line with the separator
 
 
 def label_field(label: str) -> str | None:
@@ -123,6 +125,8 @@ def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
     for span in (1, 2):
         if i + span > len(lines):
             return None
+        if span == 2 and not re.search(r"\d", lines[i]):
+            return None  # a two-line header starts with its date; else the wrote line is the next one
         text = " ".join(s.strip() for s in lines[i:i + span])
         if len(text) > 300 or not text.rstrip().endswith(":"):
             continue
@@ -131,13 +135,17 @@ def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
     return None
 
 
+_WROTE_WORDS = re.compile(r"^.*?\b(user|użytkownik|používateľ|пользователь|heeft|skrev|schrieb|időpontban)\s+", re.I)
+
+
 def _wrote_headers(text: str) -> dict[str, str]:
-    text = re.sub(r"[«»„“”\"]", "", text)
-    m = re.search(r"(?P<name>[^,:<>()]*?)\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")\s*[)>]+", text)
     headers: dict[str, str] = {}
+    q = re.search(r"[\"«„“]\s*(?P<name>[^\"«»„“”]+?)\s*[\"»”]\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")", text)
+    m = q or re.search(r"(?P<name>[^,:<>()\"]*?)\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")\s*[)>]+", text)
     if m:
-        name = re.sub(r"^.*\b(user|użytkownik|používateľ|пользователь|heeft|skrev|schrieb|időpontban|\d\d?:\d\d)\s+",
-                      "", m.group("name").strip(), flags=re.IGNORECASE)
+        name = m.group("name").strip()
+        if not q:
+            name = _WROTE_WORDS.sub("", re.sub(r"^.*\d\S*\s+", "", name))
         headers["from"] = f"{name.strip()} <{m.group('addr')}>"
     d = re.search(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}[,]?\s+\d{1,2}[:.]\d{2}|"
                   r"\b\w{3,9}\.? \d{1,2},? \d{4}(?:,? (?:at )?\d{1,2}:\d{2}(?:\s?[AP]M)?)?", text)
@@ -155,13 +163,15 @@ def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) ->
         if m and m.group("rest") and FORWARD_WORDS.search(m.group("phrase")):
             headers = _inline_headers(m.group("rest"))
             if _is_header_block(headers):
-                return Block("strong", i, i + 1, headers, quote_depth(lines[i]))
-        explicit = bool((m and not m.group("rest")) or INTRO.match(line) and not LABEL_LINE.match(line))
+                return Block("strong", i, i + 1, headers, quote_depth(lines[i]), inline=True)
+        label = LABEL_LINE.match(line)
+        sep = SEPARATOR.match(line)
+        explicit = bool(sep or INTRO.match(line) and not (label and label_field(label.group("label"))))
         if explicit or UNDERSCORES.match(line):
             j = _skip_blank(view, i + 1)
             headers, end = _header_run(view, j)
             if _is_header_block(headers):
-                phrase = (m.group("phrase") if m else line) if explicit else ""
+                phrase = (sep.group("phrase") if sep else line) if explicit else ""
                 kind = "strong" if FORWARD_WORDS.search(phrase) else "weak"
                 return Block(kind, i, end, headers, quote_depth(lines[end - 1]))
         headers, end = _header_run(view, i)
@@ -188,8 +198,10 @@ def block_body(lines: list[str], block: Block) -> tuple[str, str]:
     rest = lines[block.body_start:]
     below: list[str] = []
     depth = block.depth
-    if not depth and block.kind == "reply":
+    if not depth:  # headers in clear, message quoted (Missive, Gmail replies)
         depth = next((quote_depth(x) for x in rest if x.strip()), 0)
+    if block.inline and rest:
+        rest = [rest[0].lstrip(), *rest[1:]]
     if depth:
         last = max((k for k, x in enumerate(rest) if quote_depth(x) >= depth), default=-1)
         below = rest[last + 1:]

@@ -172,13 +172,15 @@ class ImapWorker:
         folder = self.settings.imap_folder
         result = PassResult(folder)
         state = load_state(self.db, folder)
-        last_uid = state.last_uid if state and state.uidvalidity == self._uidvalidity else 0
-        if state is None or state.uidvalidity != self._uidvalidity:
-            result.resynced = state is not None
-            if result.resynced:
-                log.warning("UIDVALIDITY of %s changed (%s -> %s); reading it again from UID 1",
-                            folder, state.uidvalidity if state else None, self._uidvalidity)
+        current = state is not None and state.uidvalidity == self._uidvalidity
+        last_uid = state.last_uid if state is not None and current else 0
+        if state is not None and not current:
+            result.resynced = True
+            log.warning("UIDVALIDITY of %s changed (%s -> %s); reading it again from UID 1",
+                        folder, state.uidvalidity, self._uidvalidity)
+        if not current:
             save_state(self.db, folder, self._uidvalidity, 0)
+        self._client.noop()  # lets the server report mail that arrived since the last command
         # "N:*" always matches the highest UID, even when it is below N, hence the filter.
         uids = sorted(uid for uid in self._client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         result.last_uid = last_uid

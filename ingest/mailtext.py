@@ -15,6 +15,11 @@ CHARSET_ALIASES = {
     "unicode-1-1-utf-7": "utf-7", "x-unknown": "", "unknown-8bit": "", "x-user-defined": "", "default": "",
 }
 
+# Detection is limited to charsets mail really uses, so short texts are not read as some DOS code page.
+MAIL_CHARSETS = ("utf_8", "cp1252", "iso8859_15", "cp1250", "iso8859_2", "cp1251", "koi8_r", "koi8_u", "cp1253",
+                 "cp1254", "cp1255", "cp1256", "cp1257", "cp874", "gb18030", "big5", "euc_jp", "cp932", "euc_kr")
+LATIN_LOOKALIKES = {"iso8859_15", "cp1250", "iso8859_2", "cp1254", "cp1257"}
+
 
 @dataclass(frozen=True)
 class Address:
@@ -56,9 +61,15 @@ def decode_bytes(data: bytes, label: str | None) -> str:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data[:200_000]).best()
+        best = from_bytes(data[:200_000], cp_isolation=list(MAIL_CHARSETS)).best()
         if best is not None and best.encoding:
-            return data.decode(best.encoding, errors="replace")
+            guess = best.encoding
+            if guess in LATIN_LOOKALIKES:  # short Latin text is ambiguous; Windows-1252 is what mail usually means
+                try:
+                    return data.decode("cp1252")
+                except UnicodeDecodeError:
+                    pass
+            return data.decode(guess, errors="replace")
     except Exception:  # detection is best effort; a wrong guess must not stop the parse
         pass
     return data.decode(codec or "utf-8", errors="replace")
@@ -85,8 +96,10 @@ def html_to_text(html: str) -> str:
         text = h.handle(clean)
     except Exception:
         text = re.sub(r"<[^>]+>", " ", clean)
-    # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown.
-    return re.sub(r"(?m)^(\s*)\\([-+*#.>])", r"\1\2", text)
+    # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown. Its "* * *" for <hr>
+    # becomes the underscore rule Outlook prints above a forwarded header block.
+    text = re.sub(r"(?m)^(\s*)\\([-+*#.>])", r"\1\2", text)
+    return re.sub(r"(?m)^\s*\* \* \*\s*$", "_" * 32, text)
 
 
 def normalise(text: str) -> str:
@@ -209,3 +222,61 @@ def split_signature(text: str) -> tuple[str, str | None]:
     if not body.strip():
         return text, None  # a message that is only a sign-off is still the message
     return body, clean_block(lines[cut:]) or None
+
+
+# Month names by their first letters in the languages the forward corpus covers; enough for best effort.
+MONTHS = {
+    1: "jan ene gen sty led tam leden styczeń січ янв ocak siječ tammi ian janv 1月",
+    2: "feb fév fev lut úno uno hel фев лют şub velj helmi febr",
+    3: "mar mär maa bře bre mrt мар бер ožu maalis märz márc",
+    4: "apr avr abr kwi dub huh апр кві nis trav huhti ápr",
+    5: "may mai mei mag maj kvě kve tou мая май тра svib touko máj",
+    6: "jun jui giu cze čer cer kes июн чер haz lip kesä jún",
+    7: "jul juil lug lip čec cec hei июл лип tem srp heinä júl",
+    8: "aug aoû aou ago sie srp elo авг сер ağu kol elo",
+    9: "sep set wrz zář zar syy сен вер eyl ruj syys szept",
+    10: "oct okt ott out paź paz říj rij lok окт жов eki lis lokak",
+    11: "nov lis list noi ноя лис kas stu marras",
+    12: "dec déc dez dic gru pro jou дек гру ara pro joulu",
+}
+_MONTH_WORDS = sorted(((w, n) for n, ws in MONTHS.items() for w in ws.split()), key=lambda x: -len(x[0]))
+_EN = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def parse_date(value: str | None) -> str | None:
+    """ISO-8601 from an RFC 5322 or a localised client date ("26. Oktober 2021 um 14:25"), else None."""
+    if not value or not value.strip():
+        return None
+    from email.utils import parsedate_to_datetime
+
+    if not re.search(r"\b[ap]\.?m\b", value, re.IGNORECASE):  # the RFC parser misreads 12-hour clocks
+        try:
+            return parsedate_to_datetime(value.strip()).isoformat()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            pass
+    m = re.search(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:.*?(\d{1,2}:\d{2}(?::\d{2})?))?", value)
+    if m:
+        value = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} {m.group(4) or ''}"
+    words = []
+    for token in re.split(r"(\s+)", value):
+        low = token.lower().strip(".,")
+        month = next((n for w, n in _MONTH_WORDS if low.startswith(w) and len(low) <= len(w) + 9), None)
+        if month and token.strip() and not low.isdigit():
+            words.append(_EN[month])
+        elif re.search(r"[^\W\d_]", token) and low not in {"am", "pm", "utc", "gmt"} and not re.match(r"[+-]\d", low):
+            words.append(" ")  # weekday names, "um", "à", zone abbreviations: noise for the parser
+        else:
+            words.append(token.replace("klo", "").strip(",") if token.strip() else token)
+    cleaned = re.sub(r"(\d{1,2})\.(\d{2})\.(\d{2})\b(?!\.\d)", r"\1:\2:\3", "".join(words))
+    cleaned = re.sub(r"\b(\d{1,2})\.(\d{2})\b(?![.\d])", r"\1:\2", cleaned)
+    try:
+        import warnings
+
+        from dateutil import parser as dateparser
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            parsed = dateparser.parse(cleaned, fuzzy=True, dayfirst=True)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return parsed.isoformat() if 1970 <= parsed.year <= 2100 else None

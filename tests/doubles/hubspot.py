@@ -135,6 +135,7 @@ class HubSpotDouble:
         self.pipelines = [_pipeline("0", "Support Pipeline", [("1", "New", "OPEN"), ("2", "Waiting on contact", "OPEN"), ("3", "Waiting on us", "OPEN"), ("4", "Closed", "CLOSED")])]
         self._ids = itertools.count(1001)
         self._faults: deque[int | type[Exception]] = deque()
+        self._lost_answers = 0
         self._hits: deque[float] = deque()
         self._search_hits: deque[float] = deque()
         self._lock = threading.RLock()
@@ -208,6 +209,15 @@ class HubSpotDouble:
         """Answer the next ``n`` requests with ``status`` (or drop them by raising an httpx error class)."""
         self._faults.extend([status] * n)
 
+    def lose_next(self, n: int = 1) -> None:
+        """Carry out the next ``n`` requests but lose their answers (the client sees a read timeout)."""
+        self._lost_answers += n
+
+    def spend(self, n: int, *, search: bool = False) -> None:
+        """Use up ``n`` requests of the current window, as another app on the portal would."""
+        for _ in range(n):
+            self._rate_limit(search)
+
     def exhaust_daily(self) -> None:
         self.daily_used = self.daily_limit
 
@@ -236,6 +246,9 @@ class HubSpotDouble:
                 response = reply.response
             if not is_search:
                 response.headers.update(self._headroom())
+            if self._lost_answers:
+                self._lost_answers -= 1
+                raise httpx.ReadTimeout("answer lost by the double", request=request)
             return response
 
     def _rate_limit(self, search: bool) -> httpx.Response | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass, replace
@@ -95,7 +96,8 @@ def fake_sleep(record: list[float]):
 def mailbox_flags(dovecot: DovecotServer, user: MailUser, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
     with dovecot.client(user) as client:
         client.select_folder(folder, readonly=True)
-        return {uid: data[b"FLAGS"] for uid, data in client.fetch("1:*", ["FLAGS"]).items()}
+        uids = client.search("ALL")
+        return {uid: data[b"FLAGS"] for uid, data in client.fetch(uids, ["FLAGS"]).items()} if uids else {}
 
 
 def test_a_pass_takes_in_every_message_once_and_a_second_pass_fetches_nothing(dovecot, mail_user, imap_settings, db):
@@ -201,7 +203,7 @@ def test_a_dropped_connection_reconnects_with_backoff_and_carries_on(dovecot, ma
 
     def drop_first_connection(calls: int) -> None:
         if calls == 1:
-            made[0].socket().close()  # the network goes away under the worker mid-pass
+            made[0].socket().shutdown(socket.SHUT_RDWR)  # the network goes away under the worker mid-pass
 
     pipeline = RecordingPipeline(on_call=drop_first_connection)
     worker = ImapWorker(imap_settings, db, ingest=pipeline, client_factory=factory(imap_settings, made),
@@ -368,3 +370,54 @@ def test_now_is_taken_per_message(dovecot, mail_user, imap_settings, db):
     ImapWorker(imap_settings, db, ingest=ingest, now=lambda: fixed).run_once()
 
     assert moments == [fixed]
+
+
+def test_a_server_restart_is_survived(dovecot, mail_user, imap_settings, db):
+    dovecot.append(mail_user, message(1))
+    sleeps: list[float] = []
+    made: list[CountingClient] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        if len(sleeps) == 1:  # the poll interval: Dovecot restarts meanwhile and new mail arrives
+            dovecot.restart()
+            dovecot.append(mail_user, message(2))
+
+    pipeline = RecordingPipeline()
+    worker = ImapWorker(imap_settings, db, ingest=pipeline, sleep=sleep, rng=lambda: 0.0,
+                        client_factory=factory(imap_settings, made, hidden=("IDLE",)))
+
+    assert worker.run(max_passes=2) == 2
+    assert sleeps == [1, 0.5]  # the poll interval, then one backoff before reconnecting
+    assert len(made) == 2
+    assert [uid for uid, _, _ in pipeline.calls] == [1, 2]
+
+
+def forwarded_report(n: int) -> bytes:
+    return (f"From: Agent Smith <agent@ourco.com>\r\nTo: bugs@ourco.com\r\nSubject: Fwd: Export {n} fails\r\n"
+            f"Message-ID: <fwd-{n}@ourco.com>\r\nDate: Mon, 2 Mar 2026 10:00:00 +0000\r\n\r\n"
+            f"Customer is blocked, please look.\r\n\r\n---------- Forwarded message ---------\r\n"
+            f"From: Dana Client <dana@acme{n}.io>\r\nDate: Mon, 2 Mar 2026 at 09:00\r\n"
+            f"Subject: Export {n} fails\r\nTo: <support@ourco.com>\r\n\r\n"
+            f"Export {n} stops at 40 percent with error 500.\r\n").encode()
+
+
+def test_with_the_real_pipeline_a_resync_creates_no_duplicate_escalations(dovecot, mail_user, imap_settings, db):
+    settings = replace(imap_settings, imap_folder="Bugs")
+    for n in range(1, 4):
+        dovecot.append(mail_user, forwarded_report(n), folder="Bugs")
+    worker = ImapWorker(settings, db)  # the default: ingest.pipeline.ingest_raw
+    first = worker.run_once()
+
+    with dovecot.client(mail_user) as client:
+        client.delete_folder("Bugs")
+        client.create_folder("Bugs")
+    for n in range(1, 5):
+        dovecot.append(mail_user, forwarded_report(n), folder="Bugs")
+    again = worker.run_once()
+
+    assert dict(first.statuses) == {"escalation": 3}
+    assert again.resynced and dict(again.statuses) == {"duplicate": 3, "escalation": 1}
+    assert db["escalations"].count == 4
+    assert {row["uid"] for row in db["inbound_messages"].rows} == {1, 2, 3, 4}
+    assert {row["folder"] for row in db["inbound_messages"].rows} == {"Bugs"}

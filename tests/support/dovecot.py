@@ -8,10 +8,12 @@ login per test, so tests never see each other's mail) and ``imap_settings`` (Set
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -62,6 +64,13 @@ passdb {{
 userdb {{
   driver = static
   args = uid=dovecot gid=dovecot home={root}/home/%u
+}}
+# No failed-login penalty: tests log in with a wrong password on purpose, and the penalty would slow every
+# later login from 127.0.0.1. Mode 0 keeps Dovecot from creating the socket, which turns the penalty off.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   inet_listener imap {{
@@ -117,9 +126,7 @@ class DovecotServer:
         self._pool = self._new_users(POOL_SIZE)
         conf = self.root / "dovecot.conf"
         conf.write_text(CONFIG.format(root=self.root, port=self.port, uid=owner.pw_uid, gid=owner.pw_gid))
-        output = open(self.root / "dovecot.out", "wb")  # noqa: SIM115 - handed to the child process
-        self._process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(conf)], stdout=output, stderr=output)
-        output.close()
+        self._launch()
         try:
             self._wait_until_ready()
         except Exception:
@@ -127,39 +134,33 @@ class DovecotServer:
             raise
 
     def stop(self, *, keep_files: bool = False) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait(timeout=10)
-        self._process = None
+        self._terminate()
         if not keep_files and self.root != Path() and self.root.exists():
             shutil.rmtree(self.root, ignore_errors=True)
 
     def restart(self) -> None:
-        """Stop and start the same server (same port, same mail) to simulate an outage."""
-        assert self._process is not None, "server is not running"
-        self._process.terminate()
-        self._process.wait(timeout=10)
-        output = open(self.root / "dovecot.out", "ab")  # noqa: SIM115
-        conf = self.root / "dovecot.conf"
-        self._process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(conf)], stdout=output, stderr=output)
-        output.close()
+        """Stop and start the same server (same port, same mail): every open connection is cut."""
+        self._terminate()
+        self._launch()
         self._wait_until_ready()
 
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
-    def log_text(self) -> str:
-        """Dovecot's own log plus anything it printed, for failure messages."""
+    def log_text(self, user: str | None = None) -> str:
+        """Dovecot's own log plus anything it printed, for failure messages; ``user`` keeps that user's lines
+        and every warning or error."""
         parts = []
         for name in ("dovecot.out", "dovecot.log"):
             path = self.root / name
-            if path.is_file():
-                parts.append(f"--- {name} ---\n" + path.read_text(errors="replace")[-8000:])
+            if not path.is_file():
+                continue
+            lines = path.read_text(errors="replace").splitlines()
+            if user is not None:
+                lines = [line for line in lines if f"<{user}>" in line or f"({user})" in line
+                         or any(level in line for level in (": Warning:", ": Error:", ": Fatal:", ": Panic:"))]
+            parts.append(f"--- {name} ---\n" + "\n".join(lines[-200:]))
         return "\n".join(parts) or "(no Dovecot output)"
 
     # -- users and mail ----------------------------------------------------------------------------------------
@@ -208,6 +209,26 @@ class DovecotServer:
                        imap_password=user.password, imap_ssl=False, **overrides)
 
     # -- internals ---------------------------------------------------------------------------------------------
+
+    def _launch(self) -> None:
+        # Its own session, so stopping it can signal the whole group: Dovecot leaves logged-in imap
+        # processes running when only the master is told to stop.
+        with open(self.root / "dovecot.out", "ab") as output:
+            self._process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(self.root / "dovecot.conf")],
+                                             stdout=output, stderr=output, start_new_session=True)
+
+    def _terminate(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        with contextlib.suppress(ProcessLookupError):  # imap processes still shutting down
+            os.killpg(process.pid, signal.SIGKILL)
 
     def _write_passwd(self) -> None:
         # Written whole and renamed into place so Dovecot never reads a half-written file.
@@ -284,9 +305,10 @@ def dovecot() -> Iterator[DovecotServer]:
 @pytest.fixture
 def mail_user(dovecot: DovecotServer) -> Iterator[MailUser]:
     """A fresh login with an empty INBOX."""
-    yield dovecot.add_user()
+    user = dovecot.add_user()
+    yield user
     # Captured output is only shown for failing tests, so this puts the Dovecot log beside the failure.
-    print(dovecot.log_text())
+    print(dovecot.log_text(user.name))
 
 
 @pytest.fixture

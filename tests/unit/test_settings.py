@@ -70,3 +70,14 @@ def test_bad_setting_stops_the_cli_with_one_line_and_exit_code_2() -> None:
     assert result.stderr.strip().splitlines() == [
         "rotadesk: configuration error: ROTADESK_IMAP_PORT: must be a whole number (got 'nope')"]
     assert "Traceback" not in result.stderr
+
+
+def test_describe_masks_secrets_and_explains_every_setting() -> None:
+    from core.settings import describe
+
+    rows = describe(Settings.from_env({"ROTADESK_LINEAR_API_KEY": "lin_api_secret"}, env_file=None))
+    by_name = {r["setting"]: r for r in rows}
+    assert by_name["ROTADESK_LINEAR_API_KEY"]["value"] == "set (hidden)"
+    assert by_name["ROTADESK_HUBSPOT_TOKEN"]["value"] == "not set"
+    assert "lin_api_secret" not in str(rows)
+    assert all(r["meaning"] for r in rows)

@@ -1,0 +1,229 @@
+"""Store reads and writes for the roster, time off, the rotation schedule and its overrides."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from core import readiness, rotation
+from core.calendar_feed import write_feeds
+from core.errors import ValidationError
+from core.roster import Engineer, Unavailability, parse_roster_csv, validate_roster
+from core.rotation import Override, Plan, RotationWeek, Schedule
+from core.settings import Settings
+from core.store import iso, utcnow
+
+FEED_DIR = Path("static")  # Streamlit serves ./static/ at <public_url>/app/static/
+MIN_WEEKS_AHEAD = 13
+
+
+@dataclass
+class CalendarView:
+    """Everything the Calendar page shows, gathered in one read."""
+
+    engineers: list[Engineer]
+    unavailability: list[Unavailability]
+    weeks: list[RotationWeek]  # effective: overrides applied
+    overrides: list[Override]
+    today: date
+    current_week: date
+    on_support: str | None
+    next_up: str | None
+    conflicts: list[rotation.Conflict]
+    findings: list[readiness.Finding]
+
+
+def list_engineers(db: Database) -> list[Engineer]:
+    return [Engineer(email=r["email"], name=r["name"], timezone=r["timezone"] or "UTC",
+                     start_date=_date(r["start_date"]), active=bool(r["active"]),
+                     linear_user_id=r["linear_user_id"] or "", hubspot_owner_id=r["hubspot_owner_id"] or "")
+            for r in db.query("select * from engineers order by name, email")]
+
+
+def upsert_engineers(db: Database, engineers: Sequence[Engineer]) -> None:
+    now = utcnow()
+    with db.atomic():
+        db["engineers"].upsert_all([_engineer_row(e, now) for e in engineers], pk="email")
+
+
+def save_roster(db: Database, engineers: Sequence[Engineer]) -> list[str]:
+    """Make the roster exactly ``engineers``; people left out are deactivated, not deleted (history keeps them)."""
+    keep = {e.email for e in engineers}
+    gone = [e for e in list_engineers(db) if e.email not in keep and e.active]
+    now = utcnow()
+    with db.atomic():
+        db["engineers"].upsert_all([_engineer_row(e, now) for e in engineers], pk="email")
+        for engineer in gone:
+            db["engineers"].update(engineer.email, {"active": 0, "updated_at": now})
+    return [f"{e.name} ({e.email}) is no longer on the rotation." for e in gone]
+
+
+def import_roster_csv(db: Database, text: str) -> list[str]:
+    """Add or update engineers from CSV text; returns warnings (unused columns and the like)."""
+    engineers, warnings = parse_roster_csv(text)
+    if not engineers:
+        raise ValidationError("The CSV file has a header but no engineers.")
+    upsert_engineers(db, engineers)
+    return warnings
+
+
+def list_unavailability(db: Database) -> list[Unavailability]:
+    return [Unavailability(email=r["engineer_email"], start=date.fromisoformat(r["start"]),
+                           end=date.fromisoformat(r["end"]), kind=r["kind"] or "pto", reason=r["reason"] or "")
+            for r in db.query("select * from unavailability order by start, engineer_email")]
+
+
+def replace_unavailability(db: Database, items: Sequence[Unavailability]) -> None:
+    with db.atomic():
+        db.execute("delete from unavailability")
+        db["unavailability"].insert_all([_unavailability_row(u) for u in items])
+
+
+def add_unavailability(db: Database, item: Unavailability) -> None:
+    if not db["engineers"].count_where("email = ?", [item.email]):
+        raise ValidationError(f"{item.email} is not on the roster.")
+    db["unavailability"].insert(_unavailability_row(item))
+
+
+def load_schedule(db: Database) -> list[RotationWeek]:
+    return [RotationWeek(date.fromisoformat(r["week_start"]), r["engineer_email"], bool(r["published"]),
+                         r["sequence"] or 0, r["note"] or "")
+            for r in db.query("select * from rotation_weeks order by week_start")]
+
+
+def save_schedule(db: Database, weeks: Sequence[RotationWeek]) -> None:
+    now = utcnow()
+    rows = [{"week_start": w.week_start.isoformat(), "engineer_email": w.engineer_email,
+             "published": int(w.published), "sequence": w.sequence, "note": w.note, "updated_at": now}
+            for w in weeks]
+    with db.atomic():
+        db["rotation_weeks"].upsert_all(rows, pk="week_start")
+
+
+def list_overrides(db: Database) -> list[Override]:
+    return [Override(date.fromisoformat(r["week_start"]), r["to_email"], r["from_email"], r["requested_by"] or "",
+                     r["decided_by"] or "", r["reason"] or "", datetime.fromisoformat(r["at"]) if r["at"] else None)
+            for r in db.query("select * from rotation_overrides order by at, id")]
+
+
+def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: str, decided_by: str, reason: str,
+                now: datetime) -> Override:
+    """Hand a week to ``to_email``, recording who asked, who decided, when and why."""
+    if not reason.strip():
+        raise ValidationError("Say why the week changes hands; the reason goes into the audit trail.")
+    if not db["engineers"].count_where("email = ? and active = 1", [to_email]):
+        raise ValidationError(f"{to_email} is not an active engineer on the roster.")
+    weeks = rotation.apply_overrides(load_schedule(db), list_overrides(db))
+    current = next((w for w in weeks if w.week_start == week_start), None)
+    if current is None:
+        raise ValidationError(f"There is no rotation week starting {week_start}; regenerate the schedule first.")
+    if current.engineer_email == to_email:
+        raise ValidationError(f"{to_email} already covers the week of {week_start}.")
+    override = Override(week_start, to_email, current.engineer_email, requested_by.strip(), decided_by.strip(),
+                        reason.strip(), now)
+    with db.atomic():
+        db["rotation_overrides"].insert({"week_start": week_start.isoformat(), "from_email": override.from_email,
+                                         "to_email": to_email, "requested_by": override.requested_by,
+                                         "decided_by": override.decided_by, "reason": override.reason,
+                                         "at": iso(now)})
+        # The calendar event of this week changes, so its SEQUENCE must rise.
+        db.execute("update rotation_weeks set sequence = sequence + 1, updated_at = ? where week_start = ?",
+                   [iso(now), week_start.isoformat()])
+    return override
+
+
+def plan_for(settings: Settings, today: date, weeks_ahead: int | None = None) -> Plan:
+    ahead = max(MIN_WEEKS_AHEAD, weeks_ahead if weeks_ahead is not None else settings.rotation_weeks_ahead)
+    first = today - timedelta(weeks=2)
+    return Plan(weeks_ahead=ahead, freeze_weeks=settings.freeze_weeks, ramp_weeks=settings.new_hire_ramp_weeks,
+                week_start_index=settings.week_start_index,
+                holidays=rotation.holiday_dates(settings.holiday_country, first,
+                                                today + timedelta(weeks=ahead + 60)))
+
+
+def regenerate(db: Database, settings: Settings, today: date | datetime, *, extend_weeks: int = 0) -> Schedule:
+    """Plan from this week on and save; past, frozen and swapped weeks stay as they are."""
+    day = _team_day(today, settings)
+    existing = load_schedule(db)
+    ahead = max(MIN_WEEKS_AHEAD, settings.rotation_weeks_ahead)
+    if extend_weeks:
+        current = rotation.week_start_for(day, settings.week_start_index)
+        last = max((w.week_start for w in existing), default=current)
+        ahead = max(ahead, (last - current).days // 7 + 1 + extend_weeks)
+    schedule = rotation.generate(list_engineers(db), list_unavailability(db), today=day,
+                                 plan=plan_for(settings, day, ahead), existing=existing,
+                                 overrides=list_overrides(db))
+    save_schedule(db, schedule.weeks)
+    return schedule
+
+
+def ensure_schedule(db: Database, settings: Settings, now: datetime) -> Schedule | None:
+    """Roll the plan forward when it no longer reaches the configured horizon; None when nothing was needed."""
+    if not db["engineers"].count_where("active = 1"):
+        return None
+    day = _team_day(now, settings)
+    horizon = rotation.week_start_for(day, settings.week_start_index) + timedelta(
+        weeks=max(MIN_WEEKS_AHEAD, settings.rotation_weeks_ahead) - 1)
+    if db["rotation_weeks"].count_where("week_start = ?", [horizon.isoformat()]):
+        return None
+    return regenerate(db, settings, day)
+
+
+def effective_schedule(db: Database) -> list[RotationWeek]:
+    return rotation.apply_overrides(load_schedule(db), list_overrides(db))
+
+
+def refresh_feeds(db: Database, settings: Settings, now: datetime, directory: Path = FEED_DIR) -> list[Path]:
+    """Rewrite the team and personal iCal feeds from the effective schedule."""
+    return write_feeds(directory, effective_schedule(db), list_engineers(db), now=now, tz=settings.team_timezone)
+
+
+def open_bug_count(db: Database) -> int:
+    return db["escalations"].count_where("status = 'open'")
+
+
+def current_engineer_email(db: Database, settings: Settings, now: datetime) -> str | None:
+    """Who is on support at ``now``; the linking pipeline routes tier-3 escalations to them."""
+    return rotation.current_engineer(load_schedule(db), list_overrides(db), now, settings.team_timezone,
+                                     settings.week_start_index)
+
+
+def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarView:
+    engineers = list_engineers(db)
+    away = list_unavailability(db)
+    overrides = list_overrides(db)
+    weeks = rotation.apply_overrides(load_schedule(db), overrides)
+    today = _team_day(now, settings)
+    plan = plan_for(settings, today)
+    start = rotation.week_start_for(today, settings.week_start_index)
+    by_start = {w.week_start: w.engineer_email for w in weeks}
+    findings = readiness.check(engineers, away, weeks, today=today, week_start_index=settings.week_start_index,
+                               window_weeks=plan.weeks_ahead, open_bugs=open_bug_count(db))
+    return CalendarView(engineers, away, weeks, overrides, today, start, by_start.get(start),
+                        by_start.get(start + timedelta(weeks=1)),
+                        rotation.conflicts(weeks, engineers, away, today=today, plan=plan), findings)
+
+
+def _team_day(moment: date | datetime, settings: Settings) -> date:
+    if isinstance(moment, datetime):
+        return rotation.local_date(moment, settings.team_timezone)
+    return moment
+
+
+def _engineer_row(e: Engineer, now: str) -> dict:
+    return {"email": e.email, "name": e.name, "timezone": e.timezone,
+            "start_date": e.start_date.isoformat() if e.start_date else None, "active": int(e.active),
+            "linear_user_id": e.linear_user_id, "hubspot_owner_id": e.hubspot_owner_id, "updated_at": now}
+
+
+def _unavailability_row(u: Unavailability) -> dict:
+    return {"engineer_email": u.email, "kind": u.kind, "start": u.start.isoformat(), "end": u.end.isoformat(),
+            "reason": u.reason}
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None

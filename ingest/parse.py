@@ -1,0 +1,376 @@
+"""Pure email parser: one raw RFC 822 message in, one :class:`ParsedEmail` out. Never raises.
+
+It finds who the real customer is behind forwards (inline header blocks in many languages and clients,
+or a message attached as ``message/rfc822``), the customer's own words, the forwarder's note,
+attachments, and whether the mail is a report, an auto-reply or a bounce.
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import json
+import mimetypes
+import re
+import sys
+from dataclasses import dataclass, field
+from email import policy
+from email.header import decode_header
+from email.message import Message
+
+from ingest import forward
+from ingest.forward import Level, strip_subject
+from ingest.mailtext import Address, decode_bytes, html_to_text, normalise, parse_address_list, parse_date, \
+    split_signature
+
+__all__ = ["Address", "Attachment", "ParsedEmail", "parse", "main_parse"]
+
+KINDS = ("report", "auto_reply", "bounce")
+ENCRYPTED_NOTE = "[This message is encrypted ({how}); its content cannot be read here.]"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file that came with the mail. ``data`` is None when it was over the size cap; it never reaches JSON."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    data: bytes | None = field(default=None, repr=False)
+
+    def as_json(self) -> dict[str, object]:
+        return {"filename": self.filename, "content_type": self.content_type, "size": self.size, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class ParsedEmail:
+    """Everything intake needs from one message."""
+
+    message_id: str
+    kind: str
+    kind_reason: str | None
+    forwarded: bool
+    forwarded_by: Address | None
+    customer: Address | None
+    sender: Address | None
+    subject: str
+    date: str | None
+    body: str
+    note: str | None
+    attachments: tuple[Attachment, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    auth: dict[str, str] = field(default_factory=dict)
+    quoted_chain: str | None = None
+    # Context from the forwarded header block (the first forwarded message), when there is one.
+    original_sender: Address | None = None
+    original_to: tuple[Address, ...] = ()
+    original_cc: tuple[Address, ...] = ()
+    signature: str | None = None
+
+    def to_json(self, file: str) -> dict[str, object]:
+        person = lambda a: a.as_json() if a else None  # noqa: E731
+        return {"file": file, "message_id": self.message_id, "kind": self.kind, "forwarded": self.forwarded,
+                "forwarded_by": person(self.forwarded_by), "customer": person(self.customer),
+                "subject": self.subject, "date": self.date, "body": self.body, "note": self.note,
+                "attachments": [a.as_json() for a in self.attachments]}
+
+
+@dataclass
+class _Parts:
+    """What a walk over the MIME tree collects."""
+
+    texts: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
+    attached_messages: list[Message] = field(default_factory=list)
+    encrypted: str | None = None
+
+
+# ---- headers -----------------------------------------------------------------------------------------------
+
+def header_text(msg: Message, name: str) -> str:
+    """A header decoded by hand: RFC 2047 words with lying charsets and raw 8-bit bytes both survive."""
+    try:
+        raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+    except Exception:
+        raw = None
+    if raw is None:
+        return ""
+    raw = re.sub(r"\r?\n[ \t]", " ", str(raw))
+    if any("\udc80" <= ch <= "\udcff" for ch in raw):
+        raw = decode_bytes(raw.encode("utf-8", "surrogateescape"), None)
+    try:
+        pieces = decode_header(raw)
+    except Exception:
+        return raw.strip()
+    out = []
+    for chunk, charset in pieces:
+        out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
+    return "".join(out).strip()
+
+
+def _address(msg: Message, name: str) -> Address | None:
+    found = [a for a in parse_address_list(header_text(msg, name)) if a.address]
+    return found[0] if found else None
+
+
+def _ids(value: str) -> list[str]:
+    found = re.findall(r"<([^<>\s]+)>", value)
+    return found or [v for v in value.split() if v]
+
+
+def _is_company(address: str | None, domains: tuple[str, ...]) -> bool:
+    domain = (address or "").rpartition("@")[2].lower()
+    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains if d)
+
+
+def _auth(msg: Message) -> dict[str, str]:
+    value = header_text(msg, "Authentication-Results")
+    result: dict[str, str] = {}
+    for method in ("dkim", "spf", "dmarc"):
+        m = re.search(rf"\b{method}\s*=\s*([\w-]+)(?P<props>[^;]*)", value, re.IGNORECASE)
+        if not m:
+            continue
+        result[method] = m.group(1).lower()
+        props = m.group("props")
+        domain = re.search(r"header\.d=([\w.-]+)|header\.i=[^@\s;]*@([\w.-]+)|header\.from=([\w.-]+)|"
+                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", props, re.IGNORECASE)
+        if domain:
+            result[f"{method}_domain"] = next(g for g in domain.groups() if g).lower()
+    return result
+
+
+def classify(msg: Message) -> tuple[str, str | None]:
+    """Report, auto-reply or bounce, with the header that decided it."""
+    ctype = msg.get_content_type() if _safe(msg.get_content_type) else ""
+    report_type = (_safe(lambda: msg.get_param("report-type")) or "")
+    report_type = str(report_type).lower()
+    sender = (_address(msg, "From") or Address("", "")).address
+    if ctype == "multipart/report" and report_type == "delivery-status":
+        return "bounce", "delivery-status report"
+    if sender.split("@")[0] in ("mailer-daemon", "postmaster"):
+        return "bounce", f"From {sender.split('@')[0]}"
+    auto = header_text(msg, "Auto-Submitted").lower()
+    if auto and auto.split(";")[0].strip() != "no":
+        return "auto_reply", f"Auto-Submitted: {auto.split(';')[0].strip()}"
+    if ctype == "multipart/report":
+        return "auto_reply", f"{report_type or 'unknown'} report"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress"):
+        if header_text(msg, name):
+            return "auto_reply", f"{name}: {header_text(msg, name)}"
+    precedence = header_text(msg, "Precedence").lower()
+    if precedence in ("bulk", "junk", "list", "auto_reply"):
+        return "auto_reply", f"Precedence: {precedence}"
+    lists = sorted({k for k, _ in _safe(msg.raw_items, []) if k.lower().startswith("list-")})
+    if lists:
+        return "auto_reply", f"{lists[0]} header"
+    if header_text(msg, "Return-Path").replace(" ", "") == "<>":
+        return "bounce", "empty Return-Path"
+    return "report", None
+
+
+def _safe(fn, default=None):
+    try:
+        return fn()
+    except Exception:
+        return default
+
+
+# ---- MIME walk ---------------------------------------------------------------------------------------------
+
+def _attachment(name: str, ctype: str, data: bytes, cap: int) -> Attachment:
+    return Attachment(name, ctype, len(data), hashlib.sha256(data).hexdigest(), data if len(data) <= cap else None)
+
+
+def _payload(part: Message) -> bytes:
+    data = _safe(lambda: part.get_payload(decode=True))
+    if isinstance(data, bytes):
+        return data
+    raw = _safe(part.get_payload, "")
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _part_text(part: Message, ctype: str) -> str:
+    text = decode_bytes(_payload(part), _safe(part.get_content_charset))
+    return html_to_text(text) if ctype == "text/html" else text
+
+
+def _tnef(data: bytes, parts: _Parts, cap: int) -> bool:
+    """Unpack Outlook's winmail.dat: its body becomes text, its files attachments. False if unreadable."""
+    try:
+        from tnefparse import TNEF
+
+        tnef = TNEF(data, do_checksum=False)
+    except Exception:
+        return False
+    body = tnef.body or (html_to_text(decode_bytes(tnef.htmlbody, None) if isinstance(tnef.htmlbody, bytes)
+                                      else tnef.htmlbody) if tnef.htmlbody else None)
+    if body:
+        parts.texts.append(decode_bytes(body, None) if isinstance(body, bytes) else str(body))
+    for att in tnef.attachments:
+        name = _safe(att.long_filename) or _safe(lambda: att.name) or "attachment"
+        payload = att.data if isinstance(att.data, bytes) else b""
+        name = str(name).strip("\x00")
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        parts.attachments.append(_attachment(name, ctype, payload, cap))
+    return True
+
+
+def _walk(part: Message, parts: _Parts, cap: int, depth: int = 0) -> None:
+    if depth > 40:
+        return
+    ctype = _safe(part.get_content_type, "text/plain") or "text/plain"
+    filename = _safe(part.get_filename)
+    disposition = (_safe(part.get_content_disposition) or "").lower()
+    if ctype == "message/rfc822":
+        inner = _safe(part.get_payload)
+        inner = inner[0] if isinstance(inner, list) and inner else None
+        if isinstance(inner, Message):
+            parts.attached_messages.append(inner)
+            data = _safe(inner.as_bytes, b"") or b""
+            parts.attachments.append(_attachment(filename or "forwarded.eml", ctype, data, cap))
+        return
+    if ctype == "multipart/encrypted" or (ctype == "application/pkcs7-mime"
+                                          and "signed" not in str(_safe(lambda: part.get_param("smime-type")))):
+        parts.encrypted = "PGP/MIME" if ctype == "multipart/encrypted" else "S/MIME"
+    if _safe(part.is_multipart, False):
+        children = list(_safe(part.iter_parts, []) or [])
+        if ctype == "multipart/alternative":
+            plain = [c for c in children if _safe(c.get_content_type) == "text/plain" and _part_text(c, "text/plain").strip()]
+            others = [c for c in children if _safe(c.get_content_type) not in ("text/plain", "text/html")]
+            chosen = plain[:1] or [c for c in children if _safe(c.get_content_type) == "text/html"][:1]
+            children = chosen + others
+        for child in children:
+            _walk(child, parts, cap, depth + 1)
+        return
+    data = _payload(part)
+    is_file = disposition == "attachment" or (filename and disposition != "inline") or \
+        (filename and not ctype.startswith("text/"))
+    if ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or (filename or "").lower() == "winmail.dat":
+        if _tnef(data, parts, cap):
+            return
+    if ctype in ("text/plain", "text/html") and not is_file:
+        parts.texts.append(_part_text(part, ctype))
+        return
+    parts.attachments.append(_attachment(filename or f"part.{ctype.split('/')[-1]}", ctype, data, cap))
+
+
+def _text_of(msg: Message, cap: int) -> tuple[str, _Parts]:
+    parts = _Parts()
+    _walk(msg, parts, cap)
+    text = normalise("\n\n".join(t for t in parts.texts if t.strip()))
+    if parts.encrypted or "-----BEGIN PGP MESSAGE-----" in text:
+        note = ENCRYPTED_NOTE.format(how=parts.encrypted or "PGP")
+        text = note + "\n\n" + text if text.strip() else note
+    return text, parts
+
+
+# ---- assembling the result ---------------------------------------------------------------------------------
+
+def _stable_id(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw.replace(b"\r\n", b"\n").strip()).hexdigest()
+
+
+def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Address | None,
+            cap: int) -> tuple[bool, list[Level], list[Attachment]]:
+    """The forward chain, following a message attached as message/rfc822 when there is no inline forward."""
+    forwarded, levels = forward.analyse(text, subject, sender)
+    extra: list[Attachment] = []
+    if not forwarded and parts.attached_messages:
+        inner = parts.attached_messages[0]
+        inner_text, inner_parts = _text_of(inner, cap)
+        inner_subject = header_text(inner, "Subject")
+        _, inner_levels = forward.analyse(inner_text, inner_subject, _address(inner, "From"))
+        inner_levels[0].headers = {k: header_text(inner, k.title()) for k in ("from", "to", "cc", "date", "subject")}
+        levels = [levels[0], *inner_levels]
+        extra = inner_parts.attachments
+        forwarded = True
+    return forwarded, levels, extra
+
+
+def _pick(levels: list[Level], order: list[int], key: str) -> str:
+    return next((levels[k].headers.get(key, "") for k in order
+                 if k < len(levels) and levels[k].headers.get(key, "").strip()), "")
+
+
+def _parse(raw: bytes, domains: tuple[str, ...], cap: int) -> ParsedEmail:
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    sender = _address(msg, "From") or _address(msg, "Sender")
+    outer_subject = header_text(msg, "Subject")
+    kind, reason = classify(msg)
+    text, parts = _text_of(msg, cap)
+    forwarded, levels, extra = _levels(msg, text, parts, outer_subject, sender, cap)
+    outside = [k for k, lv in enumerate(levels)
+               if lv.sender and lv.sender.address and not _is_company(lv.sender.address, domains)]
+    c = outside[0] if outside else None
+    note = None
+    if not forwarded:
+        focus = 0
+    else:
+        focus = c if c is not None else 1
+        if focus == 0 and not levels[0].own.strip() and not levels[0].below.strip():
+            focus = 1  # the customer forwarded a thread without a word: their colleague's mail is the report
+        if focus > 0:
+            note = "\n\n".join(x for x in (levels[0].own, levels[0].below) if x.strip()) or None
+    own = levels[focus].own
+    if focus == 0 and levels[0].below.strip():
+        own = "\n\n".join(x for x in (own, levels[0].below) if x.strip())
+    body, signature = split_signature(own)
+    order = [focus, 1] if focus else []
+    first = levels[1] if forwarded and len(levels) > 1 else None
+    outer_id = header_text(msg, "Message-ID")
+    ids = _ids(outer_id)
+    return ParsedEmail(
+        message_id=ids[0] if ids else _stable_id(raw),
+        kind=kind, kind_reason=reason, forwarded=forwarded,
+        forwarded_by=sender if forwarded else None,
+        customer=levels[c].sender if c is not None else None,
+        sender=sender,
+        subject=strip_subject(_pick(levels, order, "subject") or outer_subject),
+        date=parse_date(_pick(levels, order, "date")) or parse_date(header_text(msg, "Date")),
+        body=body, note=note,
+        attachments=tuple(parts.attachments + extra),
+        in_reply_to=(_ids(header_text(msg, "In-Reply-To")) or [None])[0],
+        references=tuple(_ids(header_text(msg, "References"))),
+        auth=_auth(msg),
+        quoted_chain=levels[focus].chain,
+        original_sender=first.sender if first else None,
+        original_to=tuple(parse_address_list(first.headers.get("to", ""))) if first else (),
+        original_cc=tuple(parse_address_list(first.headers.get("cc", ""))) if first else (),
+        signature=signature,
+    )
+
+
+def parse(raw: bytes, company_domains: tuple[str, ...] = (), *,
+          max_attachment_bytes: int = 25 * 1024 * 1024) -> ParsedEmail:
+    """Parse one raw message. Never raises: hostile input gives a best-effort (possibly empty) result."""
+    try:
+        data = bytes(raw)
+    except Exception:
+        data = b""
+    try:
+        return _parse(data, tuple(company_domains or ()), max_attachment_bytes)
+    except Exception:  # last resort: a message we cannot read is still a message to record
+        return ParsedEmail(message_id=_stable_id(data), kind="report", kind_reason=None, forwarded=False,
+                           forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
+
+
+def main_parse(paths: list[str], company_domains: tuple[str, ...] = ()) -> int:
+    """Print one JSON object per file, in order; an unreadable file gets an "error" line. Returns 1 on any error."""
+    failed = 0
+    for path in paths:
+        try:
+            with open(path, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            failed += 1
+            print(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}), flush=True)
+            continue
+        parsed = parse(raw, tuple(company_domains))
+        print(json.dumps(parsed.to_json(path), ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":  # pragma: no cover - convenience for debugging
+    sys.exit(main_parse(sys.argv[1:]))

@@ -1,0 +1,178 @@
+"""Calendar: the rotation a quarter at a glance, who is on support, swaps, the roster and the shared feeds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from core.calendar_feed import build_feed, feed_filename, subscribe_url
+from core.errors import AppError
+from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
+from core.rotation import Schedule, swap_candidates
+from core.store import rotation as store
+from ui.calendar_chart import calendar_cells, rotation_chart
+from ui.deps import get_db, settings_or_stop
+
+settings = settings_or_stop()
+db = get_db()
+now = datetime.now(timezone.utc)
+st.session_state.setdefault("calendar.flash", [])
+
+
+def changed(messages: list[str], warnings: list[str] | None = None, schedule: Schedule | None = None) -> None:
+    """After any edit: replan, republish the feeds, and show what happened on the next run."""
+    schedule = schedule or store.regenerate(db, settings, now)
+    store.refresh_feeds(db, settings, now)
+    st.session_state["calendar.flash"] = [("success", m) for m in messages] + \
+        [("warning", w) for w in [*(warnings or []), *schedule.warnings]]
+    st.rerun()
+
+
+st.title("Calendar")
+for kind, message in st.session_state["calendar.flash"]:
+    (st.success if kind == "success" else st.warning)(message)
+st.session_state["calendar.flash"] = []
+
+try:
+    if store.ensure_schedule(db, settings, now) is not None or not (store.FEED_DIR / feed_filename()).exists():
+        store.refresh_feeds(db, settings, now)
+    view = store.calendar_view(db, settings, now)
+except AppError as exc:
+    st.error(str(exc))
+    st.stop()
+names = {e.email: e.name for e in view.engineers}
+
+if not view.engineers:
+    st.info("No engineers yet. Add them in the **Roster** tab below: type rows into the table and press Save, "
+            "or upload (or paste) a CSV file with the columns name, email, timezone, start_date.")
+else:
+    now_col, next_col, team_col = st.columns(3)
+    now_col.metric("On support now", names.get(view.on_support, view.on_support or "Nobody"))
+    next_col.metric("Next up", names.get(view.next_up, view.next_up or "Nobody"))
+    team_col.metric("Engineers on the rotation", sum(e.active for e in view.engineers))
+
+for finding in view.findings:
+    st.warning(f"{finding.message}  \n**What to change:** {finding.fix}")
+for conflict in view.conflicts:
+    suggestions = ", ".join(names.get(s, s) for s in conflict.suggestions) or "nobody is free"
+    st.error(f"Week of {conflict.week_start}: {names.get(conflict.email, conflict.email)} is unavailable "
+             f"({conflict.reason}). Suggested swaps: {suggestions}.")
+
+current_week = view.current_week
+if view.weeks:
+    cells = calendar_cells(view.weeks, view.engineers, view.unavailability, view.conflicts, first=view.today,
+                           count=13, week_start_index=settings.week_start_index)
+    st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), width="stretch")
+
+schedule_tab, swap_tab, roster_tab, away_tab, feed_tab = st.tabs(
+    ["Schedule", "Swap a week", "Roster", "Time off", "Shared calendar"])
+
+with schedule_tab:
+    upcoming = [w for w in view.weeks if w.week_start >= current_week]
+    if upcoming:
+        st.dataframe(pd.DataFrame([{"week": w.week_start, "engineer": names.get(w.engineer_email or "", "—"),
+                                    "email": w.engineer_email, "published": w.published, "note": w.note}
+                                   for w in upcoming]), hide_index=True, key="calendar.schedule")
+    else:
+        st.info("No schedule yet; it is planned as soon as the roster has an active engineer.")
+    st.caption(f"Weeks within {settings.freeze_weeks} week(s) from now are published and never reshuffled.")
+    regen_col, extend_col = st.columns(2)
+    try:
+        if regen_col.button("Regenerate", key="calendar.regenerate", disabled=not view.engineers):
+            changed(["Schedule regenerated; published and swapped weeks kept."])
+        if extend_col.button("Extend by 13 weeks", key="calendar.extend", disabled=not view.engineers):
+            schedule = store.regenerate(db, settings, now, extend_weeks=13)
+            changed([f"Schedule extended to {schedule.weeks[-1].week_start}."], schedule=schedule)
+    except AppError as exc:
+        st.error(str(exc))
+
+with swap_tab:
+    future = [w for w in view.weeks if w.week_start >= current_week]
+    if not future:
+        st.info("Nothing to swap until a schedule exists.")
+    else:
+        labels = {w.week_start: f"{w.week_start} — {names.get(w.engineer_email or '', 'nobody')}" for w in future}
+        week = st.selectbox("Week", list(labels), format_func=labels.get, key="calendar.swap_week")
+        ranked = swap_candidates(week, view.weeks, view.engineers, view.unavailability, settings.new_hire_ramp_weeks)
+        st.dataframe(pd.DataFrame([{"engineer": c.name, "available": c.available, "back-to-back": c.back_to_back,
+                                    "weeks from own rotation": c.weeks_away, "weeks planned": c.load,
+                                    "why not": c.reason} for c in ranked]),
+                     hide_index=True, key="calendar.candidates")
+        options = [c.email for c in ranked if c.available]
+        to_email = st.selectbox("Hand the week to", options, format_func=lambda e: names.get(e, e),
+                                key="calendar.swap_to")
+        requested_by = st.text_input("Requested by", key="calendar.requested_by")
+        decided_by = st.text_input("Decided by", key="calendar.decided_by")
+        reason = st.text_input("Why", key="calendar.reason")
+        if st.button("Accept swap", key="calendar.accept_swap", type="primary", disabled=not options):
+            try:
+                store.accept_swap(db, week, to_email, requested_by=requested_by, decided_by=decided_by,
+                                  reason=reason, now=now)
+                changed([f"The week of {week} now belongs to {names.get(to_email, to_email)}."])
+            except AppError as exc:
+                st.error(str(exc))
+    if view.overrides:
+        st.caption("Swap history")
+        st.dataframe(pd.DataFrame([o.__dict__ for o in reversed(view.overrides)]), hide_index=True,
+                     key="calendar.overrides")
+
+with roster_tab:
+    roster = pd.DataFrame([e.__dict__ for e in view.engineers], columns=list(ROSTER_COLUMNS))
+    roster["start_date"] = pd.to_datetime(roster["start_date"])
+    roster["active"] = roster["active"].astype("boolean").fillna(True)
+    edited = st.data_editor(roster, num_rows="dynamic", hide_index=True, key="calendar.roster_editor",
+                            column_config={"start_date": st.column_config.DateColumn("start_date"),
+                                           "active": st.column_config.CheckboxColumn("active", default=True)})
+    if st.button("Save roster", key="calendar.save_roster", type="primary"):
+        try:
+            gone = store.save_roster(db, validate_roster(edited.to_dict("records")))
+            changed(["Roster saved.", *gone])
+        except AppError as exc:
+            st.error(str(exc))
+    st.caption("Import from CSV: a header row with name and email, optionally timezone, start_date, active, "
+               "linear_user_id, hubspot_owner_id. Existing engineers are updated by email.")
+    upload = st.file_uploader("CSV file", type=["csv"], key="calendar.csv_upload")
+    pasted = st.text_area("…or paste CSV text", key="calendar.csv_text")
+    if st.button("Import CSV", key="calendar.import"):
+        text = upload.getvalue().decode("utf-8-sig") if upload is not None else pasted
+        try:
+            warnings = store.import_roster_csv(db, text)
+            changed(["Roster imported."], warnings)
+        except AppError as exc:
+            st.error(str(exc))
+
+with away_tab:
+    emails = [e.email for e in view.engineers]
+    away = pd.DataFrame([{"email": u.email, "kind": u.kind, "start": u.start, "end": u.end, "reason": u.reason}
+                         for u in view.unavailability], columns=["email", "kind", "start", "end", "reason"])
+    for column in ("start", "end"):
+        away[column] = pd.to_datetime(away[column])
+    st.caption("PTO, and critical-path periods (with a reason) when someone must not rotate.")
+    edited_away = st.data_editor(
+        away, num_rows="dynamic", hide_index=True, key="calendar.away_editor",
+        column_config={"email": st.column_config.SelectboxColumn("email", options=emails),
+                       "kind": st.column_config.SelectboxColumn("kind", options=["pto", "critical"], default="pto"),
+                       "start": st.column_config.DateColumn("start"), "end": st.column_config.DateColumn("end")})
+    if st.button("Save time off", key="calendar.save_away", type="primary"):
+        try:
+            store.replace_unavailability(db, validate_unavailability(edited_away.to_dict("records"), emails))
+            changed(["Time off saved; unpublished weeks were replanned, published ones flag conflicts."])
+        except AppError as exc:
+            st.error(str(exc))
+
+with feed_tab:
+    st.caption("Subscribe from Google Calendar or Outlook with a URL below; the feeds are rewritten on every "
+               "change. Downloads give a one-off copy.")
+    team_file = feed_filename()
+    st.code(subscribe_url(settings.public_url, team_file), language=None)
+    st.download_button("Download team calendar", build_feed(view.weeks, view.engineers, now=now,
+                                                            tz=settings.team_timezone),
+                       file_name=team_file, mime="text/calendar", key="calendar.download_team")
+    if view.engineers:
+        person = st.selectbox("Engineer", emails, format_func=lambda e: names.get(e, e), key="calendar.feed_person")
+        st.code(subscribe_url(settings.public_url, feed_filename(person)), language=None)
+        st.download_button("Download personal calendar", build_feed(view.weeks, view.engineers, now=now,
+                                                                    tz=settings.team_timezone, email=person),
+                           file_name=feed_filename(person), mime="text/calendar", key="calendar.download_person")

@@ -1,0 +1,131 @@
+"""The Calendar page, run with AppTest against a temporary database."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from core.roster import Engineer, Unavailability
+from core.rotation import Plan, RotationWeek, conflicts, generate
+from core.settings import Settings
+from core.store import open_db
+from core.store import rotation as store
+from ui.calendar_chart import calendar_cells, rotation_chart
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages/calendar.py")
+CONFIG_VARS = ("ROTADESK_HUBSPOT_TOKEN", "ROTADESK_LINEAR_API_KEY", "ROTADESK_TEAM_TIMEZONE", "ROTADESK_WEEK_START",
+               "ROTADESK_HOLIDAY_COUNTRY", "ROTADESK_ROTATION_WEEKS_AHEAD", "ROTADESK_FREEZE_WEEKS")
+CSV = "name,email\n" + "".join(f"Engineer {i},e{i}@ourco.com\n" for i in range(5))
+
+
+@pytest.fixture
+def calendar_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A temporary DB, cleared caches, and a working directory whose static/ receives the feeds."""
+    monkeypatch.setenv("ROTADESK_DB", str(tmp_path / "app.db"))
+    monkeypatch.setenv("ROTADESK_DATA_DIR", str(tmp_path / "data"))
+    for name in CONFIG_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # the page writes feeds to ./static/; keep them out of the project
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def seeded(path: Path) -> None:
+    db = open_db(path / "app.db")
+    store.import_roster_csv(db, CSV)
+    store.regenerate(db, Settings(db=path / "app.db"), datetime.now(timezone.utc))
+    db.close()
+
+
+def frame(at: AppTest, column: str):
+    """The first table on the page that has ``column``."""
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def test_empty_roster_explains_how_to_add_engineers(calendar_env):
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    assert "No engineers yet" in at.info[0].value
+    assert "CSV" in at.info[0].value
+    assert [w.value for w in at.warning][0].startswith("Only 0 active engineer(s)")
+
+
+def test_pasting_csv_imports_the_roster_and_plans_the_quarter(calendar_env):
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.text_area(key="calendar.csv_text").input(CSV)
+    at.button(key="calendar.import").click().run()
+    assert not at.exception
+    assert "Roster imported." in [s.value for s in at.success]
+    assert at.metric[0].label == "On support now" and at.metric[0].value.startswith("Engineer ")
+    schedule = frame(at, "published")
+    assert len(schedule) == 13
+    assert (calendar_env / "static" / "rotation-team.ics").exists()
+    assert (calendar_env / "static" / "rotation-e0-ourco-com.ics").exists()
+
+
+def test_bad_csv_shows_a_clear_error(calendar_env):
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.text_area(key="calendar.csv_text").input("name,email\nAda,not-an-address\n")
+    at.button(key="calendar.import").click().run()
+    assert not at.exception
+    assert "email 'not-an-address' is not an address" in at.error[0].value
+
+
+def test_accepting_a_swap_changes_who_is_on_support(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    before = at.metric[0].value
+    target = at.selectbox(key="calendar.swap_to").options[0]
+    at.text_input(key="calendar.requested_by").input("Engineer 0")
+    at.text_input(key="calendar.decided_by").input("Lead")
+    at.text_input(key="calendar.reason").input("dentist")
+    at.button(key="calendar.accept_swap").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("The week of")
+    assert at.metric[0].value == target != before
+    assert frame(at, "decided_by")["reason"].tolist() == ["dentist"]
+
+
+def test_a_swap_without_a_reason_is_refused(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.button(key="calendar.accept_swap").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Say why")
+
+
+def test_readiness_warnings_and_regenerate(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    assert any("20% of the team's capacity" in w.value and "What to change" in w.value for w in at.warning)
+    at.button(key="calendar.extend").click().run()
+    assert not at.exception
+    assert len(frame(at, "published")) == 26
+
+
+def test_the_quarter_chart_is_a_week_by_engineer_grid():
+    today = date(2026, 3, 4)
+    people = [Engineer(f"e{i}@ourco.com", f"Engineer {i}") for i in range(4)]
+    away = [Unavailability("e1@ourco.com", date(2026, 3, 9), date(2026, 3, 13))]
+    weeks = generate(people, away, today=today, plan=Plan(weeks_ahead=13, freeze_weeks=1)).weeks
+    weeks[1] = RotationWeek(weeks[1].week_start, "e1@ourco.com", published=True)  # PTO added after publishing
+    clashes = conflicts(weeks, people, away, today=today, plan=Plan())
+    cells = calendar_cells(weeks, people, away, clashes, first=today, count=13)
+    assert len(cells[cells["status"] != "PTO"]) == 13
+    assert cells.loc[cells["status"] == "Conflict", "engineer"].tolist() == ["Engineer 1"]
+    assert cells.loc[cells["status"] == "On support", "week"].tolist() == [date(2026, 3, 2)]
+    spec = rotation_chart(cells, people, current_week=date(2026, 3, 2)).to_dict()
+    grid = spec["layer"][0]
+    assert grid["mark"]["type"] == "rect"
+    assert (grid["encoding"]["x"]["field"], grid["encoding"]["y"]["field"]) == ("week", "engineer")
+    assert grid["encoding"]["y"]["sort"] == [p.name for p in people]
+    assert spec["layer"][1]["mark"]["type"] == "rule"

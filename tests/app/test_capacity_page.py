@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.capacity import week_start_of
+from core.store import iso
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "capacity.py")
+
+
+def run(at: AppTest | None = None) -> AppTest:
+    at = (at or AppTest.from_file(PAGE, default_timeout=20)).run()
+    assert not at.exception
+    return at
+
+
+def charts(at: AppTest) -> list:
+    return at.get("vega_lite_chart")
+
+
+def seed_team(app_env, size: int) -> None:
+    app_env.db["engineers"].insert_all(
+        [{"email": f"e{i}@ourco.com", "name": f"Eng {i}", "active": 1} for i in range(size)], pk="email")
+
+
+def seed_intake(app_env, per_week: int, weeks: int = 4) -> None:
+    n = 0
+    for week in range(1, weeks + 1):
+        for _ in range(per_week):
+            n += 1
+            app_env.escalation(n, age=timedelta(weeks=week))
+
+
+def test_empty_page_explains_what_to_do(app_env):
+    at = run()
+    assert [m.value for m in at.metric] == ["0", "–", "0.0"]
+    assert at.info[0].value.startswith("No active engineers yet. Add the team on the Calendar page")
+    warnings = [w.value for w in at.warning]
+    assert warnings[0].startswith("No active engineers.") and warnings[1].startswith("Low bug volume")
+    assert len(charts(at)) == 1  # intake only; no cost chart without a team
+    assert any("Time to close appears once" in c.value for c in at.caption)
+
+
+def test_five_engineers_cost_twenty_percent_and_the_rotation_fits(app_env):
+    seed_team(app_env, 5)
+    seed_intake(app_env, per_week=3)
+    at = run()
+    assert [m.value for m in at.metric] == ["5", "20%", "3.0"]
+    assert any(m.value.startswith("20% of feature capacity for 5 engineers") for m in at.markdown)
+    assert not at.warning
+    assert at.success[0].value.startswith("Yes")
+    assert len(charts(at)) == 2
+
+
+def test_small_team_low_volume_and_deadline_warn_with_what_to_change(app_env):
+    seed_team(app_env, 3)
+    seed_intake(app_env, per_week=1)
+    at = run()
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("3 active engineers: the rotation would take 33% of feature capacity.")
+    assert "at least 4 engineers" in warnings[0]
+    assert warnings[1].startswith("Low bug volume: 1.0 escalations per week")
+    at = run(at.checkbox(key="capacity.deadline").check())
+    assert at.warning[-1].value.startswith("Everyone is on a deadline.")
+
+
+def test_time_to_close_chart_appears_with_staged_replies(app_env):
+    seed_team(app_env, 4)
+    done = datetime.now(timezone.utc) - timedelta(days=3)
+    app_env.db["staged_replies"].insert_all([
+        {"key": "r1", "escalation_id": 1, "done_at": iso(done), "staged_at": iso(done + timedelta(hours=2)),
+         "sent_at": iso(done + timedelta(hours=5)), "status": "sent"},
+    ], pk="key")
+    this_week = week_start_of(datetime.now(timezone.utc).date()).isoformat()
+    app_env.db["rotation_weeks"].insert({"week_start": this_week, "engineer_email": "e1@ourco.com"}, pk="week_start")
+    at = run()
+    assert at.metric[1].value == "25%"
+    assert len(charts(at)) == 3
+    assert not any("Time to close appears once" in c.value for c in at.caption)

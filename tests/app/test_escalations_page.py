@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.store import intake
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "escalations.py")
+PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[link](javascript:alert(3))")
+
+
+def run() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    return at
+
+
+def test_empty_page_says_what_to_do(app_env):
+    at = run()
+    infos = [i.value for i in at.info]
+    assert any(i.startswith("No open escalations. Forward a customer's bug email") for i in infos)
+    assert any(i.startswith("Local-only mode") for i in infos)
+    assert [m.value for m in at.metric] == ["0", "0", "–"]
+    assert not at.dataframe
+
+
+def test_linked_mode_hides_the_local_only_notice(app_env, monkeypatch):
+    monkeypatch.setenv("ROTADESK_HUBSPOT_TOKEN", "pat-test")
+    monkeypatch.setenv("ROTADESK_LINEAR_API_KEY", "lin_api_test")
+    at = run()
+    assert not any(i.value.startswith("Local-only mode") for i in at.info)
+
+
+def test_seeded_page_lists_open_escalations_with_context(app_env):
+    a = app_env.escalation(1, age=timedelta(hours=3))
+    b = app_env.escalation(2, age=timedelta(days=4), tier="business", company="Globex",
+                           customer_domain="globex.example", customer_address="kim@globex.example")
+    app_env.escalation(3, status="closed")
+    app_env.link(b, "ENG-42")
+    at = run()
+    assert [m.value for m in at.metric] == ["2", "1", "4d"]
+    table = at.dataframe[0].value
+    assert table["id"].tolist() == [a, b]  # enterprise first
+    assert table.set_index("id").loc[b, "linear"] == "ENG-42"
+    assert table.set_index("id").loc[b, "linear_url"] == "https://linear.app/acme/issue/ENG-42"
+    assert table.set_index("id").loc[a, "forwarded_by"] == "Sam Support"
+    # business waits 72 h at most; four days is overdue
+    assert any(w.value.endswith(f"#{b}") for w in at.warning)
+
+
+def test_filters_narrow_the_table(app_env):
+    app_env.escalation(1)
+    b = app_env.escalation(2, tier="business", company="Globex", customer_domain="globex.example")
+    at = run()
+    at.multiselect(key="escalations.tier_filter").select("business").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [b]
+    at.text_input(key="escalations.customer_filter").input("nobody-like-this").run()
+    assert not at.exception
+    assert any(i.value.startswith("No escalations match these filters") for i in at.info)
+
+
+def test_detail_shows_message_note_followups_and_other_escalations(app_env):
+    a = app_env.escalation(1, note="Customer is on a trial, please hurry",
+                           attachments=[{"filename": "trace.log", "content_type": "text/plain", "size": 12,
+                                         "stored": True}])
+    b = app_env.escalation(2, age=timedelta(minutes=30))  # newer, so listed after a
+    intake.add_followup(app_env.db, {"message_id": "<f1@acme.example>", "escalation_id": a, "sender": "user1@acme.example",
+                                     "body": "Still broken today", "received_at": "2026-03-05T10:00:00+00:00"})
+    at = run()
+    assert at.selectbox(key="escalations.selected").value == a
+    texts = [t.value for t in at.text]
+    assert "Body of bug 1" in texts and "Customer is on a trial, please hurry" in texts
+    assert [c.value for c in at.code] == ["Still broken today"]
+    frames = [d.value for d in at.dataframe]
+    others = [v for v in frames if "received" in v.columns]
+    assert others and others[0]["id"].tolist() == [b]
+    attachments = [v for v in frames if "filename" in v.columns]
+    assert attachments[0]["filename"].tolist() == ["trace.log"]
+    at.selectbox(key="escalations.selected").select(b).run()
+    assert not at.exception
+    assert "Body of bug 2" in [t.value for t in at.text]
+
+
+def test_email_content_is_rendered_inert(app_env):
+    payload = " ".join(PAYLOADS)
+    app_env.escalation(1, subject=f"Help {payload}", body=f"Body {payload}", note=f"Note {payload}",
+                       customer_name=f"Eve {PAYLOADS[0]}")
+    at = run()
+    texts = [t.value for t in at.text]
+    assert f"Body {payload}" in texts and f"Note {payload}" in texts
+    assert f"Help {payload}" in at.dataframe[0].value["subject"].tolist()
+    rendered = [e.value for kind in ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success")
+                for e in getattr(at, kind)]
+    for shown in rendered:
+        for bad in ("<script", "<img", "javascript:", "onerror"):
+            assert bad not in shown, (bad, shown)

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.store import ops
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "office_hours.py")
+
+
+def run(at: AppTest | None = None) -> AppTest:
+    at = (at or AppTest.from_file(PAGE, default_timeout=20)).run()
+    assert not at.exception
+    return at
+
+
+def test_empty_queue(app_env):
+    at = run()
+    assert at.metric[0].value == "0"
+    infos = [i.value for i in at.info]
+    assert any(i.startswith("Nothing queued") for i in infos)
+    assert any(i.startswith("Nothing on the queue. Open escalations appear here") for i in infos)
+    assert not at.dataframe
+    assert at.text_input(key="office_hours.topic") is not None  # topics can still be added
+
+
+def test_queue_lists_open_escalations_with_a_timebox(app_env):
+    a = app_env.escalation(1, age=timedelta(days=2), tier="business")
+    b = app_env.escalation(2, age=timedelta(hours=1))
+    app_env.escalation(3, status="closed")
+    at = run()
+    queue = at.dataframe[0].value
+    assert queue["escalation"].tolist() == [b, a]  # enterprise first
+    assert set(queue["why"]) == {"not discussed yet"}
+    assert at.metric[0].value == "2"
+    assert any(i.value.startswith("15 minutes for 2 items: about 7 min 30 s each") for i in at.info)
+
+
+def test_adding_a_topic_and_marking_it_discussed(app_env):
+    a = app_env.escalation(1)
+    at = run()
+    at.text_input(key="office_hours.topic").input("Export times out for big accounts")
+    at.text_input(key="office_hours.asked_by").input("Dana (support)")
+    at.selectbox(key="office_hours.topic_escalation").select(str(a))
+    at = run(at.button(key="office_hours.add").click())
+    assert at.success[0].value == "Added to today's queue."
+    queue = at.dataframe[0].value
+    # the hand-added topic replaces the automatic item for the same escalation
+    assert queue["topic"].tolist() == ["Export times out for big accounts"]
+    assert queue["asked by"].tolist() == ["Dana (support)"]
+    at.text_input(key="office_hours.outcome").input("Fix this week")
+    at = run(at.button(key="office_hours.discuss").click())
+    assert at.success[0].value == "Marked discussed."
+    queue = at.dataframe[0].value
+    assert queue["status"].tolist() == ["discussed"] and queue["outcome"].tolist() == ["Fix this week"]
+    assert at.metric[0].value == "0"
+    rows = ops.office_hours_for_day(app_env.db, rows_day(app_env))
+    assert [r["outcome"] for r in rows] == ["Fix this week"]
+
+
+def rows_day(app_env) -> str:
+    (day,) = {r["day"] for r in app_env.db["office_hours"].rows}
+    return day
+
+
+def test_marking_an_escalation_discussed_takes_it_off_future_queues(app_env):
+    a = app_env.escalation(1)
+    at = run()
+    at.text_input(key="office_hours.outcome").input("Triaged to backlog")
+    at = run(at.button(key="office_hours.discuss").click())
+    (row,) = app_env.db["office_hours"].rows
+    assert (row["escalation_id"], row["status"], row["outcome"]) == (a, "discussed", "Triaged to backlog")
+    assert at.dataframe[0].value["status"].tolist() == ["discussed"]
+
+
+def test_bad_input_shows_an_error_not_a_traceback(app_env):
+    app_env.escalation(1)
+    at = run()
+    at.text_input(key="office_hours.asked_by").input("Dana")
+    at = run(at.button(key="office_hours.add").click())
+    assert at.error[0].value == "Write the topic to discuss."
+    at = run(at.button(key="office_hours.discuss").click())
+    assert at.error[0].value.startswith("Write the outcome")
+    assert app_env.db["office_hours"].count == 0
+
+
+def test_bad_configuration_is_reported(app_env, monkeypatch):
+    monkeypatch.setenv("ROTADESK_TEAM_TIMEZONE", "Mars/Olympus")
+    at = run()
+    assert at.error[0].value.startswith("Configuration problem: ROTADESK_TEAM_TIMEZONE")

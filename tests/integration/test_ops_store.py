@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from core import handoff as ho
+from core.errors import ValidationError
+from core.store import intake, ops
+
+NOW = datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc)
+
+
+def add(db, n: int, received: str, **extra) -> int:
+    row = {"message_id": f"<{n}@x>", "subject": f"Bug {n}", "customer_domain": "acme.example", "company": "Acme",
+           "tier": "business", "received_at": received, "updated_at": received, "status": "open", **extra}
+    return intake.create_escalation(db, row, [row["message_id"]])
+
+
+def test_handoffs_table_has_the_still_open_column(db):
+    assert "still_open" in db["handoffs"].columns_dict
+
+
+def test_rotation_and_engineer_reads(db):
+    db["engineers"].insert_all([
+        {"email": "b@x", "name": "Bea", "active": 1, "start_date": "2026-01-01"},
+        {"email": "a@x", "name": "Ada", "active": 1},
+        {"email": "c@x", "name": "Cy", "active": 0},
+    ], pk="email")
+    db["rotation_weeks"].insert_all([{"week_start": "2026-03-09", "engineer_email": "b@x", "published": 1},
+                                     {"week_start": "2026-03-02", "engineer_email": "a@x"}], pk="week_start")
+    assert [e["email"] for e in ops.engineers(db)] == ["a@x", "b@x"]
+    assert len(ops.engineers(db, active_only=False)) == 3
+    weeks = ops.rotation_weeks(db)
+    assert [(w["week_start"], w["engineer_name"]) for w in weeks] == [("2026-03-02", "Ada"), ("2026-03-09", "Bea")]
+
+
+def test_week_escalations_and_draft(db):
+    a = add(db, 1, "2026-03-03T09:00:00+00:00")
+    b = add(db, 2, "2026-02-20T09:00:00+00:00", status="closed", closed_at="2026-02-21T09:00:00+00:00",
+            updated_at="2026-02-21T09:00:00+00:00")
+    c = add(db, 3, "2026-02-25T09:00:00+00:00", status="closed", closed_at="2026-03-04T09:00:00+00:00")
+    d = add(db, 4, "2026-03-10T09:00:00+00:00")
+    e = add(db, 5, "2026-02-10T09:00:00+00:00")
+    db["links"].insert({"escalation_id": e, "linear_identifier": "ENG-5", "linear_state_type": "started"})
+    intake.add_followup(db, {"message_id": "<f@x>", "escalation_id": a, "sender": "c@acme.example", "body": "again",
+                             "received_at": "2026-03-04T09:00:00+00:00"})
+    rows = ops.week_escalations(db, "2026-03-02T00:00:00+00:00", "2026-03-09T00:00:00+00:00")
+    assert sorted(r["id"] for r in rows) == [a, c, e]
+    assert b not in [r["id"] for r in rows] and d not in [r["id"] for r in rows]
+    assert {r["id"]: r["followups"] for r in rows}[a] == 1
+    h = ho.draft(rows, date(2026, 3, 2), ZoneInfo("UTC"), NOW)
+    assert ho.items(h.fixed)[0].startswith(f"#{c} ") and ho.items(h.triaged)[0].startswith(f"#{e} ")
+    assert ho.items(h.still_open)[0].startswith(f"#{a} ")
+
+
+def test_received_times_and_latest_followups(db):
+    a = add(db, 1, "2026-03-03T09:00:00+00:00")
+    add(db, 2, "2026-01-01T09:00:00+00:00")
+    c = add(db, 3, "2026-03-01T09:00:00+00:00", status="closed")
+    for i, (eid, at) in enumerate([(a, "2026-03-04T09:00:00+00:00"), (a, "2026-03-05T09:00:00+00:00"),
+                                   (c, "2026-03-05T10:00:00+00:00")]):
+        intake.add_followup(db, {"message_id": f"<f{i}@x>", "escalation_id": eid, "sender": "x", "body": "",
+                                 "received_at": at})
+    assert ops.received_times(db, "2026-02-01T00:00:00+00:00") == ["2026-03-01T09:00:00+00:00",
+                                                                    "2026-03-03T09:00:00+00:00"]
+    assert ops.latest_followups(db) == {a: "2026-03-05T09:00:00+00:00"}  # closed ones are not queued
+
+
+def test_office_hours_topics_and_discussion(db):
+    a = add(db, 1, "2026-03-03T09:00:00+00:00")
+    topic = ops.add_topic(db, {"day": "2026-03-05", "topic": "Slow export", "asked_by": "Dana", "status": "open",
+                               "created_at": "2026-03-05T08:00:00+00:00", "updated_at": "2026-03-05T08:00:00+00:00"})
+    ops.mark_discussed(db, day="2026-03-04", outcome="fix this week", now="2026-03-04T09:10:00+00:00",
+                       escalation_id=a, topic="Bug 1")
+    ops.mark_discussed(db, day="2026-03-05", outcome="answered", now="2026-03-05T09:05:00+00:00", entry_id=topic)
+    today = ops.office_hours_for_day(db, "2026-03-05")
+    assert [(r["topic"], r["status"], r["outcome"]) for r in today] == [("Slow export", "discussed", "answered")]
+    assert ops.last_discussed(db, "2026-03-05") == {a: "2026-03-04T09:10:00+00:00"}
+    assert ops.last_discussed(db, "2026-03-04") == {}
+
+
+def test_mark_discussed_refuses_nothing_or_a_missing_item(db):
+    with pytest.raises(ValidationError):
+        ops.mark_discussed(db, day="2026-03-05", outcome="x", now="2026-03-05T09:00:00+00:00")
+    with pytest.raises(ValidationError):
+        ops.mark_discussed(db, day="2026-03-05", outcome="x", now="2026-03-05T09:00:00+00:00", entry_id=404)
+
+
+def test_handoffs_upsert_on_week(db):
+    first = ho.Handoff(date(2026, 3, 2), "a@x", fixed="#1", priorities="ENG-2", still_open="#3",
+                       submitted_at="2026-03-06T15:00:00+00:00")
+    ops.save_handoff(db, ho.to_row(first))
+    ops.save_handoff(db, ho.to_row(ho.Handoff(date(2026, 3, 2), "a@x", priorities="ENG-9")))
+    ops.save_handoff(db, ho.to_row(ho.Handoff(date(2026, 3, 9), "b@x", priorities="none")))
+    assert ho.from_saved(ops.handoff(db, "2026-03-02")).priorities == "ENG-9"
+    assert [r["week_start"] for r in ops.handoffs(db)] == ["2026-03-09", "2026-03-02"]
+    assert ops.handoff(db, "2026-01-05") is None
+
+
+def test_staged_reply_times(db):
+    db["staged_replies"].insert({"key": "k1", "escalation_id": 1, "done_at": "2026-03-02T10:00:00+00:00",
+                                 "staged_at": "2026-03-02T12:00:00+00:00", "status": "staged"}, pk="key")
+    (r,) = ops.staged_reply_times(db)
+    assert (r["key"], r["staged_at"], r["sent_at"]) == ("k1", "2026-03-02T12:00:00+00:00", None)
