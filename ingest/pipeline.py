@@ -40,31 +40,33 @@ def ingest_raw(db: Database, settings: Settings, raw: bytes, *, source: str, fol
     seen = store.inbound_by_sha(db, sha)
     if seen and seen["status"] not in ("new", "failed"):
         return Outcome("duplicate", seen["message_id"], seen["escalation_id"], "same bytes seen before")
+    # Recorded under its content hash until the parser has read its Message-ID.
+    pending_id = seen["message_id"] if seen else f"sha256:{sha}"
+    _record(db, pending_id, sha, path, raw, source, folder, uid, stamp)
     if len(raw) > settings.max_message_bytes:
-        message_id = f"sha256:{sha}"
-        _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
-        return _quarantine(db, message_id, f"oversize: {len(raw) / 1048576:.1f} MB is over the "
+        return _quarantine(db, pending_id, f"oversize: {len(raw) / 1048576:.1f} MB is over the "
                            f"{settings.max_message_mb:g} MB limit", None, None, stamp)
     try:
-        return _process(db, settings, raw, sha, path, source=source, folder=folder, uid=uid, stamp=stamp)
+        return _process(db, settings, raw, pending_id, stamp)
     except Exception as exc:  # one bad message must never block the ones after it
         log.exception("could not process message %s", sha[:12])
-        message_id = (seen or {}).get("message_id") or f"sha256:{sha}"
-        _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
+        current = store.inbound_by_sha(db, sha)
+        message_id = current["message_id"] if current else pending_id
         store.set_inbound_status(db, message_id, "failed", stamp, reason=f"{type(exc).__name__}: {exc}")
         return Outcome("failed", message_id, reason=str(exc))
 
 
-def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path, *, source: str,
-             folder: str | None, uid: int | None, stamp: str) -> Outcome:
+def _process(db: Database, settings: Settings, raw: bytes, pending_id: str, stamp: str) -> Outcome:
     from ingest.parse import parse
 
     parsed = parse(raw, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
     message_id = parsed.message_id
-    previous = store.inbound(db, message_id)
-    if previous and previous["status"] not in ("new", "failed"):
-        return Outcome("duplicate", message_id, previous["escalation_id"], "Message-ID seen before")
-    _record(db, message_id, sha, path, raw, source, folder, uid, stamp)
+    if message_id != pending_id:
+        previous = store.inbound(db, message_id)
+        if previous and previous["status"] not in ("new", "failed"):
+            store.forget_inbound(db, pending_id)
+            return Outcome("duplicate", message_id, previous["escalation_id"], "Message-ID seen before")
+        store.rename_inbound(db, pending_id, message_id)
 
     thread = intake.thread_ids(message_id, parsed.in_reply_to, parsed.references)
     parent = store.escalation_for_thread(db, thread[1:])
@@ -129,10 +131,11 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
 def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,
             uid: int | None, stamp: str) -> None:
     existing = store.inbound(db, message_id)
+    if existing:
+        return
     store.record_inbound(db, {
         "message_id": message_id, "source": source, "raw_path": str(path), "sha256": sha, "size": len(raw),
-        "folder": folder, "uid": uid, "received_at": existing["received_at"] if existing else stamp,
-        "status": existing["status"] if existing else "new", "updated_at": stamp,
+        "folder": folder, "uid": uid, "received_at": stamp, "status": "new", "updated_at": stamp,
     })
 
 

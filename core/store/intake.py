@@ -45,6 +45,20 @@ def inbound_by_sha(db: Database, sha256: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def rename_inbound(db: Database, old_id: str, new_id: str) -> None:
+    """Move a message recorded under its content hash to its real Message-ID."""
+    with db.atomic():
+        row = inbound(db, old_id)
+        if row is None:
+            return
+        db["inbound_messages"].delete(old_id)
+        db["inbound_messages"].upsert({**row, "message_id": new_id}, pk="message_id")
+
+
+def forget_inbound(db: Database, message_id: str) -> None:
+    db["inbound_messages"].delete_where("message_id = ?", [message_id])
+
+
 def set_inbound_status(db: Database, message_id: str, status: str, now: str, *, reason: str | None = None,
                        escalation_id: int | None = None) -> None:
     db["inbound_messages"].update(

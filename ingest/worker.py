@@ -1,0 +1,121 @@
+"""The long-running worker: read the inbox, link new escalations, stage closing replies; repeat.
+
+Each cycle is: one IMAP pass (when an inbox is configured), then ``sync`` (escalations not yet linked to HubSpot and
+Linear), then the closing-the-loop poll. Without tokens the last two are skipped: Rotadesk runs local-only.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlite_utils import Database
+
+from core.errors import AppError
+from core.settings import Settings
+from core.store import open_db
+
+log = logging.getLogger("rotadesk.worker")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Connectors:
+    """The HubSpot and Linear clients, built once per worker process."""
+
+    def __init__(self, settings: Settings) -> None:
+        from core.hubspot import HubSpotClient
+        from core.linear import LinearClient
+
+        self.hubspot = HubSpotClient.from_settings(settings)
+        self.linear = LinearClient.from_settings(settings)
+
+    def close(self) -> None:
+        self.hubspot.close()
+        self.linear.close()
+
+
+def sync_cycle(db: Database, settings: Settings, connectors: Connectors | None, *,
+               progress: Callable[[int, int], None] | None = None) -> None:
+    """Link what is not linked yet and stage closing replies. One failing connector never stops the worker."""
+    if connectors is None:
+        return
+    from core.closing import poll_and_stage
+    from core.linking import sync_pending
+
+    for name, step in (
+        ("linking", lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(),
+                                         progress=progress)),
+        ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear,
+                                                   now=_now())),
+    ):
+        try:
+            summary = step()
+            if summary:
+                log.info("%s: %s", name, summary)
+        except AppError as exc:
+            log.warning("%s postponed: %s", name, exc)
+
+
+def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None] = time.sleep) -> int:
+    db = open_db(settings.db)
+    connectors = None if settings.local_only else Connectors(settings)
+    if connectors is None:
+        log.info("local-only mode: escalations stay in %s (no HubSpot or Linear token)", settings.db)
+
+    def cycle() -> None:
+        sync_cycle(db, settings, connectors)
+
+    try:
+        if settings.imap_configured:
+            from ingest.imap import ImapWorker
+
+            worker = ImapWorker(settings, db, after_pass=cycle)
+            if once:
+                print(worker.run_once().summary())
+                cycle()
+            else:
+                worker.run()
+        else:
+            log.info("no inbox configured (ROTADESK_IMAP_HOST); only syncing")
+            while True:
+                cycle()
+                if once:
+                    break
+                sleep(settings.imap_poll_seconds)
+    finally:
+        if connectors is not None:
+            connectors.close()
+        db.close()
+    return 0
+
+
+def sync_backlog(settings: Settings, *, progress: bool = True) -> int:
+    """``python -m ingest sync``: push every escalation not yet linked, with a progress bar."""
+    if settings.local_only:
+        print("local-only mode: set ROTADESK_HUBSPOT_TOKEN and ROTADESK_LINEAR_API_KEY to sync")
+        return 0
+    from tqdm import tqdm
+
+    db = open_db(settings.db)
+    connectors = Connectors(settings)
+    bar = tqdm(desc="Linking", unit="escalation", disable=not progress)
+
+    def advance(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        from core.linking import sync_pending
+
+        print(sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=advance))
+    finally:
+        bar.close()
+        connectors.close()
+        db.close()
+    return 0
