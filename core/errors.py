@@ -4,7 +4,8 @@
     ├── ConfigError            a setting is missing or malformed
     ├── ValidationError        input that breaks a domain rule
     ├── IngestError            a message that cannot be taken in
-    └── ExternalServiceError   HubSpot or Linear answered with an error
+    └── ExternalServiceError   an external service answered with an error or could not be reached
+        ├── ImapError
         ├── HubSpotError
         │   └── HubSpotRateLimited
         └── LinearError
@@ -46,6 +47,12 @@ class ExternalServiceError(AppError):
         self.status_code = status_code
         self.retryable = retryable
         super().__init__(f"{self.service}: {message}")
+
+
+class ImapError(ExternalServiceError):
+    """The IMAP server could not be reached or refused a command."""
+
+    service = "IMAP"
 
 
 class HubSpotError(ExternalServiceError):

@@ -1,13 +1,14 @@
 """The IMAP worker: reads the shared bug inbox by UID and hands each message to the pipeline.
 
 Mail is read with ``BODY.PEEK[]`` so nothing is marked read, and nothing is ever deleted or expunged.
-``imap_state`` remembers (folder, UIDVALIDITY, last UID), so an unchanged mailbox costs one UID SEARCH.
+``imap_state`` remembers (folder, UIDVALIDITY, last UID), so an unchanged mailbox costs one NOOP and one UID SEARCH.
 A UIDVALIDITY change starts again from UID 1; the pipeline's Message-ID/sha256 dedup keeps that safe.
 ``last_uid`` only advances once a message has been handed to the pipeline, which stores the raw bytes first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import sqlite3
@@ -22,7 +23,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 from sqlite_utils import Database
 
-from core.errors import ConfigError, ExternalServiceError
+from core.errors import ConfigError, ImapError
 from core.settings import Settings, env_name
 from core.store import utcnow
 
@@ -33,12 +34,6 @@ FETCH_BUDGET_BYTES = 32 * 1024 * 1024  # bodies held in memory per FETCH; larger
 CONNECT_TIMEOUT_SECONDS = 60.0
 # Errors that mean "the mailbox or the store is unreachable right now": drop the connection and retry later.
 RETRYABLE = (OSError, IMAPClientError, sqlite3.OperationalError)
-
-
-class ImapError(ExternalServiceError):
-    """The IMAP server could not be reached or refused a command."""
-
-    service = "IMAP"
 
 
 class IngestFn(Protocol):
@@ -109,6 +104,7 @@ class ImapWorker:
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
         rng: Callable[[], float] = random.random,
         backoff: Backoff = Backoff(),
+        after_pass: Callable[[], None] | None = None,
     ) -> None:
         if not settings.imap_configured:
             raise ConfigError(env_name("imap_host"), "set ROTADESK_IMAP_HOST and ROTADESK_IMAP_USER to read mail")
@@ -120,6 +116,7 @@ class ImapWorker:
         self._ingest = ingest or _pipeline_ingest()
         self._sleep, self._clock, self._now, self._rng = sleep, clock, now, rng
         self.backoff = backoff
+        self._after_pass = after_pass or (lambda: None)
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
         self._warned_no_move = False
@@ -149,6 +146,7 @@ class ImapWorker:
                     if self._client is None:
                         self._connect()
                     self.poll()
+                    self._after_pass()
                     failures, passes = 0, passes + 1
                     if max_passes is not None and passes >= max_passes:
                         break
@@ -199,10 +197,7 @@ class ImapWorker:
         try:
             client.logout()
         except Exception:  # the connection is usually already gone; closing is all that is left
-            try:
-                client.shutdown()
-            except Exception:
-                pass
+            _shutdown(client)
 
     # -- steps -------------------------------------------------------------------------------------------------
 
@@ -219,10 +214,7 @@ class ImapWorker:
                 client.create_folder(s.imap_move_to)
             info = client.select_folder(s.imap_folder, readonly=not self._moving)
         except BaseException:
-            try:
-                client.shutdown()
-            except Exception:
-                pass
+            _shutdown(client)
             raise
         self._client = client
         self._uidvalidity = int(info[b"UIDVALIDITY"])
@@ -305,6 +297,11 @@ def _pipeline_ingest() -> IngestFn:
     from ingest.pipeline import ingest_raw  # imported late: the pipeline pulls in parsing and the store
 
     return ingest_raw
+
+
+def _shutdown(client: IMAPClient) -> None:
+    with contextlib.suppress(Exception):
+        client.shutdown()
 
 
 def _describe(exc: BaseException) -> str:

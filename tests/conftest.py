@@ -10,6 +10,7 @@ from core.settings import Settings
 from core.store import open_db
 
 ROOT = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.support.dovecot", "tests.support.browser"]
 
 
 @pytest.fixture
@@ -24,6 +25,3 @@ def db(settings: Settings):
     database = open_db(settings.db)
     yield database
     database.close()
-
-
-pytest_plugins = ["tests.support.browser"]

@@ -16,7 +16,8 @@ from imapclient import IMAPClient
 from core.errors import ConfigError
 from core.settings import Settings
 from ingest import imap
-from ingest.imap import Backoff, ImapError, ImapWorker, load_state, save_state
+from core.errors import ImapError
+from ingest.imap import Backoff, ImapWorker, load_state, save_state
 from tests.support.dovecot import DovecotServer, MailUser
 
 pytestmark = pytest.mark.dovecot
@@ -421,3 +422,10 @@ def test_with_the_real_pipeline_a_resync_creates_no_duplicate_escalations(doveco
     assert db["escalations"].count == 4
     assert {row["uid"] for row in db["inbound_messages"].rows} == {1, 2, 3, 4}
     assert {row["folder"] for row in db["inbound_messages"].rows} == {"Bugs"}
+
+
+def test_run_calls_the_after_pass_hook_each_cycle(imap_settings, db) -> None:
+    cycles: list[int] = []
+    worker = ImapWorker(imap_settings, db, ingest=lambda *a, **k: None, after_pass=lambda: cycles.append(1))
+    assert worker.run(max_passes=2) == 2
+    assert len(cycles) == 2
