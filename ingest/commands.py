@@ -22,7 +22,7 @@ def now() -> datetime:
 def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.parse import main_parse
 
-    return main_parse(args.files, settings.company_domains)
+    return main_parse(args.files, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

@@ -54,7 +54,8 @@ WROTE = re.compile(
 class Block:
     """One forwarded or quoted header block found in a text."""
 
-    kind: str                      # "strong" (explicit forward marker), "weak" (bare header block) or "reply" (On … wrote:)
+    # "strong" (explicit forward marker), "weak" (bare header block) or "reply" ("On … wrote:")
+    kind: str
     start: int                     # index of its first line (separator included)
     body_start: int                # index of the first line after the headers
     headers: dict[str, str] = field(default_factory=dict)
@@ -216,8 +217,8 @@ def block_body(lines: list[str], block: Block) -> tuple[str, str]:
 
 FORWARD_PREFIXES = {"fwd", "fw", "wg", "tr", "rv", "i", "pd", "enc", "vs", "vb", "vl", "videresend", "redir", "ilt",
                     "i̇lt", "doorst", "trs", "πρθ", "пер", "转发", "轉寄"}
-PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*)?(?P<p>fwd?|fw|re|aw|wg|tr|rv|sv|vs|vb|vl|odp|pd|enc|i|r|res|antw|doorst|"
-                    r"ynt|i̇lt|İlt|ilt|videresend|redir\.?|rif|trs|отв|пер|回复|答复|转发|轉寄|απ|πρθ)"
+PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*)?(?P<p>fwd?|fw|re|aw|wg|tr|rv|sv|vs|vb|vl|odp|pd|enc|"
+                    r"i|r|res|antw|doorst|ynt|i̇lt|İlt|ilt|videresend|redir\.?|rif|trs|отв|пер|回复|答复|转发|轉寄|απ|πρθ)"
                     r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
 
 

@@ -41,9 +41,11 @@ def python_codec(label: str | None) -> str | None:
     if not label:
         return None
     try:
-        return codecs.lookup(label).name
-    except LookupError:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
         return None
+    # rot13, base64, zlib … are codecs too, but not text encodings a mail can be written in.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def decode_bytes(data: bytes, label: str | None) -> str:

@@ -237,7 +237,8 @@ def _walk(part: Message, parts: _Parts, cap: int, depth: int = 0) -> None:
     if _safe(part.is_multipart, False):
         children = list(_safe(part.iter_parts, []) or [])
         if ctype == "multipart/alternative":
-            plain = [c for c in children if _safe(c.get_content_type) == "text/plain" and _part_text(c, "text/plain").strip()]
+            plain = [c for c in children
+                     if _safe(c.get_content_type) == "text/plain" and _part_text(c, "text/plain").strip()]
             others = [c for c in children if _safe(c.get_content_type) not in ("text/plain", "text/html")]
             chosen = plain[:1] or [c for c in children if _safe(c.get_content_type) == "text/html"][:1]
             children = chosen + others
@@ -356,7 +357,8 @@ def parse(raw: bytes, company_domains: tuple[str, ...] = (), *,
                            forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
 
 
-def main_parse(paths: list[str], company_domains: tuple[str, ...] = ()) -> int:
+def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
+               max_attachment_bytes: int = 25 * 1024 * 1024) -> int:
     """Print one JSON object per file, in order; an unreadable file gets an "error" line. Returns 1 on any error."""
     failed = 0
     for path in paths:
@@ -367,7 +369,7 @@ def main_parse(paths: list[str], company_domains: tuple[str, ...] = ()) -> int:
             failed += 1
             print(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}), flush=True)
             continue
-        parsed = parse(raw, tuple(company_domains))
+        parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
         print(json.dumps(parsed.to_json(path), ensure_ascii=False), flush=True)
     return 1 if failed else 0
 

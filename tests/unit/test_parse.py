@@ -122,7 +122,8 @@ def test_forward_as_attachment_uses_the_attached_message() -> None:
 def test_html_only_mail_becomes_readable_text() -> None:
     p = load("html_only.eml")
     assert p.forwarded and p.customer == Address("Omar Odeh", "omar@retail.example")
-    assert p.body == 'All charts on the Sales dashboard are empty since the update.\n\nFilters: last 30 days, region "EU".'
+    assert p.body == ("All charts on the Sales dashboard are empty since the update.\n\n"
+                      'Filters: last 30 days, region "EU".')
     assert p.note.startswith("Can someone check? Customer is on the Pro plan.")
     assert "alert" not in p.body + p.note and "<" not in p.body
 

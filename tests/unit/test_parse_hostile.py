@@ -33,11 +33,13 @@ def _drop_header(raw: bytes, index: int) -> bytes:
 
 
 def _relabel(raw: bytes, label: str) -> bytes:
-    return re.sub(rb"charset=\"?[\w.-]*\"?", b"charset=" + label.encode("utf-8"), raw, flags=re.IGNORECASE)
+    new = b"charset=" + label.encode("utf-8")
+    return re.sub(rb"charset=\"?[\w.-]*\"?", lambda _: new, raw, flags=re.IGNORECASE)
 
 
 def _reboundary(raw: bytes, boundary: bytes) -> bytes:
-    return re.sub(rb"boundary=\"?([^\"\r\n;]+)\"?", b'boundary="' + boundary + b'"', raw, count=1)
+    new = b'boundary="' + boundary + b'"'
+    return re.sub(rb"boundary=\"?([^\"\r\n;]+)\"?", lambda _: new, raw, count=1)
 
 
 @st.composite
