@@ -249,18 +249,18 @@ def poll_and_stage(db: Any, settings: Any, hubspot: Any, linear: Any, *, now: da
             summary.failed.append(f"linear: {exc}")
             linear_failed = True
     cursor, failed_at = get_state(db, CURSOR_KEY), []
-    linear_failed = linear_failed or linear is None
     for issue_id, known in states.items():
         try:
-            summary.merge(stage_for_issue(db, settings, hubspot, linear, issue_id, now=now, issue=known))
+            done = stage_for_issue(db, settings, hubspot, linear, issue_id, now=now, issue=known)
         except AppError as exc:
             log.warning("closing: issue %s not processed: %s", issue_id, exc)
-            summary.failed.append(f"{issue_id}: {exc}")
-            if known and known.updated_at:
-                failed_at.append(known.updated_at)
+            done = Summary(failed=[f"{issue_id}: {exc}"])
+        summary.merge(done)
+        if done.failed and known and known.updated_at:
+            failed_at.append(known.updated_at)
         if known and known.updated_at and (cursor is None or known.updated_at > cursor):
             cursor = known.updated_at
-    if not linear_failed:
+    if linear is not None and not linear_failed:
         # A failed issue keeps the cursor at its update time, so the next pass sees it again.
         set_state(db, CURSOR_KEY, min(failed_at) if failed_at else (cursor or iso(now - FIRST_LOOKBACK)))
     return summary

@@ -32,8 +32,6 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest_raw
 
     path = Path(args.path)
-    if not path.exists():
-        raise ConfigError("PATH", f"{path} does not exist")
     db = open_db(settings.db)
     counts: Counter[str] = Counter()
     for name, raw in tqdm(read_messages(path), desc="Importing", unit="msg"):

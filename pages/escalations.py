@@ -39,6 +39,7 @@ def show_detail(db, linked: esc.Escalation) -> None:
         return
     e = esc.from_row(row)
     st.subheader(f"Escalation #{e.id}")
+    st.text(e.subject)  # text, not a heading: the subject comes from the customer's email
     st.dataframe([
         {"field": "subject", "value": e.subject},
         {"field": "customer", "value": e.customer_name},

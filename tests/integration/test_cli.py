@@ -1,0 +1,73 @@
+"""`python -m ingest` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from core.store import open_db
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "data" / "samples"
+CONTRACT_KEYS = ["file", "message_id", "kind", "forwarded", "forwarded_by", "customer", "subject", "date", "body",
+                 "note", "attachments"]
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ROTADESK_")}
+    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=cwd, env={**base, **(env or {})},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_parse_prints_one_json_object_per_file_in_order() -> None:
+    files = [str(SAMPLES / "02-outlook-forward-globex.eml"), str(SAMPLES / "07-out-of-office.eml"),
+             str(SAMPLES / "04-forward-as-attachment-umbrella.eml")]
+    result = cli("parse", *files, env={"ROTADESK_COMPANY_DOMAINS": "flowboard.io"})
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"] for line in lines] == files
+    assert all(list(line) == CONTRACT_KEYS for line in lines)
+    globex, ooo, umbrella = lines
+    assert globex["customer"] == {"name": "Hank Scorpio", "address": "hank.scorpio@globex.com"}
+    assert globex["forwarded_by"] == {"name": "Tom Becker", "address": "tom.becker@flowboard.io"}
+    assert globex["subject"] == "Webhook deliveries delayed by hours"
+    assert "Gr\u00fc\u00dfe" in globex["body"] and globex["note"].startswith("Globex renewal")
+    assert (ooo["kind"], umbrella["kind"]) == ("auto_reply", "report")
+    assert umbrella["customer"]["address"] == "alice.abernathy@umbrella.co"
+    assert umbrella["message_id"] == "fwd-attach-demo04@flowboard.io"
+
+
+def test_parse_reports_an_unreadable_file_and_goes_on(tmp_path: Path) -> None:
+    result = cli("parse", str(tmp_path / "missing.eml"), str(SAMPLES / "01-gmail-forward-acme.eml"))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "error" in lines[0] and lines[1]["subject"] == "CSV export times out for large workspaces"
+    assert result.returncode == 1
+
+
+def test_import_a_folder_then_again_creates_nothing_twice(tmp_path: Path) -> None:
+    env = {"ROTADESK_DB": str(tmp_path / "t.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data"),
+           "ROTADESK_COMPANY_DOMAINS": "flowboard.io"}
+    first = cli("import", str(SAMPLES), env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().splitlines()[-1] == "5 escalation, 1 followup, 2 ignored, 1 quarantined"
+    second = cli("import", str(SAMPLES), env=env)
+    assert second.stdout.strip().splitlines()[-1] == "9 duplicate"
+    assert open_db(tmp_path / "t.db")["escalations"].count == 5
+
+
+def test_import_of_a_missing_path_is_one_clear_line(tmp_path: Path) -> None:
+    result = cli("import", str(tmp_path / "nope"), env={"ROTADESK_DB": str(tmp_path / "t.db")})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:
+    result = cli("demo", "--db", str(tmp_path / "demo.db"))
+    assert result.returncode == 0, result.stderr
+    db = open_db(tmp_path / "demo.db")
+    assert db["engineers"].count == 6
+    assert db["rotation_weeks"].count >= 13
+    assert db["escalations"].count == 5
