@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.errors import ConfigError, IngestError
 from core.settings import Settings
 from core.store import open_db
 
@@ -32,6 +32,8 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest_raw
 
     path = Path(args.path)
+    if not path.exists():  # before the progress bar starts drawing
+        raise IngestError(f"{path}: no such file or folder")
     db = open_db(settings.db)
     counts: Counter[str] = Counter()
     for name, raw in tqdm(read_messages(path), desc="Importing", unit="msg"):

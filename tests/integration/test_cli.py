@@ -61,7 +61,7 @@ def test_import_a_folder_then_again_creates_nothing_twice(tmp_path: Path) -> Non
 def test_import_of_a_missing_path_is_one_clear_line(tmp_path: Path) -> None:
     result = cli("import", str(tmp_path / "nope"), env={"ROTADESK_DB": str(tmp_path / "t.db")})
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "no such file or folder" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:
