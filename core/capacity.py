@@ -156,7 +156,8 @@ def close_time_series(times: Iterable[CloseTime], week_start_index: int = 0) -> 
             if hours is not None:
                 buckets.setdefault((week, stage), []).append(hours)
     return [
-        {"week_start": week.isoformat(), "stage": stage, "median_hours": round(median(values), 2), "replies": len(values)}
+        {"week_start": week.isoformat(), "stage": stage, "median_hours": round(median(values), 2),
+         "replies": len(values)}
         for (week, stage), values in sorted(buckets.items())
     ]
 

@@ -204,7 +204,6 @@ def template_for(saved: Mapping[str, str], outcome: str) -> str:
     return saved.get(outcome) or templates.default_for(outcome)
 
 
-
 # Shell: gather -> decide -> apply
 def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id: str, *, now: datetime,
                     issue: IssueState | None = None) -> Summary:
@@ -215,6 +214,8 @@ def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id:
         log.info("closing: issue %s is not linked to any escalation; nothing to do", issue_id)
         summary.issues = 0
         return summary
+    if issue is None and linear is None and not links:
+        return summary  # local-only with the link gone: nothing tells us the state
     if issue is None:
         issue = issue_state(linear.get_issue(issue_id)) if linear else issue_state_from_link(links[0])
     if linear is not None:
@@ -270,9 +271,7 @@ def mark_sent(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, 
     """Record that a staged reply went out: complete its task and close the ticket (local-only: record only)."""
     row = _require(db, key, "staged")
     if body is not None:
-        if not body.strip():
-            raise ValidationError("the reply is empty")
-        store.update_reply(db, key, body=body)
+        edit_reply(db, key, body)
     if hubspot is not None and row.get("hubspot_task_id"):
         hubspot.complete_task(row["hubspot_task_id"])
         if settings.hubspot_closed_stage:
@@ -281,13 +280,21 @@ def mark_sent(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, 
     return store.reply(db, key) or row
 
 
+def edit_reply(db: Any, key: str, body: str) -> None:
+    """Keep an edited reply text (the HubSpot task keeps the staged text; the person sends the edited one)."""
+    _require(db, key, *store.ACTIVE)
+    if not body.strip():
+        raise ValidationError("the reply is empty")
+    store.update_reply(db, key, body=body)
+
+
 def withdraw(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, reason: str) -> dict:
     """Take back a staged reply: complete its task with a note saying why and restore the ticket's stage."""
     row = _require(db, key, *store.ACTIVE)
     if row["status"] == "staging" and not store.reclaim(db, key, iso(now), iso(now - STAGING_LEASE)):
         raise ValidationError(f"reply {key} is being staged right now; try again shortly")
-    ticket_id = row.get("hubspot_ticket_id")
-    if hubspot is not None and ticket_id:
+    ticket_id = row.get("hubspot_ticket_id") or ""
+    if hubspot is not None and ticket_id and not ticket_id.startswith("local-"):  # local rows never reached HubSpot
         task_id = row.get("hubspot_task_id") or _task_id(hubspot.find_task(ticket_id, row["subject"]))
         if task_id:
             hubspot.complete_task(task_id)

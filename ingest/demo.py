@@ -7,6 +7,8 @@ local-only mode, so the demo shows what a real deployment shows. Re-running it i
 from __future__ import annotations
 
 from collections import Counter
+from email import policy
+from email.parser import BytesHeaderParser
 from datetime import date, datetime, time, timezone
 from pathlib import Path
 
@@ -29,8 +31,18 @@ def build_demo(db_path: Path, samples: Path, *, today: date, data_dir: Path | No
     intake_store.upsert_customers(db, customers, iso(now))
     outcomes: Counter[str] = Counter()
     for path in sorted(samples.glob("*.eml")):
-        outcome = ingest_raw(db, settings, path.read_bytes(), source=f"demo:{path.name}", now=now)
+        raw = path.read_bytes()
+        outcome = ingest_raw(db, settings, raw, source=f"demo:{path.name}", now=_sent_at(raw) or now)
         outcomes[outcome.status] += 1
     db.close()
     return (f"demo database {db_path}: {len(customers)} customers, "
             + ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
+
+
+def _sent_at(raw: bytes) -> datetime | None:
+    """The sample's own Date, so the demo shows escalations of different ages."""
+    header = BytesHeaderParser(policy=policy.default).parsebytes(raw)["Date"]
+    try:
+        return header.datetime if header is not None and header.datetime.tzinfo else None
+    except (AttributeError, ValueError):
+        return None

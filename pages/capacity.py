@@ -8,8 +8,7 @@ import streamlit as st
 
 from core import capacity as cap
 from core.errors import AppError
-from core.store import iso
-from core.store import ops
+from core.store import iso, ops
 from ui.charts import capacity_cost_chart, close_time_chart, intake_chart
 from ui.deps import get_db, settings_or_stop
 
@@ -66,7 +65,8 @@ if team:
     st.altair_chart(capacity_cost_chart(costs), key="capacity.cost_chart")
 st.altair_chart(intake_chart(counts), key="capacity.intake_chart")
 if sum(c.count for c in counts) == 0:
-    st.caption("No escalations in the last 13 weeks; forward customers' bug emails to the intake inbox to fill this in.")
+    st.caption(f"No escalations in the last {HISTORY_WEEKS} weeks; forward customers' bug emails to the intake "
+               "inbox to fill this in.")
 if close_series:
     st.altair_chart(close_time_chart(close_series), key="capacity.close_chart")
 else:

@@ -62,8 +62,9 @@ def show_detail(db, linked: esc.Escalation) -> None:
         st.text(row["note"])
     st.markdown("**Attachments**")
     if row["attachments"]:
-        st.dataframe([{k: a.get(k) for k in ("filename", "content_type", "size", "stored")} for a in row["attachments"]],
-                     hide_index=True, key="escalations.attachments")
+        columns = ("filename", "content_type", "size", "stored")
+        st.dataframe([{k: a.get(k) for k in columns} for a in row["attachments"]], hide_index=True,
+                     key="escalations.attachments")
     else:
         st.text("No attachments.")
     show_followups(db, e.id)
@@ -82,7 +83,8 @@ def show_followups(db, escalation_id: int) -> None:
 
 def show_others(db, e: esc.Escalation) -> None:
     st.markdown("**The customer's other escalations**")
-    others = [r for r in intake.customer_escalations(db, e.customer_domain) if r["id"] != e.id] if e.customer_domain else []
+    same_customer = intake.customer_escalations(db, e.customer_domain) if e.customer_domain else []
+    others = [r for r in same_customer if r["id"] != e.id]
     if not others:
         st.text("None.")
         return

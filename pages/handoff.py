@@ -10,8 +10,7 @@ import streamlit as st
 from core import capacity as cap
 from core import handoff as ho
 from core.errors import AppError
-from core.store import iso
-from core.store import ops
+from core.store import iso, ops
 from ui.deps import get_db, settings_or_stop
 
 FIELDS = ("fixed", "triaged", "still_open", "priorities", "notes")

@@ -10,8 +10,7 @@ import streamlit as st
 from core import escalations as esc
 from core import office_hours as oh
 from core.errors import AppError
-from core.store import intake, iso
-from core.store import ops
+from core.store import intake, iso, ops
 from ui.deps import get_db, settings_or_stop
 
 st.session_state.setdefault("office_hours.flash", None)

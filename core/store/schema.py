@@ -98,3 +98,4 @@ def m001_initial(db: Database) -> None:
 MIGRATION_SETS: list[Migrations] = [base]
 from core.store.ops import migrations as ops_migrations; MIGRATION_SETS.append(ops_migrations)  # noqa: E402, E702
 from core.store.replies import migrations as replies_migrations; MIGRATION_SETS.append(replies_migrations)  # noqa: E402, E702
+from core.store.links import migrations as links_migrations; MIGRATION_SETS.append(links_migrations)  # noqa: E402, E702

@@ -67,8 +67,9 @@ def test_detail_shows_message_note_followups_and_other_escalations(app_env):
                            attachments=[{"filename": "trace.log", "content_type": "text/plain", "size": 12,
                                          "stored": True}])
     b = app_env.escalation(2, age=timedelta(minutes=30))  # newer, so listed after a
-    intake.add_followup(app_env.db, {"message_id": "<f1@acme.example>", "escalation_id": a, "sender": "user1@acme.example",
-                                     "body": "Still broken today", "received_at": "2026-03-05T10:00:00+00:00"})
+    intake.add_followup(app_env.db, {"message_id": "<f1@acme.example>", "escalation_id": a,
+                                     "sender": "user1@acme.example", "body": "Still broken today",
+                                     "received_at": "2026-03-05T10:00:00+00:00"})
     at = run()
     assert at.selectbox(key="escalations.selected").value == a
     texts = [t.value for t in at.text]

@@ -52,10 +52,10 @@ def test_import_a_folder_then_again_creates_nothing_twice(tmp_path: Path) -> Non
            "ROTADESK_COMPANY_DOMAINS": "flowboard.io"}
     first = cli("import", str(SAMPLES), env=env)
     assert first.returncode == 0, first.stderr
-    assert first.stdout.strip().splitlines()[-1] == "5 escalation, 1 followup, 2 ignored, 1 quarantined"
+    assert first.stdout.strip().splitlines()[-1] == "9 escalation, 1 followup, 2 ignored, 1 quarantined"
     second = cli("import", str(SAMPLES), env=env)
-    assert second.stdout.strip().splitlines()[-1] == "9 duplicate"
-    assert open_db(tmp_path / "t.db")["escalations"].count == 5
+    assert second.stdout.strip().splitlines()[-1] == "13 duplicate"
+    assert open_db(tmp_path / "t.db")["escalations"].count == 9
 
 
 def test_import_of_a_missing_path_is_one_clear_line(tmp_path: Path) -> None:
@@ -70,4 +70,4 @@ def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:
     db = open_db(tmp_path / "demo.db")
     assert db["engineers"].count == 6
     assert db["rotation_weeks"].count >= 13
-    assert db["escalations"].count == 5
+    assert db["escalations"].count == 9

@@ -293,3 +293,27 @@ def test_local_only_mode_stages_the_same_reply_in_the_db(db, settings) -> None:
     assert closing.timings([row]).done_to_staged == 300
     closing.mark_sent(db, settings, None, row["key"], now=now)
     assert store.reply(db, row["key"])["status"] == "sent"
+
+
+def test_linear_being_down_keeps_the_cursor_for_the_next_pass(world: World) -> None:
+    issue = world.issue()
+    ticket = world.report(issue)
+    world.lin.set_state(issue["id"], "Done")
+    world.tick()
+    cursor = get_state(world.db, closing.CURSOR_KEY)
+    world.lin.fail_next(1, 503)
+    impatient = LinearClient(API_KEY, transport=httpx.MockTransport(world.lin.handler), max_retries=0)
+    down = closing.poll_and_stage(world.db, world.settings, world.hubspot, impatient, now=world.now)
+    assert down.failed and down.failed[0].startswith("linear:") and get_state(world.db, closing.CURSOR_KEY) == cursor
+    assert world.tasks(ticket) == []
+    world.tick()
+    assert len(world.poll().staged) == 1 and len(world.tasks(ticket)) == 1
+
+
+def test_without_a_team_key_each_linked_issue_is_read(world: World) -> None:
+    world.settings = dataclasses.replace(world.settings, linear_team="")
+    issue = world.issue()
+    ticket = world.report(issue)
+    world.lin.set_state(issue["id"], "Done")
+    world.tick()
+    assert len(world.poll().staged) == 1 and len(world.tasks(ticket)) == 1

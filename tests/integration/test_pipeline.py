@@ -40,8 +40,12 @@ def test_each_sample_gets_the_outcome_a_reviewer_expects(db, demo_settings) -> N
         "07-out-of-office.eml": "ignored",
         "08-direct-customer.eml": "quarantined",
         "09-bounce.eml": "ignored",
+        "10-gmail-forward-reminder-emails-sent-twice.eml": "escalation",
+        "11-gmail-forward-api-returns-500-for-archived-p.eml": "escalation",
+        "12-gmail-forward-timezone-wrong-on-exported-cal.eml": "escalation",
+        "13-gmail-forward-cannot-remove-a-deactivated-us.eml": "escalation",
     }
-    by_customer = {e["customer_address"]: e for e in store.escalations(db)}
+    by_customer = {e["customer_address"]: e for e in store.escalations(db) if e["id"] <= 5}
     assert set(by_customer) == {"jane.smith@acme-corp.com", "hank.scorpio@globex.com", "peter.gibbons@initech.com",
                                 "alice.abernathy@umbrella.co", "gavin.belson@hooli.com"}
     acme = by_customer["jane.smith@acme-corp.com"]

@@ -95,8 +95,8 @@ def test_average_leaves_out_the_current_week():
 
 
 def test_average_starts_at_the_first_escalation():
-    counts = [cap.WeekCount(date(2026, 2, 2), 0), cap.WeekCount(date(2026, 2, 9), 3), cap.WeekCount(date(2026, 2, 16), 0),
-              cap.WeekCount(date(2026, 2, 23), 3), cap.WeekCount(MONDAY, 1)]
+    weeks = [date(2026, 2, 2), date(2026, 2, 9), date(2026, 2, 16), date(2026, 2, 23), MONDAY]
+    counts = [cap.WeekCount(w, n) for w, n in zip(weeks, [0, 3, 0, 3, 1])]
     assert cap.average_per_week(counts, NOW) == pytest.approx(2.0)  # a quiet week after the first still counts
 
 

@@ -34,7 +34,8 @@ def test_intake_chart_counts():
     counts = cap.weekly_counts(["2026-03-03T10:00:00+00:00", "2026-03-04T10:00:00+00:00"], NOW, weeks=2)
     spec = charts.intake_chart(counts).to_dict()
     assert spec["encoding"]["y"]["field"] == "escalations"
-    assert dataset(spec) == [{"week_start": "2026-02-23", "escalations": 0}, {"week_start": "2026-03-02", "escalations": 2}]
+    assert dataset(spec) == [{"week_start": "2026-02-23", "escalations": 0},
+                             {"week_start": "2026-03-02", "escalations": 2}]
 
 
 def test_close_time_chart_colours_by_stage():

@@ -47,9 +47,13 @@ def test_current_week_without_a_schedule():
     assert ho.current_week([], date(2026, 3, 4)) is None
 
 
+def ids(text: str) -> list[int]:
+    """Escalation ids of a section's lines (each starts with ``#id``)."""
+    return [int(line.split()[0][1:]) for line in ho.items(text)]
+
+
 def test_draft_sorts_the_week():
     h = ho.draft(ROWS, WEEK, UTC, NOW, engineer_email="ada@ourco.com")
-    ids = lambda text: [int(line.split()[0][1:]) for line in ho.items(text)]  # noqa: E731
     assert h.engineer_email == "ada@ourco.com" and h.week_start == WEEK
     assert ids(h.fixed) == [1]  # 6 is done in Linear but no close time: counted by when it arrived, last week
     assert ids(h.triaged) == [2]

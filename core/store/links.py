@@ -1,0 +1,164 @@
+"""Store functions for linking: the step journal, the links table and the HubSpot lookup caches.
+
+The journal has one row per (escalation, step). A step is marked ``started`` (attempts + 1) and committed
+*before* its request goes out, so after a crash the next run knows a request may have landed and looks
+before it creates. This module imports nothing from ``core.store`` so the schema can register its migrations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("rotadesk.links")
+COMPLETE = ("done", "skipped")
+CACHE_TTL = timedelta(hours=24)
+
+
+@migrations()
+def m001_hubspot_caches(db: Database) -> None:
+    # Companies and contacts seen in HubSpot, so a warm escalation costs no lookups; misses are cached too.
+    db["hubspot_companies"].create(
+        {"domain": str, "company_id": str, "name": str, "tier": str, "revenue": float, "owner": str, "checked_at": str},
+        pk="domain",
+    )
+    db["hubspot_contacts"].create({"email": str, "contact_id": str, "checked_at": str}, pk="email")
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One step of one escalation's linking."""
+
+    step: str
+    status: str
+    detail: Any
+    attempts: int
+    at: str
+
+    @property
+    def complete(self) -> bool:
+        return self.status in COMPLETE
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _decode(raw: str | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+# -- journal ---------------------------------------------------------------------------------------------------
+def journal(db: Database, escalation_id: int) -> dict[str, JournalEntry]:
+    rows = db.query("select * from journal where escalation_id = ? order by at, step", [escalation_id])
+    return {r["step"]: JournalEntry(r["step"], r["status"], _decode(r["detail"]), r["attempts"] or 0, r["at"]) for r in rows}
+
+
+def start_step(db: Database, escalation_id: int, step: str, now: datetime) -> int:
+    """Mark ``step`` started and return its attempt number (1 on the first try)."""
+    with db.atomic():
+        rows = list(db.query("select attempts, detail from journal where escalation_id = ? and step = ?", [escalation_id, step]))
+        attempts = (rows[0]["attempts"] or 0) + 1 if rows else 1
+        detail = rows[0]["detail"] if rows else None
+        db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "started", "detail": detail,
+                              "attempts": attempts, "at": _iso(now)}, pk=("escalation_id", "step"))
+    return attempts
+
+
+def finish_step(db: Database, escalation_id: int, step: str, detail: Any, now: datetime, *, status: str = "done") -> None:
+    db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": status,
+                          "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "at": _iso(now)},
+                         pk=("escalation_id", "step"))
+
+
+def fail_step(db: Database, escalation_id: int, step: str, error: str, now: datetime) -> None:
+    db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "failed",
+                          "detail": json.dumps({"error": error[:2000]}), "at": _iso(now)}, pk=("escalation_id", "step"))
+
+
+def reset_step(db: Database, escalation_id: int, step: str) -> None:
+    db["journal"].delete_where("escalation_id = ? and step = ?", [escalation_id, step])
+
+
+def pending_escalation_ids(db: Database) -> list[int]:
+    """Escalations whose linking has not finished, oldest first."""
+    return [r["id"] for r in db.query(
+        "select e.id from escalations e where not exists (select 1 from journal j where j.escalation_id = e.id "
+        "and j.step = 'done' and j.status = 'done') order by e.id")]
+
+
+def pending_followups(db: Database) -> list[dict]:
+    """Follow-ups of fully linked escalations, with the steps recorded for them so far."""
+    return list(db.query(
+        "select f.* from followups f join journal j on j.escalation_id = f.escalation_id and j.step = 'done' "
+        "and j.status = 'done' order by f.received_at, f.message_id"))
+
+
+def journal_counts(db: Database) -> dict[str, int]:
+    """Escalations by linking state: linked, pending, failed (a step's last attempt failed)."""
+    row = next(iter(db.query(
+        "select count(*) total, "
+        "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.step = 'done' and j.status = 'done')) linked, "
+        "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.status = 'failed')) failed "
+        "from escalations e")))
+    total, linked, failed = row["total"] or 0, row["linked"] or 0, row["failed"] or 0
+    return {"linked": linked, "pending": total - linked, "failed": failed}
+
+
+# -- links -----------------------------------------------------------------------------------------------------
+def link(db: Database, escalation_id: int) -> dict | None:
+    rows = list(db.query("select * from links where escalation_id = ?", [escalation_id]))
+    return rows[0] if rows else None
+
+
+def save_link(db: Database, escalation_id: int, fields: dict[str, Any], now: datetime) -> None:
+    db["links"].upsert({"escalation_id": escalation_id, **fields, "updated_at": _iso(now)}, pk="escalation_id")
+
+
+def links_for_issue(db: Database, linear_issue_id: str) -> list[dict]:
+    return list(db.query("select * from links where linear_issue_id = ? order by escalation_id", [linear_issue_id]))
+
+
+# -- HubSpot caches ----------------------------------------------------------------------------------------------
+def cached_company(db: Database, domain: str, now: datetime, ttl: timedelta = CACHE_TTL) -> dict | None:
+    """The cached lookup for ``domain`` (``company_id`` None when HubSpot had none), or None when stale."""
+    rows = list(db.query("select * from hubspot_companies where domain = ? and checked_at >= ?",
+                         [domain.lower(), _iso(now - ttl)]))
+    return rows[0] if rows else None
+
+
+def remember_company(db: Database, domain: str, company: dict[str, Any] | None, now: datetime) -> None:
+    row = {"domain": domain.lower(), "company_id": None, "name": None, "tier": None, "revenue": None, "owner": None,
+           **(company or {}), "checked_at": _iso(now)}
+    with db.atomic():
+        db["hubspot_companies"].upsert(row, pk="domain")
+        if company and company.get("company_id"):  # the customer list shows the HubSpot id where it knows the domain
+            db.execute("update customers set hubspot_company_id = ? where domain = ?", [company["company_id"], domain.lower()])
+
+
+def cached_contact(db: Database, email: str, now: datetime, ttl: timedelta = CACHE_TTL) -> str | None:
+    rows = list(db.query("select contact_id from hubspot_contacts where email = ? and checked_at >= ?",
+                         [email.lower(), _iso(now - ttl)]))
+    return rows[0]["contact_id"] if rows else None
+
+
+def remember_contact(db: Database, email: str, contact_id: str, now: datetime) -> None:
+    db["hubspot_contacts"].upsert({"email": email.lower(), "contact_id": contact_id, "checked_at": _iso(now)}, pk="email")
+
+
+def forget_hubspot_cache(db: Database, *, email: str | None, domain: str | None) -> None:
+    """Drop cached ids that HubSpot refused (a merged or deleted record)."""
+    if email:
+        db["hubspot_contacts"].delete_where("email = ?", [email.lower()])
+    if domain:
+        db["hubspot_companies"].delete_where("domain = ?", [domain.lower()])

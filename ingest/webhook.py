@@ -1,0 +1,191 @@
+"""Linear webhooks: ``python -m ingest webhook --port N`` stages closing replies without waiting for a poll.
+
+:func:`handle_delivery` checks one delivery and decides; it never calls HubSpot or Linear itself. Accepted
+state changes are handed to ``act`` (the server queues them for a background thread), so Linear gets its
+answer within milliseconds, and the worker re-reads the issue before acting. Polling remains the fallback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from core.closing import CLOSED_TYPES
+from core.settings import Settings
+from core.store import iso, open_db
+from core.store import replies as store
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+TIMESTAMP_TOLERANCE_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one delivery was answered and why; ``issue_id`` when it was handed on."""
+
+    status: int
+    reason: str
+    issue_id: str | None = None
+
+
+def signature(secret: str, raw_body: bytes) -> str:
+    """The hex HMAC-SHA256 Linear puts in ``Linear-Signature``."""
+    return hmac.new(secret.encode(), raw_body, hashlib.sha256).hexdigest()
+
+
+def state_change(payload: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(issue id, new state type) when the payload is an issue moving between workflow states."""
+    data, before = payload.get("data"), payload.get("updatedFrom")
+    if payload.get("type") != "Issue" or payload.get("action") != "update":
+        return None
+    if not isinstance(data, dict) or not isinstance(before, dict) or "stateId" not in before or not data.get("id"):
+        return None
+    state = data.get("state") if isinstance(data.get("state"), dict) else {}
+    return str(data["id"]), str(state.get("type") or "")
+
+
+def handle_delivery(db: Any, settings: Settings, headers: Mapping[str, str], raw_body: bytes, *, now: datetime,
+                    act: Callable[[str], None]) -> Delivery:
+    """Verify, de-duplicate and route one delivery; ``act(issue_id)`` is called for changes worth acting on."""
+    result = _check(db, settings, {k.lower(): v for k, v in headers.items()}, raw_body, now, act)
+    level = logging.WARNING if result.status >= 400 else logging.INFO
+    log.log(level, "Linear webhook answered %s: %s", result.status, result.reason)
+    return result
+
+
+def _check(db: Any, settings: Settings, headers: dict[str, str], raw_body: bytes, now: datetime,
+           act: Callable[[str], None]) -> Delivery:
+    if not settings.linear_webhook_secret:
+        return Delivery(401, "no webhook secret is configured")
+    given = (headers.get("linear-signature") or "").strip().lower()
+    if not given or not hmac.compare_digest(signature(settings.linear_webhook_secret, raw_body), given):
+        return Delivery(401, "bad signature")
+    try:
+        payload = json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return Delivery(400, "malformed JSON")
+    if not isinstance(payload, dict):
+        return Delivery(400, "malformed JSON: not an object")
+    stamp = payload.get("webhookTimestamp")
+    if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
+        return Delivery(400, "missing webhookTimestamp")
+    if abs(now.timestamp() * 1000 - stamp) > TIMESTAMP_TOLERANCE_MS:
+        return Delivery(401, "webhookTimestamp is more than 60 s away")
+    delivery_id = headers.get("linear-delivery") or ""
+    if delivery_id and not store.record_delivery(db, delivery_id, iso(now), "received"):
+        return Delivery(200, f"repeated delivery {delivery_id} dropped")
+    result = _route(db, payload, act)
+    if delivery_id:
+        store.set_delivery_outcome(db, delivery_id, result.reason)
+    return result
+
+
+def _route(db: Any, payload: Mapping[str, Any], act: Callable[[str], None]) -> Delivery:
+    change = state_change(payload)
+    if change is None:
+        return Delivery(200, "ignored: not an issue state change")
+    issue_id, state_type = change
+    if not store.links_for_issue(db, issue_id) and not store.replies_for_issue(db, issue_id):
+        return Delivery(200, f"ignored: unknown issue {issue_id}")
+    waiting = any(r["status"] in store.ACTIVE for r in store.replies_for_issue(db, issue_id))
+    if state_type not in CLOSED_TYPES and not waiting:
+        return Delivery(200, f"ignored: issue {issue_id} moved to {state_type or 'an unknown state'}")
+    act(issue_id)
+    return Delivery(200, f"queued issue {issue_id} ({state_type or 'unknown state'})", issue_id)
+
+
+class StagingWorker:
+    """Stages replies for queued issue ids on one background thread, with its own DB handle and clients."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, name="rotadesk-webhook-worker", daemon=True)
+
+    def start(self) -> StagingWorker:
+        self.thread.start()
+        return self
+
+    def submit(self, issue_id: str) -> None:
+        self.queue.put(issue_id)
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        from core.closing import stage_for_issue
+        from core.hubspot import HubSpotClient
+        from core.linear import LinearClient
+
+        db = open_db(self.settings.db)
+        hubspot = HubSpotClient.from_settings(self.settings) if self.settings.hubspot_token else None
+        linear = LinearClient.from_settings(self.settings) if self.settings.linear_api_key else None
+        while (issue_id := self.queue.get()) is not None:
+            try:
+                summary = stage_for_issue(db, self.settings, hubspot, linear, issue_id, now=datetime.now(timezone.utc))
+                log.info("webhook: issue %s: %d staged, %d withdrawn, %d failed", issue_id,
+                         len(summary.staged), len(summary.withdrawn), len(summary.failed))
+            except Exception:  # keep serving; the next poll retries whatever failed here
+                log.exception("webhook: staging for issue %s failed", issue_id)
+        db.close()
+
+
+def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str], None]) -> ThreadingHTTPServer:
+    """The HTTP server; each POST is answered by :func:`handle_delivery` under one lock."""
+    db = open_db(settings.db, shared=True)
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY_BYTES:
+                self._answer(413, "body too large")
+                return
+            raw = self.rfile.read(length) if length else b""
+            with lock:
+                result = handle_delivery(db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act)
+            self._answer(result.status, result.reason)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._answer(200, "rotadesk webhook receiver")
+
+        def _answer(self, status: int, text: str) -> None:
+            body = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("webhook %s", format % args)
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.db = db  # type: ignore[attr-defined]  # closed by whoever closes the server
+    return server
+
+
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted; accepted changes are staged on a background thread."""
+    worker = StagingWorker(settings).start()
+    server = build_server(settings, host, port, act=worker.submit)
+    log.info("Receiving Linear webhooks on http://%s:%s", host, server.server_address[1])
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        server.db.close()  # type: ignore[attr-defined]
+        worker.stop()
