@@ -91,7 +91,7 @@ def _lines(escalations: list[Escalation]) -> str:
 
 
 def _why(e: Escalation, now: datetime) -> str:
-    reasons = [e.tier or "unknown tier", f"waiting {format_age(e.age(now))}"]
+    reasons = [f"waiting {format_age(e.age(now))}"]
     if e.followups:
         reasons.append(f"{e.followups} follow-up{'s' if e.followups != 1 else ''}")
     return ", ".join(reasons)

@@ -146,7 +146,9 @@ def customer_escalations(db: Database, domain: str) -> list[dict]:
 
 
 def set_escalation_status(db: Database, escalation_id: int, status: str, now: str) -> None:
-    db["escalations"].update(escalation_id, {"status": status, "updated_at": now})
+    """Open or close an escalation; closing records when, reopening clears it."""
+    closed_at = now if status != "open" else None
+    db["escalations"].update(escalation_id, {"status": status, "closed_at": closed_at, "updated_at": now})
 
 
 def _decode(row: dict) -> dict:

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
 PAGES = {  # url path -> a text the page must show
     "": "On support now",
-    "escalations": "CSV export times out",
+    "escalations": "Oldest open",
     "office_hours": "Office hours",
     "capacity": "feature capacity",
     "handoff": "Handoff",

@@ -136,7 +136,7 @@ class Served:
         """Start every case's child at once, wait for all, then rerun each case in this process."""
         children = []
         for case in self.cases:
-            child = subprocess.Popen([sys.executable, "-m", "tests.integration.test_linking_crash", case.crash_at], cwd=ROOT,
+            child = subprocess.Popen([sys.executable, "-c", CHILD, case.crash_at], cwd=ROOT,
                                      env=self.env_for(case.folder), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             case.pid = child.pid
             children.append(child)
@@ -210,20 +210,26 @@ def test_an_uninterrupted_child_links_everything(served) -> None:
     s.assert_exactly_one_of_each(case)
 
 
-def _child(crash_at: str) -> int:
-    """The pipeline as the worker runs it, exiting hard at ``crash_at`` (``step:before|after``)."""
-    settings = Settings.from_env(env_file=None)
-    target = tuple(crash_at.split(":")) if crash_at else None
+# The child: the pipeline as the worker runs it, exiting hard at argv[1] (``step:before|after``). It is kept apart
+# from this module so the child imports neither pytest nor the doubles; pandas is not needed and takes longest to load.
+CHILD = """
+import os, sys
+from datetime import datetime, timezone
+sys.modules.update(pandas=None, numpy=None)
+from core import linking
+from core.hubspot import HubSpotClient
+from core.linear import LinearClient
+from core.settings import Settings
+from core.store import open_db
 
-    def checkpoint(step: str, phase: str) -> None:
-        if (step, phase) == target:
-            os._exit(CRASHED)
+target = tuple(sys.argv[1].split(":")) if len(sys.argv) > 1 and sys.argv[1] else None
 
-    db = open_db(settings.db)
-    with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:
-        linking.sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc), checkpoint=checkpoint)
-    return 0
+def checkpoint(step, phase):
+    if (step, phase) == target:
+        os._exit(%d)
 
-
-if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1] if len(sys.argv) > 1 else ""))
+settings = Settings.from_env(env_file=None)
+db = open_db(settings.db)
+with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:
+    linking.sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc), checkpoint=checkpoint)
+""" % CRASHED

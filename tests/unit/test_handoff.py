@@ -66,7 +66,7 @@ def test_draft_sorts_the_week():
 def test_priority_lines_say_why():
     h = ho.draft(ROWS, WEEK, UTC, NOW)
     first, *_ = ho.items(h.priorities)
-    assert first.endswith("(enterprise, waiting 3d 5h)")
+    assert first.endswith("enterprise (waiting 3d 5h)")
     assert "3 follow-ups" in ho.items(h.priorities)[2]
 
 
