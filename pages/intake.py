@@ -48,7 +48,8 @@ st.subheader("Ignored")
 ignored = store.ignored_messages(db)
 if ignored:
     st.dataframe(ignored, hide_index=True, width="stretch",
-                 column_config={"message_id": "Message-ID", "received_at": "Received", "reason": "Why"})
+                 column_config={"message_id": "Message-ID", "source": "Source", "received_at": "Received",
+                                "reason": "Why"})
 else:
     st.caption("No auto-replies or bounces so far.")
 
@@ -66,6 +67,7 @@ if upload is not None and st.button("Import", key="intake.import_customers"):
 customers = store.customers(db)
 if customers:
     st.dataframe(customers, hide_index=True, width="stretch",
-                 column_order=["company", "domain", "tier", "revenue", "size", "owner", "open_escalations"])
+                 column_order=["company", "domain", "tier", "revenue", "size", "owner", "open_escalations"],
+                 column_config={"open_escalations": "Open escalations"})
 else:
     st.info("No customers yet. Import a CSV above so escalations show each customer's company and tier.")
