@@ -568,9 +568,13 @@ def setup_hubspot(client: HubSpotClient) -> Iterator[str]:
 
 
 def connector_health(settings: Settings, hubspot: HubSpotClient | None, linear: LinearClient | None, *,
-                     db: Database | None = None) -> list[Check]:
-    """Call each connector and report what works: tokens, portal, team, pipeline, properties, headroom, last sync."""
-    checks = [*_hubspot_checks(settings, hubspot, db), *_linear_checks(settings, linear, db)]
+                     db: Database | None = None, now: datetime | None = None) -> list[Check]:
+    """Call each connector and report what works: tokens, portal, team, pipeline, properties, headroom, last sync.
+
+    With ``db`` the checks also show rate-limit pauses and the last sync, as recorded in ``sync_state``.
+    """
+    now = now or datetime.now(timezone.utc)
+    checks = [*_hubspot_checks(settings, hubspot, db, now), *_linear_checks(settings, linear, db, now)]
     if db is not None:
         last = get_state(db, "linking.last_sync")
         checks.append(Check("Last sync", bool(last), f"{last}: {get_state(db, 'linking.last_summary', '')}" if last else "never"))
@@ -585,7 +589,7 @@ def _checked(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:
     return Check(name, ok, detail)
 
 
-def _hubspot_checks(settings: Settings, hub: HubSpotClient | None, db: Database | None) -> list[Check]:
+def _hubspot_checks(settings: Settings, hub: HubSpotClient | None, db: Database | None, now: datetime) -> list[Check]:
     if hub is None or not settings.hubspot_token:
         return [Check("HubSpot", False, "not configured (local-only): set ROTADESK_HUBSPOT_TOKEN")]
 
@@ -603,11 +607,11 @@ def _hubspot_checks(settings: Settings, hub: HubSpotClient | None, db: Database 
     checks = [_checked("HubSpot token and portal", lambda: (True, f"portal {hub.portal_id()}")),
               _checked("HubSpot pipeline and stage", stage), _checked("HubSpot ticket properties", properties)]
     checks.append(_headroom("HubSpot rate limit", hub.last_rate_limit, "X-HubSpot-RateLimit-Remaining", "X-HubSpot-RateLimit-Max",
-                            paused_until(db, "hubspot", datetime.now(timezone.utc)) if db is not None else None))
+                            paused_until(db, "hubspot", now) if db is not None else None))
     return checks
 
 
-def _linear_checks(settings: Settings, lin: LinearClient | None, db: Database | None) -> list[Check]:
+def _linear_checks(settings: Settings, lin: LinearClient | None, db: Database | None, now: datetime) -> list[Check]:
     if lin is None or not settings.linear_api_key:
         return [Check("Linear", False, "not configured (local-only): set ROTADESK_LINEAR_API_KEY")]
 
@@ -626,7 +630,7 @@ def _linear_checks(settings: Settings, lin: LinearClient | None, db: Database | 
     if db is not None and get_state(db, CUSTOMERS_OFF_KEY):
         checks.append(Check("Linear customer requests", False, "switched off in the workspace; issues are linked without customers"))
     checks.append(_headroom("Linear rate limit", lin.last_rate_limit, "X-RateLimit-Requests-Remaining", "X-RateLimit-Requests-Limit",
-                            paused_until(db, "linear", datetime.now(timezone.utc)) if db is not None else None))
+                            paused_until(db, "linear", now) if db is not None else None))
     return checks
 
 

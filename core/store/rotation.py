@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from core import readiness, rotation
 from core.calendar_feed import write_feeds
 from core.errors import ValidationError
-from core.roster import Engineer, Unavailability, parse_roster_csv, validate_roster
+from core.roster import Engineer, Unavailability, parse_roster_csv
 from core.rotation import Override, Plan, RotationWeek, Schedule
 from core.settings import Settings
 from core.store import iso, utcnow

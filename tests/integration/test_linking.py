@@ -252,6 +252,8 @@ def test_a_daily_limit_pauses_hubspot_and_the_worker_does_not_spin(world: World)
     requests = len(world.hub.requests)
     again = world.sync(NOW + timedelta(minutes=1))
     assert len(world.hub.requests) == requests and again.waiting >= 1  # paused: HubSpot is not asked at all
+    health = {c.name: c for c in linking.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)}
+    assert not health["HubSpot rate limit"].ok and "paused until" in health["HubSpot rate limit"].detail
     world.hub.daily_used = 0
     tomorrow = NOW + timedelta(days=1)
     assert world.sync(tomorrow).linked == 2
@@ -292,7 +294,7 @@ def test_setup_hubspot_is_safe_to_rerun(world: World) -> None:
 def test_connector_health_reports_each_connector(world: World) -> None:
     world.escalation()
     world.sync()
-    checks = {c.name: c for c in linking.connector_health(world.settings, world.hubspot, world.linear, db=world.db)}
+    checks = {c.name: c for c in linking.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)}
     assert all(c.ok for c in checks.values()), checks
     assert "portal 4242" in checks["HubSpot token and portal"].detail
     assert "Engineering" in checks["Linear team and state"].detail
