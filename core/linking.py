@@ -11,7 +11,9 @@ write-back properties set inline: a warm escalation costs 5 HubSpot and 4 Linear
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -27,7 +29,7 @@ from core.errors import AppError, ConfigError, HubSpotError, HubSpotRateLimited,
 from core.hubspot import HubSpotClient, ticket_url
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.settings import Settings, env_name
-from core.store import get_state, iso, set_state
+from core.store import get_state, iso, open_db, set_state
 from core.store import intake as intake_store
 from core.store import links as store
 from core.store.links import JournalEntry
@@ -494,29 +496,57 @@ def _backing_off(db: Database, escalation_id: int, now: datetime) -> bool:
 
 
 def sync_pending(db: Database, settings: Settings, hubspot: HubSpotClient | None, linear: LinearClient | None, *, now: datetime,
-                 progress: Callable[[int, int], None] | None = None, checkpoint: Checkpoint | None = None) -> SyncSummary:
-    """Link every escalation and follow-up not linked yet (the backlog too); ``progress(done, total)`` after each."""
+                 progress: Callable[[int, int], None] | None = None, checkpoint: Checkpoint | None = None,
+                 workers: int = 2) -> SyncSummary:
+    """Link every escalation and follow-up not linked yet (the backlog too); ``progress(done, total)`` after each.
+
+    Escalations run on ``workers`` threads, each with its own database connection, so one escalation's Linear work
+    overlaps another's wait for HubSpot's search pacing; the clients pace and serialise their own requests.
+    """
     summary = SyncSummary()
     if settings.local_only or hubspot is None or linear is None:
         return summary
     escalations = store.pending_escalation_ids(db)
-    followups = [f for f in store.pending_followups(db)
+    followups = [f["message_id"] for f in store.pending_followups(db)
                  if not (e := store.journal(db, f["escalation_id"]).get(f"followup:{cx.ref_for(f['message_id'])}:note")) or not e.complete]
-    total, done = len(escalations) + len(followups), 0
-    jobs = [("escalation", eid) for eid in escalations] + [("followup", f["message_id"]) for f in followups]
-    for kind, key in jobs:
-        if kind == "escalation" and _backing_off(db, key, now):
-            summary.deferred += 1
+    total, done, lock, stop = len(escalations) + len(followups), [0], threading.Lock(), threading.Event()
+    local, opened = threading.local(), []
+
+    def job(kind: str, key: Any) -> None:
+        if stop.is_set():
+            return
+        conn = db if workers <= 1 or kind == "followup" else getattr(local, "db", None)
+        if conn is None:
+            conn = local.db = open_db(settings.db)
+            with lock:
+                opened.append(conn)
+        deferred = kind == "escalation" and _backing_off(conn, key, now)
+        link = link_escalation if kind == "escalation" else link_followup
+        result = None if deferred else link(conn, settings, hubspot, linear, key, now=now, checkpoint=checkpoint)
+        with lock:
+            if result is None:
+                summary.deferred += 1
+            else:
+                _tally(summary, kind, result)
+                if result.stop:
+                    summary.stopped = summary.stopped or result.error
+                    stop.set()
+            done[0] += 1
+            if progress:
+                progress(done[0], total)
+
+    try:
+        if workers > 1 and len(escalations) > 1:
+            with ThreadPoolExecutor(workers, thread_name_prefix="linking") as pool:
+                list(pool.map(partial(job, "escalation"), escalations))
         else:
-            link = link_escalation if kind == "escalation" else link_followup
-            result = link(db, settings, hubspot, linear, key, now=now, checkpoint=checkpoint)
-            _tally(summary, kind, result)
-            if result.stop:
-                summary.stopped = result.error
-                break
-        done += 1
-        if progress:
-            progress(done, total)
+            for key in escalations:
+                job("escalation", key)
+        for key in followups:  # after their escalations, on this thread
+            job("followup", key)
+    finally:
+        for conn in opened:
+            conn.close()
     set_state(db, "linking.last_sync", iso(now))
     set_state(db, "linking.last_summary", str(summary))
     return summary

@@ -45,8 +45,8 @@ def check(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability
             "Add engineers, move time off that squeezes the schedule, or switch to a lighter cadence."))
     if active and 1 / len(active) > MAX_CAPACITY_SHARE and open_bugs < small_queue:
         findings.append(Finding(
-            "cost", f"The rotation costs {100 / len(active):.0f}% of the team's capacity while only {open_bugs} "
-            f"escalation(s) are open (under {small_queue}).",
+            "cost", f"The rotation costs {100 / len(active):.0f}% of the team's capacity while only "
+            f"{open_bugs} {'escalation is' if open_bugs == 1 else 'escalations are'} open (under {small_queue}).",
             "Handle bugs in office hours or normal sprint triage until the queue grows, or share the rotation with "
             "another team so it costs 10% or less."))
     blocked = _everyone_critical(active, unavailability, first, last)

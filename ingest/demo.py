@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core import handoff, office_hours
+from core.roster import Unavailability
 from core.settings import Settings
 from core.store import ops
 from core.store import iso, open_db
@@ -29,6 +30,9 @@ def build_demo(db_path: Path, samples: Path, *, today: date, data_dir: Path | No
     db = open_db(settings.db)
     now = datetime.combine(today, time(9), tzinfo=timezone.utc)
     rotation_store.import_roster_csv(db, (samples / "engineers.csv").read_text(encoding="utf-8"))
+    if not rotation_store.list_unavailability(db):
+        rotation_store.add_unavailability(db, Unavailability("ben.carter@flowboard.io", date(2026, 12, 21),
+                                                             date(2027, 1, 1), "pto", "Winter holiday"))
     # Planned five weeks ago and rolled forward today, so the calendar and charts have a past.
     rotation_store.regenerate(db, settings, today - timedelta(weeks=5))
     rotation_store.regenerate(db, settings, today)

@@ -64,7 +64,8 @@ current_week = view.current_week
 if view.weeks:
     cells = calendar_cells(view.weeks, view.engineers, view.unavailability, view.conflicts, first=view.today,
                            count=13, week_start_index=settings.week_start_index)
-    st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), width="stretch")
+    st.markdown("**Who is on support, week by week**")
+    st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), key="calendar.chart")
 
 schedule_tab, swap_tab, roster_tab, away_tab, feed_tab = st.tabs(
     ["Schedule", "Swap a week", "Roster", "Time off", "Shared calendar"])

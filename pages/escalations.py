@@ -134,7 +134,8 @@ def live_panel(statuses: list[str], tiers: list[str], customer: str) -> list[esc
         return []
     overdue = esc.due(shown, now)
     if overdue:
-        st.warning(f"{len(overdue)} escalation(s) waited longer than their tier allows: "
+        st.warning(f"{len(overdue)} {'escalation has' if len(overdue) == 1 else 'escalations have'} waited longer "
+                   "than their tier allows: "
                    + ", ".join(f"#{e.id}" for e in overdue[:10]))
     st.dataframe(esc.table_rows(shown, now), hide_index=True, column_config=LINKS, key="escalations.table")
     return shown

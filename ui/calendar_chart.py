@@ -45,26 +45,18 @@ def calendar_cells(weeks: Sequence[RotationWeek], engineers: Sequence[Engineer],
 
 def rotation_chart(cells: pd.DataFrame, engineers: Sequence[Engineer], *,
                    current_week: date | None = None) -> alt.Chart:
-    """A heat-grid: weeks across, engineers down, coloured by status; ``current_week`` is marked."""
-    data = cells.assign(week=cells["week"].astype(str))
+    """A heat-grid: weeks across, engineers down, coloured by status; ``current_week`` gets a black outline."""
+    data = cells.assign(week=cells["week"].astype(str), current=cells["week"].astype(str) == str(current_week))
     order = [e.name for e in engineers if e.active] or sorted(data["engineer"].unique().tolist())
-    base = alt.Chart(data).encode(
+    # No fixed height: Vega-Lite's band step gives each engineer a readable row.
+    return alt.Chart(data).mark_rect(strokeWidth=2).encode(
         x=alt.X("week:O", title="Week starting", axis=alt.Axis(labelAngle=-45)),
         y=alt.Y("engineer:N", title=None, sort=order),
-    )
-    grid = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=alt.Color("status:N", scale=alt.Scale(domain=STATUSES, range=COLORS), title=None,
-                        legend=alt.Legend(orient="bottom")),
+        color=alt.Color("status:N", scale=alt.Scale(domain=STATUSES, range=COLORS), title=None),
+        stroke=alt.condition("datum.current", alt.value("black"), alt.value("white")),
         tooltip=[alt.Tooltip("week:O", title="Week"), alt.Tooltip("engineer:N"), alt.Tooltip("status:N"),
                  alt.Tooltip("note:N")],
     )
-    chart = grid
-    if current_week is not None and not data.empty:
-        current = pd.DataFrame({"week": [str(current_week)]})
-        rule = alt.Chart(current).mark_rule(color="black", strokeDash=[4, 2]).encode(x="week:O")
-        chart = alt.layer(grid, rule)
-    return chart.properties(height=max(120, 28 * max(1, len(order))), title="Who is on support, week by week")
-
 
 
 def _row(week: date, email: str, names: dict[str, str], status: str, note: str) -> dict:

@@ -123,9 +123,10 @@ def test_the_quarter_chart_is_a_week_by_engineer_grid():
     assert len(cells[cells["status"] != "PTO"]) == 13
     assert cells.loc[cells["status"] == "Conflict", "engineer"].tolist() == ["Engineer 1"]
     assert cells.loc[cells["status"] == "On support", "week"].tolist() == [date(2026, 3, 2)]
-    spec = rotation_chart(cells, people, current_week=date(2026, 3, 2)).to_dict()
-    grid = spec["layer"][0]
+    grid = rotation_chart(cells, people, current_week=date(2026, 3, 2)).to_dict()
     assert grid["mark"]["type"] == "rect"
     assert (grid["encoding"]["x"]["field"], grid["encoding"]["y"]["field"]) == ("week", "engineer")
     assert grid["encoding"]["y"]["sort"] == [p.name for p in people]
-    assert spec["layer"][1]["mark"]["type"] == "rule"
+    assert grid["encoding"]["stroke"]["condition"]["test"] == "datum.current"
+    [rows] = grid["datasets"].values()
+    assert {r["week"] for r in rows if r["current"]} == {"2026-03-02"}
