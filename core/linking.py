@@ -41,6 +41,7 @@ CUSTOMERS_OFF_KEY = "linear.customers_disabled_at"
 CUSTOMERS_RECHECK = timedelta(hours=24)
 Checkpoint = Callable[[str, str], None]
 _warned: set[str] = set()
+_labels_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -183,13 +184,14 @@ def _linear_issue(run: _Run, attempt: int) -> dict[str, Any]:
 
 def _label_id(lin: LinearClient, team_id: str, name: str) -> str:
     """The label's id, created when missing; someone else creating it meanwhile is fine."""
-    try:
-        return lin.ensure_label(team_id, name).id
-    except LinearError as exc:
-        if exc.retryable:
-            raise
-        lin._labels.pop(team_id, None)  # the cached list is stale: read it again
-        return lin.ensure_label(team_id, name).id
+    with _labels_lock:  # the client's label cache is shared by the linking threads
+        try:
+            return lin.ensure_label(team_id, name).id
+        except LinearError as exc:
+            if exc.retryable:
+                raise
+            lin._labels.pop(team_id, None)  # the cached list is stale: read it again
+            return lin.ensure_label(team_id, name).id
 
 
 def _on_support(run: _Run) -> str | None:
@@ -358,7 +360,8 @@ def paused_until(db: Database, service: str, now: datetime) -> str | None:
 
 
 def _pause(db: Database, service: str, seconds: float, now: datetime) -> None:
-    set_state(db, f"{service}.paused_until", iso(now + timedelta(seconds=max(1.0, seconds))))
+    with store.write(db):
+        set_state(db, f"{service}.paused_until", iso(now + timedelta(seconds=max(1.0, seconds))))
 
 
 def _skip_if_customers_off(run: _Run) -> None:
@@ -371,7 +374,8 @@ def _customers_switched_off(run: _Run, exc: LinearFeatureDisabled) -> dict[str, 
     if "customers" not in _warned:
         _warned.add("customers")
         log.warning("Linear customer requests are switched off; linking without customers (%s)", exc)
-    set_state(run.db, CUSTOMERS_OFF_KEY, iso(run.now))
+    with store.write(run.db):
+        set_state(run.db, CUSTOMERS_OFF_KEY, iso(run.now))
     return {"skipped": "customer requests are switched off in Linear"}
 
 
@@ -497,11 +501,11 @@ def _backing_off(db: Database, escalation_id: int, now: datetime) -> bool:
 
 def sync_pending(db: Database, settings: Settings, hubspot: HubSpotClient | None, linear: LinearClient | None, *, now: datetime,
                  progress: Callable[[int, int], None] | None = None, checkpoint: Checkpoint | None = None,
-                 workers: int = 2) -> SyncSummary:
+                 workers: int = 1) -> SyncSummary:
     """Link every escalation and follow-up not linked yet (the backlog too); ``progress(done, total)`` after each.
 
-    Escalations run on ``workers`` threads, each with its own database connection, so one escalation's Linear work
-    overlaps another's wait for HubSpot's search pacing; the clients pace and serialise their own requests.
+    With ``workers`` > 1 escalations run on threads, each with its own database connection, so one escalation's
+    Linear work can overlap another's HubSpot pacing; the clients pace and serialise their own requests.
     """
     summary = SyncSummary()
     if settings.local_only or hubspot is None or linear is None:
@@ -517,7 +521,7 @@ def sync_pending(db: Database, settings: Settings, hubspot: HubSpotClient | None
             return
         conn = db if workers <= 1 or kind == "followup" else getattr(local, "db", None)
         if conn is None:
-            conn = local.db = open_db(settings.db)
+            conn = local.db = open_db(settings.db, shared=True)  # closed by this thread's caller
             with lock:
                 opened.append(conn)
         deferred = kind == "escalation" and _backing_off(conn, key, now)

@@ -13,12 +13,14 @@ import json
 import mimetypes
 import re
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header
 from email.message import Message
 
-from ingest import forward
+from ingest import bigparts, forward
+from ingest.bigparts import BIG_PART_BYTES, Body, Cuts
 from ingest.forward import Level, strip_subject
 from ingest.mailtext import Address, decode_bytes, html_to_text, normalise, parse_address_list, parse_date, \
     split_signature
@@ -31,13 +33,29 @@ ENCRYPTED_NOTE = "[This message is encrypted ({how}); its content cannot be read
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file that came with the mail. ``data`` is None when it was over the size cap; it never reaches JSON."""
+    """A file that came with the mail; its bytes never reach JSON.
+
+    Small files carry ``data``; big ones carry ``body`` instead, decoded in chunks from the raw message when read.
+    Both are None when the file was over the size cap.
+    """
 
     filename: str
     content_type: str
     size: int
     sha256: str
     data: bytes | None = field(default=None, repr=False)
+    body: Body | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def has_content(self) -> bool:
+        return self.data is not None or self.body is not None
+
+    def chunks(self) -> Iterator[bytes | memoryview]:
+        """The file's bytes in pieces (nothing when it was over the cap)."""
+        if self.data is not None:
+            yield self.data
+        elif self.body is not None:
+            yield from self.body.chunks()
 
     def as_json(self) -> dict[str, object]:
         return {"filename": self.filename, "content_type": self.content_type, "size": self.size, "sha256": self.sha256}
@@ -85,6 +103,7 @@ class _Parts:
     attachments: list[Attachment] = field(default_factory=list)
     attached_messages: list[Message] = field(default_factory=list)
     encrypted: str | None = None
+    cuts: Cuts | None = None  # big bodies cut out before parsing (see ingest.bigparts)
 
 
 # ---- headers -----------------------------------------------------------------------------------------------
@@ -183,7 +202,14 @@ def _attachment(name: str, ctype: str, data: bytes, cap: int) -> Attachment:
     return Attachment(name, ctype, len(data), hashlib.sha256(data).hexdigest(), data if len(data) <= cap else None)
 
 
-def _payload(part: Message) -> bytes:
+def _big_attachment(name: str, ctype: str, body: Body, cap: int) -> Attachment:
+    size, sha = bigparts.digest(body.chunks())
+    return Attachment(name, ctype, size, sha, None, body if size <= cap else None)
+
+
+def _payload(part: Message, cuts: Cuts | None = None) -> bytes:
+    if cuts is not None and cuts.holds(part):
+        cuts.materialise(part)
     data = _safe(lambda: part.get_payload(decode=True))
     if isinstance(data, bytes):
         return data
@@ -191,8 +217,8 @@ def _payload(part: Message) -> bytes:
     return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
 
 
-def _part_text(part: Message, ctype: str) -> str:
-    text = decode_bytes(_payload(part), _safe(part.get_content_charset))
+def _part_text(part: Message, ctype: str, cuts: Cuts | None = None) -> str:
+    text = decode_bytes(_payload(part, cuts), _safe(part.get_content_charset))
     return html_to_text(text) if ctype == "text/html" else text
 
 
@@ -228,8 +254,7 @@ def _walk(part: Message, parts: _Parts, cap: int, depth: int = 0) -> None:
         inner = inner[0] if isinstance(inner, list) and inner else None
         if isinstance(inner, Message):
             parts.attached_messages.append(inner)
-            data = _safe(inner.as_bytes, b"") or b""
-            parts.attachments.append(_attachment(filename or "forwarded.eml", ctype, data, cap))
+            parts.attachments.append(_message_attachment(inner, filename or "forwarded.eml", ctype, parts, cap))
         return
     if ctype == "multipart/encrypted" or (ctype == "application/pkcs7-mime"
                                           and "signed" not in str(_safe(lambda: part.get_param("smime-type")))):
@@ -238,27 +263,54 @@ def _walk(part: Message, parts: _Parts, cap: int, depth: int = 0) -> None:
         children = list(_safe(part.iter_parts, []) or [])
         if ctype == "multipart/alternative":
             plain = [c for c in children
-                     if _safe(c.get_content_type) == "text/plain" and _part_text(c, "text/plain").strip()]
+                     if _safe(c.get_content_type) == "text/plain" and _part_text(c, "text/plain", parts.cuts).strip()]
             others = [c for c in children if _safe(c.get_content_type) not in ("text/plain", "text/html")]
             chosen = plain[:1] or [c for c in children if _safe(c.get_content_type) == "text/html"][:1]
             children = chosen + others
         for child in children:
             _walk(child, parts, cap, depth + 1)
         return
-    data = _payload(part)
     is_file = disposition == "attachment" or (filename and disposition != "inline") or \
         (filename and not ctype.startswith("text/"))
-    if ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or (filename or "").lower() == "winmail.dat":
-        if _tnef(data, parts, cap):
+    tnef = ctype in ("application/ms-tnef", "application/vnd.ms-tnef") or (filename or "").lower() == "winmail.dat"
+    is_text = ctype in ("text/plain", "text/html") and not is_file
+    name = filename or f"part.{ctype.split('/')[-1]}"
+    if not (tnef or is_text) and parts.cuts is not None and parts.cuts.holds(part):
+        found = _cut_attachment(part, name, ctype, parts.cuts, cap)
+        if found is not None:
+            parts.attachments.append(found)
             return
-    if ctype in ("text/plain", "text/html") and not is_file:
+    data = _payload(part, parts.cuts)
+    if tnef and _tnef(data, parts, cap):
+        return
+    if is_text:
         parts.texts.append(_part_text(part, ctype))
         return
-    parts.attachments.append(_attachment(filename or f"part.{ctype.split('/')[-1]}", ctype, data, cap))
+    parts.attachments.append(_attachment(name, ctype, data, cap))
 
 
-def _text_of(msg: Message, cap: int) -> tuple[str, _Parts]:
-    parts = _Parts()
+def _cut_attachment(part: Message, name: str, ctype: str, cuts: Cuts, cap: int) -> Attachment | None:
+    """A big body read straight from the raw bytes; None when only a whole decode gives the stdlib's bytes."""
+    body = cuts.body(part)
+    try:
+        return _big_attachment(name, ctype, body, cap) if body is not None else None
+    except bigparts.Unusual:
+        return None
+
+
+def _message_attachment(inner: Message, name: str, ctype: str, parts: _Parts, cap: int) -> Attachment:
+    body = _safe(lambda: parts.cuts.serialised(inner)) if parts.cuts is not None else None
+    if body is not None:
+        return _big_attachment(name, ctype, body, cap)
+    if parts.cuts is not None:  # cut bodies the swap could not place: put them back before serialising
+        for p in list(_safe(inner.walk, []) or []):
+            if parts.cuts.holds(p):
+                parts.cuts.materialise(p)
+    return _attachment(name, ctype, _safe(inner.as_bytes, b"") or b"", cap)
+
+
+def _text_of(msg: Message, cap: int, cuts: Cuts | None = None) -> tuple[str, _Parts]:
+    parts = _Parts(cuts=cuts)
     _walk(msg, parts, cap)
     text = normalise("\n\n".join(t for t in parts.texts if t.strip()))
     if parts.encrypted or "-----BEGIN PGP MESSAGE-----" in text:
@@ -270,7 +322,7 @@ def _text_of(msg: Message, cap: int) -> tuple[str, _Parts]:
 # ---- assembling the result ---------------------------------------------------------------------------------
 
 def _stable_id(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw.replace(b"\r\n", b"\n").strip()).hexdigest()
+    return "sha256:" + bigparts.stable_digest(raw)
 
 
 def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Address | None,
@@ -280,7 +332,7 @@ def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Addres
     extra: list[Attachment] = []
     if not forwarded and parts.attached_messages:
         inner = parts.attached_messages[0]
-        inner_text, inner_parts = _text_of(inner, cap)
+        inner_text, inner_parts = _text_of(inner, cap, parts.cuts)
         inner_subject = header_text(inner, "Subject")
         _, inner_levels = forward.analyse(inner_text, inner_subject, _address(inner, "From"))
         inner_levels[0].headers = {k: header_text(inner, k.title()) for k in ("from", "to", "cc", "date", "subject")}
@@ -295,12 +347,22 @@ def _pick(levels: list[Level], order: list[int], key: str) -> str:
                  if k < len(levels) and levels[k].headers.get(key, "").strip()), "")
 
 
-def _parse(raw: bytes, domains: tuple[str, ...], cap: int) -> ParsedEmail:
-    msg = email.message_from_bytes(raw, policy=policy.default)
+def _message(raw: bytes, threshold: int | None) -> tuple[Message, Cuts | None]:
+    """The parsed message, with big bodies cut out first (and found again) when there are any."""
+    cuts = bigparts.cut(raw, threshold) if threshold is not None else None
+    if cuts is not None:
+        msg = email.message_from_bytes(cuts.reduced(), policy=policy.default)
+        if cuts.bind(msg):
+            return msg, cuts
+    return email.message_from_bytes(raw, policy=policy.default), None
+
+
+def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None) -> ParsedEmail:
+    msg, cuts = _message(raw, threshold)
     sender = _address(msg, "From") or _address(msg, "Sender")
     outer_subject = header_text(msg, "Subject")
     kind, reason = classify(msg)
-    text, parts = _text_of(msg, cap)
+    text, parts = _text_of(msg, cap, cuts)
     forwarded, levels, extra = _levels(msg, text, parts, outer_subject, sender, cap)
     outside = [k for k, lv in enumerate(levels)
                if lv.sender and lv.sender.address and not _is_company(lv.sender.address, domains)]
@@ -343,18 +405,25 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int) -> ParsedEmail:
     )
 
 
-def parse(raw: bytes, company_domains: tuple[str, ...] = (), *,
-          max_attachment_bytes: int = 25 * 1024 * 1024) -> ParsedEmail:
-    """Parse one raw message. Never raises: hostile input gives a best-effort (possibly empty) result."""
+def parse(raw: bytes, company_domains: tuple[str, ...] = (), *, max_attachment_bytes: int = 25 * 1024 * 1024,
+          big_part_bytes: int | None = BIG_PART_BYTES) -> ParsedEmail:
+    """Parse one raw message. Never raises: hostile input gives a best-effort (possibly empty) result.
+
+    Bodies over ``big_part_bytes`` are read from ``raw`` in chunks rather than copied (None: never).
+    """
     try:
         data = bytes(raw)
     except Exception:
         data = b""
-    try:
-        return _parse(data, tuple(company_domains or ()), max_attachment_bytes)
-    except Exception:  # last resort: a message we cannot read is still a message to record
-        return ParsedEmail(message_id=_stable_id(data), kind="report", kind_reason=None, forwarded=False,
-                           forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
+    domains = tuple(company_domains or ())
+    for threshold in dict.fromkeys((big_part_bytes, None)):
+        try:
+            return _parse(data, domains, max_attachment_bytes, threshold)
+        except Exception:  # the chunked path failing must never cost a result the plain parse would give
+            continue
+    # Last resort: a message we cannot read is still a message to record.
+    return ParsedEmail(message_id=_stable_id(data), kind="report", kind_reason=None, forwarded=False,
+                       forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
 
 
 def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,

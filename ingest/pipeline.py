@@ -98,9 +98,7 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
     known = store.customer_for_domain(db, domain)
     attachments = []
     for a in parsed.attachments:
-        stored = a.data is not None
-        if stored:
-            store.store_blob(settings.attachments_dir, a.data)
+        stored = _store_attachment(settings, a)
         db["attachments"].upsert({"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
                                   "stored": int(stored)}, pk="sha256")
         attachments.append({"filename": a.filename, "content_type": a.content_type, "size": a.size,
@@ -126,6 +124,17 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
         "updated_at": stamp,
     }
     return store.create_escalation(db, row, thread)
+
+
+def _store_attachment(settings: Settings, attachment) -> bool:
+    """Keep an attachment's bytes by content; big ones are streamed from the raw message. False if over the cap."""
+    if attachment.data is not None:
+        store.store_blob(settings.attachments_dir, attachment.data)
+    elif attachment.body is not None:
+        store.store_blob_chunks(settings.attachments_dir, attachment.chunks(), sha256=attachment.sha256)
+    else:
+        return False
+    return True
 
 
 def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,

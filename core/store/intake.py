@@ -6,6 +6,8 @@ import csv
 import hashlib
 import io
 import os
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,33 @@ def store_blob(folder: Path, data: bytes, suffix: str = "") -> tuple[str, Path]:
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
         os.replace(tmp, path)
+    return digest, path
+
+
+def store_blob_chunks(folder: Path, chunks: Iterable[bytes | memoryview], suffix: str = "", *,
+                      sha256: str | None = None) -> tuple[str, Path]:
+    """Like :func:`store_blob` for data that arrives in pieces, never held whole.
+
+    With ``sha256`` (the digest the caller expects) an existing file is kept without reading ``chunks`` at all.
+    """
+    if sha256 is not None:
+        path = folder / sha256[:2] / f"{sha256}{suffix}"
+        if path.exists():
+            return sha256, path
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".incoming.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    hasher = hashlib.sha256()
+    try:
+        with tmp.open("wb") as fh:
+            for chunk in chunks:
+                hasher.update(chunk)
+                fh.write(chunk)
+        digest = hasher.hexdigest()
+        path = folder / digest[:2] / f"{digest}{suffix}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return digest, path
 
 

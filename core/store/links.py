@@ -8,6 +8,8 @@ before it creates. This module imports nothing from ``core.store`` so the schema
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -58,6 +60,26 @@ def _decode(raw: str | None) -> Any:
         return raw
 
 
+@contextmanager
+def write(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock up front (``BEGIN IMMEDIATE``).
+
+    Linking runs on several threads with a connection each; a deferred transaction that reads before it writes
+    can be refused at once when another connection wrote meanwhile, while an immediate one waits its turn.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
 # -- journal ---------------------------------------------------------------------------------------------------
 def journal(db: Database, escalation_id: int) -> dict[str, JournalEntry]:
     rows = db.query("select * from journal where escalation_id = ? order by at, step", [escalation_id])
@@ -66,28 +88,31 @@ def journal(db: Database, escalation_id: int) -> dict[str, JournalEntry]:
 
 def start_step(db: Database, escalation_id: int, step: str, now: datetime) -> int:
     """Mark ``step`` started and return its attempt number (1 on the first try)."""
-    with db.atomic():
-        rows = list(db.query("select attempts, detail from journal where escalation_id = ? and step = ?", [escalation_id, step]))
-        attempts = (rows[0]["attempts"] or 0) + 1 if rows else 1
-        detail = rows[0]["detail"] if rows else None
-        db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "started", "detail": detail,
-                              "attempts": attempts, "at": _iso(now)}, pk=("escalation_id", "step"))
-    return attempts
+    with write(db):
+        db.execute(
+            "insert into journal (escalation_id, step, status, attempts, at) values (?, ?, 'started', 1, ?) "
+            "on conflict (escalation_id, step) do update set status = 'started', attempts = coalesce(attempts, 0) + 1, at = excluded.at",
+            [escalation_id, step, _iso(now)])
+    rows = list(db.query("select attempts from journal where escalation_id = ? and step = ?", [escalation_id, step]))
+    return rows[0]["attempts"]
 
 
 def finish_step(db: Database, escalation_id: int, step: str, detail: Any, now: datetime, *, status: str = "done") -> None:
-    db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": status,
-                          "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "at": _iso(now)},
-                         pk=("escalation_id", "step"))
+    with write(db):
+        db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": status,
+                              "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "at": _iso(now)},
+                             pk=("escalation_id", "step"))
 
 
 def fail_step(db: Database, escalation_id: int, step: str, error: str, now: datetime) -> None:
-    db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "failed",
-                          "detail": json.dumps({"error": error[:2000]}), "at": _iso(now)}, pk=("escalation_id", "step"))
+    with write(db):
+        db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "failed",
+                              "detail": json.dumps({"error": error[:2000]}), "at": _iso(now)}, pk=("escalation_id", "step"))
 
 
 def reset_step(db: Database, escalation_id: int, step: str) -> None:
-    db["journal"].delete_where("escalation_id = ? and step = ?", [escalation_id, step])
+    with write(db):
+        db["journal"].delete_where("escalation_id = ? and step = ?", [escalation_id, step])
 
 
 def pending_escalation_ids(db: Database) -> list[int]:
@@ -122,7 +147,8 @@ def link(db: Database, escalation_id: int) -> dict | None:
 
 
 def save_link(db: Database, escalation_id: int, fields: dict[str, Any], now: datetime) -> None:
-    db["links"].upsert({"escalation_id": escalation_id, **fields, "updated_at": _iso(now)}, pk="escalation_id")
+    with write(db):
+        db["links"].upsert({"escalation_id": escalation_id, **fields, "updated_at": _iso(now)}, pk="escalation_id")
 
 
 def links_for_issue(db: Database, linear_issue_id: str) -> list[dict]:
@@ -140,7 +166,7 @@ def cached_company(db: Database, domain: str, now: datetime, ttl: timedelta = CA
 def remember_company(db: Database, domain: str, company: dict[str, Any] | None, now: datetime) -> None:
     row = {"domain": domain.lower(), "company_id": None, "name": None, "tier": None, "revenue": None, "owner": None,
            **(company or {}), "checked_at": _iso(now)}
-    with db.atomic():
+    with write(db):
         db["hubspot_companies"].upsert(row, pk="domain")
         if company and company.get("company_id"):  # the customer list shows the HubSpot id where it knows the domain
             db.execute("update customers set hubspot_company_id = ? where domain = ?", [company["company_id"], domain.lower()])
@@ -153,12 +179,14 @@ def cached_contact(db: Database, email: str, now: datetime, ttl: timedelta = CAC
 
 
 def remember_contact(db: Database, email: str, contact_id: str, now: datetime) -> None:
-    db["hubspot_contacts"].upsert({"email": email.lower(), "contact_id": contact_id, "checked_at": _iso(now)}, pk="email")
+    with write(db):
+        db["hubspot_contacts"].upsert({"email": email.lower(), "contact_id": contact_id, "checked_at": _iso(now)}, pk="email")
 
 
 def forget_hubspot_cache(db: Database, *, email: str | None, domain: str | None) -> None:
     """Drop cached ids that HubSpot refused (a merged or deleted record)."""
-    if email:
-        db["hubspot_contacts"].delete_where("email = ?", [email.lower()])
-    if domain:
-        db["hubspot_companies"].delete_where("domain = ?", [domain.lower()])
+    with write(db):
+        if email:
+            db["hubspot_contacts"].delete_where("email = ?", [email.lower()])
+        if domain:
+            db["hubspot_companies"].delete_where("domain = ?", [domain.lower()])

@@ -269,6 +269,16 @@ def test_sync_reports_progress_and_records_the_last_sync(world: World) -> None:
     assert store.journal_counts(world.db) == {"linked": 3, "pending": 0, "failed": 0}
 
 
+def test_escalations_can_be_linked_on_several_threads(world: World) -> None:
+    for n in range(1, 7):
+        world.escalation(n, subject=f"Bug {n}")
+    seen: list[int] = []
+    summary = world.sync(workers=3, progress=lambda done, total: seen.append(done))
+    assert summary.linked == 6 and seen == [1, 2, 3, 4, 5, 6]
+    assert len(world.lin.issues) == len(world.hub.records["tickets"]) == len(world.lin.attachments) == 6
+    assert {world.lin.labels[i]["name"] for issue in world.lin.issues.values() for i in issue["labelIds"]} == {"customer-reported", "Enterprise"}
+
+
 def test_local_only_does_nothing(tmp_path) -> None:
     settings = Settings(db=tmp_path / "l.db", data_dir=tmp_path)
     db = open_db(settings.db)
