@@ -2,8 +2,12 @@
 
 import streamlit as st
 
+from datetime import datetime, timezone
+
+from core.linking import connector_health
 from core.settings import describe
-from ui.deps import settings_or_stop
+from ui.clients import get_hubspot, get_linear
+from ui.deps import get_db, settings_or_stop
 
 settings = settings_or_stop()
 
@@ -15,6 +19,19 @@ if settings.local_only:
 if not settings.imap_configured:
     st.info("No inbox configured: set `ROTADESK_IMAP_HOST`, `ROTADESK_IMAP_USER` and `ROTADESK_IMAP_PASSWORD`, "
             "or import messages with `python -m ingest import PATH`.")
+
+st.subheader("Connectors")
+st.caption("Checks call HubSpot and Linear: token, portal and team, pipeline and stage, Rotadesk's ticket properties, "
+           "rate-limit headroom and the last sync.")
+if st.button("Check HubSpot and Linear now", key="settings.check", disabled=settings.local_only):
+    st.session_state["settings.health"] = connector_health(settings, get_hubspot(), get_linear(), db=get_db(),
+                                                           now=datetime.now(timezone.utc))
+checks = st.session_state.get("settings.health")
+if checks:
+    st.dataframe([{"": "✅" if c.ok else "❌", "check": c.name, "detail": c.detail} for c in checks],
+                 hide_index=True, width="stretch")
+elif not settings.local_only:
+    st.caption("Not checked yet in this session.")
 
 st.subheader("Configuration")
 st.caption("Settings come from `ROTADESK_*` environment variables or a `.env` file; restart to change them.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.hubspot import HubSpotClient
+from core.linear import LinearClient
 from ui.deps import get_settings
 
 
@@ -19,3 +20,16 @@ def get_hubspot() -> HubSpotClient | None:
     if settings.local_only:
         return None
     return _hubspot(settings.hubspot_token, settings.hubspot_base_url, settings.hubspot_prefix)
+
+
+@st.cache_resource
+def _linear(api_key: str, url: str) -> LinearClient:
+    return LinearClient(api_key, url=url)
+
+
+def get_linear() -> LinearClient | None:
+    """The Linear client, or None in local-only mode."""
+    settings = get_settings()
+    if settings.local_only:
+        return None
+    return _linear(settings.linear_api_key, settings.linear_api_url)

@@ -21,3 +21,29 @@ def test_a_bad_setting_shows_an_error_not_a_traceback(app_env, monkeypatch) -> N
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     assert not at.exception
     assert "ROTADESK_IMAP_PORT" in at.error[0].value
+
+
+def test_connector_check_calls_hubspot_and_linear(app_env, monkeypatch) -> None:
+    from tests.doubles.hubspot import HubSpotDouble
+    from tests.doubles.linear import API_KEY, LinearDouble
+
+    hubspot, linear = HubSpotDouble(), LinearDouble()
+    hub_url, stop_hub = hubspot.serve()
+    lin_url, stop_lin = linear.serve()
+    try:
+        monkeypatch.setenv("ROTADESK_HUBSPOT_TOKEN", hubspot.token)
+        monkeypatch.setenv("ROTADESK_HUBSPOT_BASE_URL", hub_url)
+        monkeypatch.setenv("ROTADESK_LINEAR_API_KEY", API_KEY)
+        monkeypatch.setenv("ROTADESK_LINEAR_API_URL", lin_url)
+        monkeypatch.setenv("ROTADESK_LINEAR_TEAM", "ENG")
+        at = AppTest.from_file(PAGE, default_timeout=30).run()
+        assert not at.exception and not any("Local-only" in i.value for i in at.info)
+        at.button(key="settings.check").click().run()
+        assert not at.exception
+        table = at.dataframe[0].value
+        checks = dict(zip(table["check"], table[""]))
+        assert any("HubSpot" in name for name in checks) and any("Linear" in name for name in checks)
+        assert hubspot.requests and linear.requests
+    finally:
+        stop_hub()
+        stop_lin()
