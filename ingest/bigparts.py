@@ -23,7 +23,7 @@ from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import Message
 
 BIG_PART_BYTES = 1024 * 1024
-CHUNK = 1024 * 1024
+CHUNK = 256 * 1024  # working memory per decoder stays a few chunks
 MAX_HEADER_BYTES = 256 * 1024
 HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]*:|[\t ]")  # the stdlib parser's own header test
 EOL = re.compile(rb"\r\n|\r|\n")
@@ -99,7 +99,8 @@ def _base64(chunks: Iterable[Chunk]) -> Iterator[bytes]:
     # The stdlib drops line breaks, pads, and decodes strictly; anything strict decoding refuses is Unusual.
     carry, padded = b"", False
     for chunk in chunks:
-        data = carry + bytes(chunk).translate(None, b"\r\n")
+        data = bytes(chunk).translate(None, b"\r\n")
+        data = carry + data if carry else data
         if not data:
             continue
         if padded:
