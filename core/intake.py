@@ -36,9 +36,14 @@ def auth_passes(auth: dict[str, str], domain: str) -> bool:
     """True when the server added no Authentication-Results, or DKIM or SPF passed for ``domain``."""
     if not auth:
         return True
-    dkim_ok = auth.get("dkim") == "pass" and _aligned(auth.get("dkim_domain"), domain)
-    spf_ok = auth.get("spf") == "pass" and _aligned(auth.get("spf_domain"), domain)
-    return dkim_ok or spf_ok
+    return _passed(auth, "dkim", domain) or _passed(auth, "spf", domain)
+
+
+def _passed(auth: dict[str, str], method: str, domain: str) -> bool:
+    """Did ``method`` pass for ``domain``? A message may carry several signatures; any aligned pass counts."""
+    if auth.get(f"{method}_pass_domains"):
+        return any(_aligned(d, domain) for d in auth[f"{method}_pass_domains"].split(","))
+    return auth.get(method) == "pass" and _aligned(auth.get(f"{method}_domain"), domain)
 
 
 def _aligned(signed: str | None, domain: str) -> bool:
@@ -61,8 +66,7 @@ def decide(parsed: ParsedLike, company_domains: tuple[str, ...], *, known_custom
         if parsed.customer is None:
             return Decision("quarantine", "needs review: no customer found in the forwarded message")
         return Decision("escalate")
-    if (trust_customer_dkim and known_customer and parsed.auth.get("dkim") == "pass"
-            and _aligned(parsed.auth.get("dkim_domain"), sender_domain)):
+    if trust_customer_dkim and known_customer and _passed(parsed.auth, "dkim", sender_domain):
         return Decision("escalate")
     return Decision("quarantine", f"needs review: direct mail from {sender_domain}, outside our company domains")
 

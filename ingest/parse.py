@@ -145,18 +145,24 @@ def _is_company(address: str | None, domains: tuple[str, ...]) -> bool:
 
 
 def _auth(msg: Message) -> dict[str, str]:
+    """Results from the topmost Authentication-Results header: the one our own server added (lower ones may be
+    forged by the sender). The first result per method is kept, plus every domain that passed it."""
     value = header_text(msg, "Authentication-Results")
     result: dict[str, str] = {}
-    for method in ("dkim", "spf", "dmarc"):
-        m = re.search(rf"\b{method}\s*=\s*([\w-]+)(?P<props>[^;]*)", value, re.IGNORECASE)
-        if not m:
-            continue
-        result[method] = m.group(1).lower()
-        props = m.group("props")
+    passed: dict[str, list[str]] = {}
+    for m in re.finditer(r"\b(dkim|spf|dmarc)\s*=\s*([\w-]+)(?P<props>[^;]*)", value, re.IGNORECASE):
+        method, verdict = m.group(1).lower(), m.group(2).lower()
         domain = re.search(r"header\.d=([\w.-]+)|header\.i=[^@\s;]*@([\w.-]+)|header\.from=([\w.-]+)|"
-                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", props, re.IGNORECASE)
-        if domain:
-            result[f"{method}_domain"] = next(g for g in domain.groups() if g).lower()
+                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", m.group("props"), re.IGNORECASE)
+        found = next(g for g in domain.groups() if g).lower() if domain else ""
+        if method not in result:
+            result[method] = verdict
+            if found:
+                result[f"{method}_domain"] = found
+        if verdict == "pass" and found:
+            passed.setdefault(method, []).append(found)
+    for method, domains in passed.items():
+        result[f"{method}_pass_domains"] = ",".join(domains)
     return result
 
 

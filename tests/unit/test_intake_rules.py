@@ -87,3 +87,9 @@ def test_customers_csv_is_parsed_and_bad_rows_name_their_line() -> None:
         parse_customers_csv("domain,company,tier\nacme.com,Acme,platinum\n")
     with pytest.raises(ValidationError, match="columns company"):
         parse_customers_csv("domain\nacme.com\n")
+
+
+def test_any_aligned_dkim_signature_counts_when_there_are_several() -> None:
+    auth = {"dkim": "pass", "dkim_domain": "mailer.esp.net", "dkim_pass_domains": "mailer.esp.net,ourco.com"}
+    assert auth_passes(auth, "ourco.com")
+    assert not auth_passes({**auth, "dkim_pass_domains": "mailer.esp.net"}, "ourco.com")

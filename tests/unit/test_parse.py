@@ -37,7 +37,8 @@ def test_direct_customer_mail_is_the_customers_own() -> None:
     assert p.date == "2024-03-05T09:12:44+01:00"
     assert (p.in_reply_to, p.references) == ("reply-1@ourco.com", ("first-1@customer.io", "reply-1@ourco.com"))
     assert p.auth == {"dkim": "pass", "dkim_domain": "customer.io", "spf": "pass", "spf_domain": "customer.io",
-                      "dmarc": "pass", "dmarc_domain": "customer.io"}
+                      "dmarc": "pass", "dmarc_domain": "customer.io", "dkim_pass_domains": "customer.io",
+                      "spf_pass_domains": "customer.io", "dmarc_pass_domains": "customer.io"}
 
 
 def test_gmail_forward_names_the_customer_and_keeps_the_agents_note() -> None:
@@ -294,3 +295,14 @@ def test_main_parse_prints_one_line_per_file_and_survives_errors(tmp_path: Path,
 def test_garbage_never_raises(raw: bytes) -> None:
     p = parse(raw, OURS)
     assert p.kind in ("report", "auto_reply", "bounce") and isinstance(p.body, str)
+
+
+def test_only_the_topmost_authentication_results_header_is_trusted() -> None:
+    # A sender can write its own Authentication-Results before the message reaches our server.
+    raw = (b"Authentication-Results: mx.ourco.com; dkim=pass header.d=esp.net; dkim=pass header.d=ourco.com; "
+           b"spf=fail smtp.mailfrom=ourco.com\r\n"
+           b"Authentication-Results: forged.example; spf=pass smtp.mailfrom=evil.example\r\n"
+           b"From: Sam <sam@ourco.com>\r\nSubject: x\r\n\r\nbody\r\n")
+    auth = parse(raw, ("ourco.com",)).auth
+    assert auth["dkim_pass_domains"] == "esp.net,ourco.com"
+    assert auth["spf"] == "fail" and "spf_pass_domains" not in auth
