@@ -29,6 +29,7 @@ HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]*:|[\t ]")  # the stdlib p
 EOL = re.compile(rb"\r\n|\r|\n")
 DASH_LINE = re.compile(rb"[\r\n]--")
 NON_SPACE = re.compile(rb"[^ \t\n\r\x0b\x0c]")
+HIGH_BYTE = re.compile(rb"[\x80-\xff]")
 UUENCODE = ("x-uuencode", "uuencode", "uue", "x-uue")
 
 Chunk = bytes | memoryview
@@ -327,8 +328,11 @@ class Cuts:
             owner = self._owner.get(index)
             if owner not in inside or index in found:
                 return None
-            # The generator writes text bodies line by line with "\n"; a multipart read as text goes out as is.
+            # The generator writes text bodies line by line with "\n"; a multipart read as text goes out as is,
+            # unless it holds 8-bit bytes, which make the generator fail (the caller then serialises it whole).
             text = self._held[owner][0].get_content_maintype() != "multipart"
+            if not text and HIGH_BYTE.search(self.source, *self.spans[index]):
+                return None
             pieces += [flat[pos:m.start()], Body((Span(self.source, *self.spans[index]),),
                                                  "lines" if text else "identity")]
             pos = m.end()

@@ -178,6 +178,14 @@ def test_a_huge_text_body_is_still_read_as_text():
     assert _view(parse(raw, OURS, big_part_bytes=1000)) == _view(parse(raw, OURS, big_part_bytes=None))
 
 
+def test_a_forwarded_multipart_without_boundary_and_8bit_body_still_matches_the_plain_parse():
+    # Found by the property test: the generator cannot write this part, so the attachment is empty either way.
+    raw = (b"From: Agent <agent@ourco.com>\nSubject: Fwd: crash\nContent-Type: message/rfc822\n\n"
+           b"From: Dana <dana@customer.example>\nContent-Type: multipart/mixed\n\n\x80")
+    assert bigparts.cut(raw, 0) is not None
+    assert _view(parse(raw, OURS, big_part_bytes=0)) == _view(parse(raw, OURS, big_part_bytes=None))
+
+
 def test_a_token_that_lands_in_a_preamble_makes_the_whole_parse_plain():
     raw = b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"A" * 2000 + b"\n--b\nContent-Type: text/plain\n\nhi\n--b--\n"
     cuts = bigparts.cut(raw, 100)
