@@ -203,7 +203,11 @@ class ImapWorker:
 
     def _default_client(self) -> IMAPClient:
         s = self.settings
-        return IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_ssl, timeout=CONNECT_TIMEOUT_SECONDS)
+        client = IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_ssl, timeout=CONNECT_TIMEOUT_SECONDS)
+        # imapclient turns on imaplib's debug output, which builds a repr of every response (a whole 30 MB
+        # message included) before its logger drops it; that alone tripled peak memory.
+        client._imap.debug = 0
+        return client
 
     def _connect(self) -> None:
         s = self.settings
