@@ -10,8 +10,7 @@ from core import closing, templates
 from core.errors import AppError
 from core.store import iso
 from core.store import replies as store
-from ui.clients import get_hubspot
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_hubspot, settings_or_stop
 
 st.session_state.setdefault("replies.flash", None)
 

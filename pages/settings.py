@@ -6,8 +6,7 @@ from datetime import datetime, timezone
 
 from core.linking import connector_health
 from core.settings import describe
-from ui.clients import get_hubspot, get_linear
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
 
 settings = settings_or_stop()
 

@@ -1,4 +1,4 @@
-"""Cached resources for the dashboard: settings, the database handle and API clients.
+"""Cached resources for the dashboard: settings, the database handle and the HubSpot and Linear clients.
 
 Pages get everything through these functions, so each page also runs on its own (AppTest, `streamlit run pages/x.py`).
 """
@@ -9,6 +9,8 @@ import streamlit as st
 from sqlite_utils import Database
 
 from core.errors import ConfigError
+from core.hubspot import HubSpotClient
+from core.linear import LinearClient
 from core.settings import Settings
 from core.store import open_db
 
@@ -35,3 +37,29 @@ def settings_or_stop() -> Settings:
         st.error(f"Configuration problem: {exc}")
         st.stop()
         raise  # unreachable; keeps type checkers honest
+
+
+@st.cache_resource
+def _hubspot(token: str, base_url: str, prefix: str) -> HubSpotClient:
+    return HubSpotClient(token, base_url=base_url, prefix=prefix)
+
+
+def get_hubspot() -> HubSpotClient | None:
+    """The HubSpot client, or None in local-only mode (replies are then only recorded in the DB)."""
+    settings = get_settings()
+    if settings.local_only:
+        return None
+    return _hubspot(settings.hubspot_token, settings.hubspot_base_url, settings.hubspot_prefix)
+
+
+@st.cache_resource
+def _linear(api_key: str, url: str) -> LinearClient:
+    return LinearClient(api_key, url=url)
+
+
+def get_linear() -> LinearClient | None:
+    """The Linear client, or None in local-only mode."""
+    settings = get_settings()
+    if settings.local_only:
+        return None
+    return _linear(settings.linear_api_key, settings.linear_api_url)
