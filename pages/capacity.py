@@ -17,11 +17,6 @@ st.session_state.setdefault("capacity.deadline", False)
 HISTORY_WEEKS = 13
 
 
-@st.cache_data(ttl=60)
-def load(_db, db_path: str, since: str) -> tuple[list[dict], list[dict], list[str], list[dict]]:
-    return ops.engineers(_db), ops.rotation_weeks(_db), ops.received_times(_db, since), ops.staged_reply_times(_db)
-
-
 settings = settings_or_stop()
 now = datetime.now(timezone.utc)
 week_index = settings.week_start_index
@@ -31,7 +26,9 @@ st.caption("One engineer of N on the support queue each week is 1/N of feature c
 
 try:
     since = iso(now - timedelta(weeks=HISTORY_WEEKS + 1))
-    engineers, rotation, received, replies = load(get_db(), str(settings.db), since)
+    db = get_db()
+    engineers, rotation, received, replies = (ops.engineers(db), ops.rotation_weeks(db), ops.received_times(db, since),
+                                              ops.staged_reply_times(db))
     this_week = cap.week_start_of(now.date(), week_index)
     team = cap.team_size_on(engineers, this_week)
     counts = cap.weekly_counts(received, now, weeks=HISTORY_WEEKS, week_start_index=week_index)

@@ -26,11 +26,6 @@ LINKS = {
 }
 
 
-@st.cache_data(ttl=60)
-def load(_db, db_path: str) -> list[dict]:
-    return intake.escalations(_db, limit=2000)
-
-
 def show_detail(db, linked: esc.Escalation) -> None:
     """One escalation in full; ``linked`` is its table row, which carries the HubSpot and Linear links."""
     row = intake.escalation(db, linked.id)
@@ -100,7 +95,7 @@ if settings.local_only:
 
 try:
     db = get_db()
-    rows = load(db, str(settings.db))
+    rows = intake.escalations(db, limit=2000)
 except AppError as exc:
     st.error(str(exc))
     st.stop()
@@ -118,7 +113,7 @@ customer_filter = c3.text_input("Customer", key="escalations.customer_filter",
 def live_panel(statuses: list[str], tiers: list[str], customer: str) -> list[esc.Escalation]:
     """Header numbers and the table; refreshes itself every minute."""
     now = datetime.now(timezone.utc)
-    items = [esc.from_row(r) for r in load(db, str(settings.db))]
+    items = [esc.from_row(r) for r in intake.escalations(db, limit=2000)]
     summary = esc.summarize(items, now)
     m1, m2, m3 = st.columns(3)
     m1.metric("Open", summary.open)

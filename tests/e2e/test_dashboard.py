@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -46,5 +47,32 @@ def test_page_renders_without_exception(browser, dashboard: str, path: str) -> N
         page.screenshot(path=str(ARTIFACTS / f"{path or 'calendar'}.png"), full_page=True)
         assert page.locator("[data-testid='stException']").count() == 0
         assert PAGES[path] in page.inner_text("[data-testid='stMain']")
+    finally:
+        page.close()
+
+
+def test_accepting_a_message_under_review_files_it_as_an_escalation(browser, dashboard: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+    def open_escalations() -> int:
+        page.goto(f"{dashboard}/escalations", wait_until="domcontentloaded")
+        page.wait_for_selector(idle, timeout=30_000)
+        metric = page.locator("[data-testid='stMetric']").filter(
+            has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile(r"^Open$")))
+        return int(metric.locator("[data-testid='stMetricValue']").inner_text())
+
+    try:
+        before = open_escalations()
+        page.goto(f"{dashboard}/intake", wait_until="domcontentloaded")
+        page.wait_for_selector(idle, timeout=30_000)
+        assert "Board view crashes" in page.inner_text("[data-testid='stMain']")
+        page.get_by_role("button", name="Accept").click()
+        page.wait_for_function("() => !document.body.innerText.includes('Board view crashes')", timeout=30_000)
+        page.wait_for_selector(idle, timeout=30_000)
+        assert "Nothing waits for review." in page.inner_text("[data-testid='stMain']")
+        assert open_escalations() == before + 1
+        page.screenshot(path=str(ARTIFACTS / "escalations-after-accept.png"), full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0
     finally:
         page.close()
