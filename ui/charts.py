@@ -11,6 +11,8 @@ import pandas as pd
 from core.capacity import WeekCost, WeekCount
 
 HEIGHT = 260
+# Weeks as bands, so each week's bar is as wide as the week.
+WEEK_AXIS = alt.X("week_start:O", title="Week starting", axis=alt.Axis(labelAngle=-45))
 
 
 def capacity_cost_chart(weeks: Iterable[WeekCost]) -> alt.Chart:
@@ -21,10 +23,9 @@ def capacity_cost_chart(weeks: Iterable[WeekCost]) -> alt.Chart:
         for w in weeks
     ], columns=["week_start", "cost", "team_size", "engineer"])
     return alt.Chart(frame, title="Rotation cost per week").mark_bar().encode(
-        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
-        y=alt.Y("cost:Q", title="Share of feature capacity", axis=alt.Axis(format="%"),
-                scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("week_start:T", title="Week"), alt.Tooltip("cost:Q", format=".0%", title="Cost"),
+        x=WEEK_AXIS,
+        y=alt.Y("cost:Q", title="Share of feature capacity", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("week_start:N", title="Week"), alt.Tooltip("cost:Q", format=".0%", title="Cost"),
                  alt.Tooltip("team_size:Q", title="Engineers"), alt.Tooltip("engineer:N", title="On rotation")],
     ).properties(height=HEIGHT)
 
@@ -34,9 +35,9 @@ def intake_chart(counts: Iterable[WeekCount]) -> alt.Chart:
     frame = pd.DataFrame([{"week_start": c.week_start.isoformat(), "escalations": c.count} for c in counts],
                          columns=["week_start", "escalations"])
     return alt.Chart(frame, title="Escalations per week").mark_bar().encode(
-        x=alt.X("week_start:T", title="Week", timeUnit="yearmonthdate"),
+        x=WEEK_AXIS,
         y=alt.Y("escalations:Q", title="Escalations", axis=alt.Axis(tickMinStep=1)),
-        tooltip=[alt.Tooltip("week_start:T", title="Week"), alt.Tooltip("escalations:Q", title="Escalations")],
+        tooltip=[alt.Tooltip("week_start:N", title="Week"), alt.Tooltip("escalations:Q", title="Escalations")],
     ).properties(height=HEIGHT)
 
 
