@@ -30,7 +30,8 @@ def get_db() -> Database:
 
 
 def settings_or_stop() -> Settings:
-    """Settings, or a clear error on the page and a stop when a value is bad."""
+    """Settings, or a clear error on the page and a stop when a value is bad. Every page starts here."""
+    _through_the_router()
     try:
         return get_settings()
     except ConfigError as exc:
@@ -63,3 +64,17 @@ def get_linear() -> LinearClient | None:
     if settings.local_only:
         return None
     return _linear(settings.linear_api_key, settings.linear_api_url)
+
+
+def _through_the_router() -> None:
+    """Run this page through dashboard.py's navigation.
+
+    Streamlit treats a ``pages/`` folder as the older multipage mode until the router has run once in the server
+    process, so the first visit straight to a page URL after a restart would run the page alone (no wide layout,
+    plain file names in the sidebar). Leaving that mode and rerunning hands the same URL to the router.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,21 @@ def test_accepting_a_message_under_review_files_it_as_an_escalation(browser, das
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         page.close()
+
+
+def test_a_first_visit_straight_to_a_page_gets_the_full_navigation(browser, tmp_path: Path) -> None:
+    build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp_path / "data")
+    proc, url = start_dashboard({"ROTADESK_DB": str(tmp_path / "demo.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data")},
+                                tmp_path / "streamlit.log")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{url}/capacity", wait_until="domcontentloaded")  # a fresh server: the router has not run yet
+        page.wait_for_function("() => document.body.innerText.includes('Office hours')", timeout=30_000)
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
+        nav = page.inner_text("[data-testid='stSidebarNav']")
+        assert "Office hours" in nav and "office hours" not in nav
+        assert "of feature capacity for" in page.inner_text("[data-testid='stMain']")
+    finally:
+        page.close()
+        proc.terminate()
+        proc.wait(timeout=10)
