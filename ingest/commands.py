@@ -89,6 +89,7 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.demo import build_demo
 
-    summary = build_demo(Path(args.db), Path("data/samples"), today=now().date())
+    samples = Path(__file__).resolve().parent.parent / "data" / "samples"
+    summary = build_demo(Path(args.db), samples, today=now().date())
     print(summary)
     return 0

@@ -25,7 +25,8 @@ from ingest.pipeline import ingest_raw
 DEMO_DOMAINS = ("flowboard.io",)
 
 
-def build_demo(db_path: Path, samples: Path, *, today: date, data_dir: Path | None = None) -> str:
+def build_demo(db_path: Path, samples: Path, *, today: date, data_dir: Path | None = None,
+               feeds_dir: Path = Path("static")) -> str:
     settings = Settings(db=db_path, data_dir=data_dir or db_path.parent / "demo", company_domains=DEMO_DOMAINS)
     db = open_db(settings.db)
     now = datetime.combine(today, time(9), tzinfo=timezone.utc)
@@ -45,6 +46,7 @@ def build_demo(db_path: Path, samples: Path, *, today: date, data_dir: Path | No
         outcomes[outcome.status] += 1
     _close_older_escalations(db, before=now - timedelta(days=9), spare=1)
     _seed_rotation_routine(db, settings, now)
+    rotation_store.refresh_feeds(db, settings, now, feeds_dir)
     db.close()
     return (f"demo database {db_path}: {len(customers)} customers, "
             + ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))

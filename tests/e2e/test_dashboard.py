@@ -28,7 +28,8 @@ PAGES = {  # url path -> a text the page must show
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
-    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data")
+    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data",
+               feeds_dir=tmp / "static")
     env = {"ROTADESK_DB": str(tmp / "demo.db"), "ROTADESK_DATA_DIR": str(tmp / "data"),
            "ROTADESK_COMPANY_DOMAINS": "flowboard.io"}
     proc, url = start_dashboard(env, tmp / "streamlit.log")
@@ -80,7 +81,8 @@ def test_accepting_a_message_under_review_files_it_as_an_escalation(browser, das
 
 
 def test_a_first_visit_straight_to_a_page_gets_the_full_navigation(browser, tmp_path: Path) -> None:
-    build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp_path / "data")
+    build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp_path / "data",
+               feeds_dir=tmp_path / "static")
     proc, url = start_dashboard({"ROTADESK_DB": str(tmp_path / "demo.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data")},
                                 tmp_path / "streamlit.log")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})

@@ -65,9 +65,10 @@ def test_import_of_a_missing_path_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:
-    result = cli("demo", "--db", str(tmp_path / "demo.db"))
+    result = cli("demo", "--db", str(tmp_path / "demo.db"), env={"PYTHONPATH": str(ROOT)}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     db = open_db(tmp_path / "demo.db")
     assert db["engineers"].count == 6
     assert db["rotation_weeks"].count >= 13
     assert db["escalations"].count == 9
+    assert "BEGIN:VCALENDAR" in (tmp_path / "static" / "rotation-team.ics").read_text()
