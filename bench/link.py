@@ -1,4 +1,4 @@
-"""Linking benchmark: ``python -m bench link [--count N] [--runs N] [--scale S] [--customers N]``.
+"""Linking benchmark: ``python -m bench link [--count N] [--runs N] [--scale S] [--customers N] [--workers N]``.
 
 Links ``--count`` escalations through both doubles served over real HTTP. HubSpot's limits (100 requests per
 10 seconds, 5 searches per second) are scaled down in time: the double and the HubSpot client share a clock that
@@ -24,7 +24,8 @@ import httpx
 
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
-from core.linking import setup_hubspot, sync_pending
+from core.health import setup_hubspot
+from core.linking import DEFAULT_WORKERS, sync_pending
 from core.settings import Settings
 from core.store import open_db
 from core.store import intake as intake_store
@@ -53,7 +54,10 @@ class Run:
         """Escalations per second HubSpot's two limits allow for the calls each escalation made."""
         general = (self.hubspot_calls - self.hubspot_searches) / self.linked
         search = self.hubspot_searches / self.linked
-        caps = [BURST / INTERVAL / general if general else float("inf"), SEARCHES_PER_SECOND / search if search else float("inf")]
+        caps = [
+            BURST / INTERVAL / general if general else float("inf"),
+            SEARCHES_PER_SECOND / search if search else float("inf"),
+        ]
         return min(caps)
 
 
@@ -61,15 +65,22 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench link", description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000, help="escalations to link per run")
     parser.add_argument("--runs", type=int, default=3, help="repetitions (median shown)")
-    parser.add_argument("--scale", type=float, default=0.25, help="wall seconds per HubSpot second (0.25: four times faster)")
-    parser.add_argument("--customers", type=int, default=200, help="distinct customer contacts the escalations come from")
+    parser.add_argument(
+        "--scale", type=float, default=0.25, help="wall seconds per HubSpot second (0.25: four times faster)"
+    )
+    parser.add_argument(
+        "--customers", type=int, default=200, help="distinct customer contacts the escalations come from"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=DEFAULT_WORKERS, help="escalations linked at once (1: one after the other)"
+    )
     args = parser.parse_args(argv)
-    runs = [one_run(args.count, args.scale, args.customers) for _ in range(args.runs)]
+    runs = [one_run(args.count, args.scale, args.customers, args.workers) for _ in range(args.runs)]
     print_table(runs)
     return 0
 
 
-def one_run(count: int, scale: float, customers: int) -> Run:
+def one_run(count: int, scale: float, customers: int, workers: int = DEFAULT_WORKERS) -> Run:
     sys.path.insert(0, str(ROOT))  # the doubles live under tests/
     from tests.doubles.hubspot import TOKEN, HubSpotDouble
     from tests.doubles.linear import API_KEY, LinearDouble
@@ -82,7 +93,9 @@ def one_run(count: int, scale: float, customers: int) -> Run:
     def clock() -> float:  # HubSpot time: runs 1/scale times faster than the wall clock
         return 1000.0 + (time.monotonic() - start) / scale
 
-    hub = HubSpotDouble(clock=clock, search_delay=0.0, max_per_interval=BURST, interval=INTERVAL, search_per_second=SEARCHES_PER_SECOND)
+    hub = HubSpotDouble(
+        clock=clock, search_delay=0.0, max_per_interval=BURST, interval=INTERVAL, search_per_second=SEARCHES_PER_SECOND
+    )
     lin = LinearDouble()
     limited = [0]
     inner = hub.handler
@@ -97,8 +110,15 @@ def one_run(count: int, scale: float, customers: int) -> Run:
     hub_url, stop_hub = hub.serve()
     lin_url, stop_lin = lin.serve()
     with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(db=Path(folder) / "bench.db", data_dir=Path(folder), hubspot_token=TOKEN, hubspot_base_url=hub_url,
-                            linear_api_key=API_KEY, linear_api_url=lin_url, linear_team="ENG")
+        settings = Settings(
+            db=Path(folder) / "bench.db",
+            data_dir=Path(folder),
+            hubspot_token=TOKEN,
+            hubspot_base_url=hub_url,
+            linear_api_key=API_KEY,
+            linear_api_url=lin_url,
+            linear_team="ENG",
+        )
         db = open_db(settings.db)
         seed(db, hub, count, customers)
         hubspot = HubSpotClient(TOKEN, base_url=hub_url, sleep=lambda s: time.sleep(s * scale), clock=clock)
@@ -106,11 +126,18 @@ def one_run(count: int, scale: float, customers: int) -> Run:
         list(setup_hubspot(hubspot))
         hub_before, lin_before, limited[0] = len(hub.requests), len(lin.requests), 0
         began = clock()
-        summary = sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc))
+        summary = sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc), workers=workers)
         seconds = clock() - began
         made = hub.requests[hub_before:]
-        run = Run(count, summary.linked, len(made), sum(r.path.endswith("/search") for r in made), len(lin.requests) - lin_before,
-                  limited[0], seconds)
+        run = Run(
+            count,
+            summary.linked,
+            len(made),
+            sum(r.path.endswith("/search") for r in made),
+            len(lin.requests) - lin_before,
+            limited[0],
+            seconds,
+        )
         hubspot.close()
         linear.close()
         db.close()
@@ -145,9 +172,19 @@ def seed(db, hub, count: int, customers: int) -> None:
     stamp = "2026-03-02T09:00:00+00:00"
     for n in range(count):
         p = n % customers
-        row = {"message_id": f"<bench{n}@example.com>", "customer_name": f"Person{p} Example", "customer_domain": f"customer{p % companies}.example.com",
-               "customer_address": f"person{p}@customer{p % companies}.example.com", "subject": f"Bug {n}", "body": f"Steps to reproduce bug {n}.",
-               "received_at": stamp, "attachments": [], "status": "open", "forwarded": 1, "forwarded_by_address": "agent@ourco.com"}
+        row = {
+            "message_id": f"<bench{n}@example.com>",
+            "customer_name": f"Person{p} Example",
+            "customer_domain": f"customer{p % companies}.example.com",
+            "customer_address": f"person{p}@customer{p % companies}.example.com",
+            "subject": f"Bug {n}",
+            "body": f"Steps to reproduce bug {n}.",
+            "received_at": stamp,
+            "attachments": [],
+            "status": "open",
+            "forwarded": 1,
+            "forwarded_by_address": "agent@ourco.com",
+        }
         intake_store.create_escalation(db, row, [row["message_id"]])
 
 

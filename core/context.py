@@ -150,14 +150,18 @@ def context_lines(escalation: Mapping[str, Any], ctx: CustomerContext) -> list[s
         lines.append(f"- **Company:** {shown}")
     tier = ctx.tier or escalation.get("tier")
     lines.append(f"- **Tier:** {escape_markdown(tier_label(tier)) if tier else 'unknown'}")
-    size = [p for p in (money(ctx.revenue) and f"revenue {money(ctx.revenue)}", ctx.size and f"{ctx.size:,} employees") if p]
+    size = [
+        p for p in (money(ctx.revenue) and f"revenue {money(ctx.revenue)}", ctx.size and f"{ctx.size:,} employees") if p
+    ]
     if size:
         lines.append(f"- **Size:** {', '.join(size)}")  # our own formatting, nothing to escape
     if ctx.owner:
         lines.append(f"- **HubSpot owner:** {escape_markdown(ctx.owner)}")
     lines.append(f"- **Reported by:** {person(escalation.get('customer_name'), escalation.get('customer_address'))}")
     if ctx.other_tickets:
-        links = ", ".join(f"[#{t.id} {escape_markdown(t.subject) or 'untitled'}]({t.url})" for t in ctx.other_tickets[:10])
+        links = ", ".join(
+            f"[#{t.id} {escape_markdown(t.subject) or 'untitled'}]({t.url})" for t in ctx.other_tickets[:10]
+        )
         more = f" and {len(ctx.other_tickets) - 10} more" if len(ctx.other_tickets) > 10 else ""
         lines.append(f"- **Other open tickets:** {links}{more}")
     lines.append(f"- **Forwarded:** {forwarded_line(escalation)}")

@@ -4,6 +4,10 @@ Every request goes through :meth:`HubSpotClient._send`, which paces, retries and
 a daily rate limit is raised at once; ten-secondly and search limits wait and retry; 5xx answers,
 timeouts and dropped connections retry a bounded number of times with jittered backoff. Tokens never
 appear in messages. Reference data (portal id, pipelines, owners) is cached per client instance.
+
+The client is safe to share between threads: the pacer hands out send slots per lane, so a request waiting
+for the search lane never holds up a ticket create, and requests themselves run side by side.
+The dataclasses live in :mod:`core.hubspot_models` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,230 +17,59 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from core.errors import HubSpotError, HubSpotRateLimited
-from core.ratelimit import Pacer, RetryPolicy, header_number, wait_from_headers
+from core.hubspot_models import (
+    NOTE_BODY_LIMIT,
+    Company,
+    Contact,
+    EmailLog,
+    Note,
+    Owner,
+    Pipeline,
+    PortalInfo,
+    Stage,
+    Task,
+    Ticket,
+    crm_path,
+    error_from,
+    rate_limit_from,
+    ticket_url,
+    to_hubspot,
+    truncate_html,
+)
+from core.ratelimit import Pacer, RetryPolicy, header_number
+
+__all__ = [
+    "NOTE_BODY_LIMIT", "Company", "Contact", "EmailLog", "HubSpotClient", "Note", "Owner", "Pipeline", "PortalInfo",
+    "Stage", "Task", "Ticket", "crm_path", "ticket_url", "to_hubspot", "truncate_html",
+]
 
 log = logging.getLogger(__name__)
 
-NOTE_BODY_LIMIT = 65_536
 TICKET_TO_CONTACT, TICKET_TO_COMPANY = 16, 26
 NOTE_TO_TICKET, TASK_TO_TICKET, EMAIL_TO_TICKET = 228, 230, 224
 PROPERTY_GROUP = "rotadesk"
+SEARCH_SPACING = 0.26  # seconds between searches: under 4 a second, below HubSpot's 5 with room for jitter
 TICKET_PROPERTIES = ("subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "hubspot_owner_id")
-TASK_PROPERTIES = ("hs_task_subject", "hs_task_body", "hs_task_status", "hs_task_type", "hubspot_owner_id", "hs_timestamp")
+TASK_PROPERTIES = ("hs_task_subject", "hs_task_body", "hs_task_status", "hs_task_type", "hubspot_owner_id",
+                   "hs_timestamp")
+COMPANY_PROPERTIES = ("name", "domain", "hubspot_owner_id")
+# The property of each engagement kind that carries the text a marker is looked for in.
+ENGAGEMENT_TEXT = {"notes": "hs_note_body", "emails": "hs_email_text"}
 _EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)  # the request never left
 
 
-@dataclass(frozen=True)
-class PortalInfo:
-    """The HubSpot account the token belongs to."""
-
-    portal_id: int
-    time_zone: str = "UTC"
-    ui_domain: str = "app.hubspot.com"
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> PortalInfo:
-        return cls(int(data["portalId"]), data.get("timeZone") or "UTC", data.get("uiDomain") or "app.hubspot.com")
-
-
-@dataclass(frozen=True)
-class Contact:
-    """A HubSpot contact."""
-
-    id: str
-    email: str
-    firstname: str = ""
-    lastname: str = ""
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Contact:
-        p = data.get("properties") or {}
-        return cls(str(data["id"]), p.get("email") or "", p.get("firstname") or "", p.get("lastname") or "")
-
-
-@dataclass(frozen=True)
-class Company:
-    """A HubSpot company with the customer context Rotadesk shows."""
-
-    id: str
-    name: str
-    domain: str
-    tier: str | None = None
-    revenue: float | None = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any], tier_property: str, revenue_property: str) -> Company:
-        p = data.get("properties") or {}
-        try:
-            revenue = float(p[revenue_property]) if p.get(revenue_property) else None
-        except ValueError:
-            revenue = None
-        return cls(str(data["id"]), p.get("name") or "", p.get("domain") or "", p.get(tier_property) or None, revenue)
-
-
-@dataclass
-class Ticket:
-    """A HubSpot ticket; ``existed`` is True when a create found it already there."""
-
-    id: str
-    subject: str
-    content: str = ""
-    pipeline: str = ""
-    stage: str = ""
-    priority: str | None = None
-    owner_id: str | None = None
-    properties: dict[str, str | None] = field(default_factory=dict)
-    contact_ids: tuple[str, ...] = ()
-    company_ids: tuple[str, ...] = ()
-    created_at: str | None = None
-    updated_at: str | None = None
-    existed: bool = False
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Ticket:
-        p = dict(data.get("properties") or {})
-        assoc = data.get("associations") or {}
-
-        def linked(kind: str) -> tuple[str, ...]:
-            return tuple(dict.fromkeys(str(r["id"]) for r in (assoc.get(kind) or {}).get("results", [])))
-
-        return cls(
-            str(data["id"]), p.get("subject") or "", p.get("content") or "", p.get("hs_pipeline") or "",
-            p.get("hs_pipeline_stage") or "", p.get("hs_ticket_priority") or None, p.get("hubspot_owner_id") or None,
-            p, linked("contacts"), linked("companies"), data.get("createdAt"), data.get("updatedAt"),
-        )
-
-
-@dataclass(frozen=True)
-class Stage:
-    """A pipeline stage; ``closed`` when HubSpot counts tickets in it as closed."""
-
-    id: str
-    label: str
-    closed: bool = False
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """A ticket pipeline and its stages in display order."""
-
-    id: str
-    label: str
-    stages: tuple[Stage, ...] = ()
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Pipeline:
-        raw = sorted(data.get("stages", []), key=lambda s: s.get("displayOrder", 0))
-        stages = tuple(Stage(str(s["id"]), s.get("label", ""), (s.get("metadata") or {}).get("ticketState") == "CLOSED") for s in raw)
-        return cls(str(data["id"]), data.get("label", ""), stages)
-
-
-@dataclass(frozen=True)
-class Owner:
-    """A HubSpot user who can own records (``id`` is the owner id, not the user id)."""
-
-    id: str
-    email: str
-    first_name: str = ""
-    last_name: str = ""
-    user_id: str | None = None
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Owner:
-        user = data.get("userId")
-        return cls(str(data["id"]), data.get("email") or "", data.get("firstName") or "", data.get("lastName") or "", str(user) if user else None)
-
-
-@dataclass(frozen=True)
-class Task:
-    """A task on a ticket."""
-
-    id: str
-    subject: str
-    status: str
-    owner_id: str | None = None
-    due: str | None = None
-    body: str = ""
-
-    @classmethod
-    def from_api(cls, data: Mapping[str, Any]) -> Task:
-        p = data.get("properties") or {}
-        return cls(
-            str(data["id"]), p.get("hs_task_subject") or "", p.get("hs_task_status") or "",
-            p.get("hubspot_owner_id") or None, p.get("hs_timestamp") or None, p.get("hs_task_body") or "",
-        )
-
-
-@dataclass(frozen=True)
-class Note:
-    """A note logged on a ticket; ``truncated`` when the body had to be cut to HubSpot's limit."""
-
-    id: str
-    body: str
-    truncated: bool = False
-
-
-@dataclass(frozen=True)
-class EmailLog:
-    """A forwarded email logged on a ticket (logged only, never sent)."""
-
-    id: str
-    subject: str
-
-
-def crm_path(prefix: str, family: str, rest: str = "", *, v4: bool = False) -> str:
-    """The path of ``family`` (objects, associations, properties, pipelines, owners) under ``prefix``.
-
-    ``/crm/v3`` gives classic paths (``v4`` picks the v4 associations API); ``/crm/2026-03`` gives
-    date-versioned ones, where v4 record associations hang off the objects family.
-    """
-    version = prefix.rstrip("/").rsplit("/", 1)[-1]
-    head = f"/crm/{'v4' if v4 else version}/{family}" if version.startswith("v") else f"/crm/{family}/{version}"
-    return f"{head}/{rest}" if rest else head
-
-
-def ticket_url(portal_id: int | str, ticket_id: str, *, app_host: str = "app.hubspot.com") -> str:
-    """The HubSpot record link of a ticket (object type 0-5)."""
-    return f"https://{app_host}/contacts/{portal_id}/record/0-5/{ticket_id}"
-
-
-def truncate_html(body: str, limit: int = NOTE_BODY_LIMIT) -> str:
-    """``body`` cut to ``limit`` characters without leaving a broken tag or entity at the end."""
-    if len(body) <= limit:
-        return body
-    marker = "<p>[truncated]</p>"
-    cut = body[: limit - len(marker)]
-    if cut.rfind("<") > cut.rfind(">"):
-        cut = cut[: cut.rfind("<")]
-    amp = cut.rfind("&")
-    if amp > cut.rfind(";") and len(cut) - amp < 12:
-        cut = cut[:amp]
-    return cut + marker
-
-
-def to_hubspot(value: Any) -> str:
-    """A property value as HubSpot wants it: always a string (datetimes as epoch milliseconds)."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return str(int(value.timestamp() * 1000))
-    return str(value)
-
-
 def _assoc(to_id: str, type_id: int) -> dict[str, Any]:
-    return {"to": {"id": str(to_id)}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+    types = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
+    return {"to": {"id": str(to_id)}, "types": types}
 
 
 class HubSpotClient:
@@ -261,15 +94,18 @@ class HubSpotClient:
         self._http = httpx.Client(
             base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout, transport=transport
         )
-        self._pacer = Pacer(sleep=sleep, clock=clock, min_intervals={"search": 0.26}, policy=policy or RetryPolicy())
+        self._pacer = Pacer(sleep=sleep, clock=clock, min_intervals={"search": SEARCH_SPACING},
+                            policy=policy or RetryPolicy())
         self.calls = 0
         self.last_rate_limit: dict[str, str] = {}
         self._cache: dict[str, Any] = {}
-        self._lock = threading.Lock()  # one request at a time, so pacing holds across threads
+        self._count_lock = threading.Lock()
+        self._cache_lock = threading.Lock()  # reference data is fetched once even when threads ask together
 
     @classmethod
     def from_settings(cls, settings: Any, transport: httpx.BaseTransport | None = None) -> HubSpotClient:
-        return cls(settings.hubspot_token, base_url=settings.hubspot_base_url, prefix=settings.hubspot_prefix, transport=transport)
+        return cls(settings.hubspot_token, base_url=settings.hubspot_base_url, prefix=settings.hubspot_prefix,
+                   transport=transport)
 
     def __enter__(self) -> HubSpotClient:
         return self
@@ -282,17 +118,15 @@ class HubSpotClient:
 
     # -- transport -------------------------------------------------------------------------------
     def _send(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None, lane: str = "default", idempotent: bool = True
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+        lane: str = "default", idempotent: bool = True,
     ) -> httpx.Response:
         """Send with pacing and retries; a non-idempotent create is retried only when it surely never left."""
-        with self._lock:
-            return self._send_paced(method, path, json=json, params=params, lane=lane, idempotent=idempotent)
-
-    def _send_paced(self, method: str, path: str, *, json: Any, params: Mapping[str, Any] | None, lane: str, idempotent: bool) -> httpx.Response:
         transient = limited = 0
         while True:
-            self._pacer.wait(lane)
-            self.calls += 1
+            self._pacer.wait(lane)  # sleeps without holding anything another lane needs
+            with self._count_lock:
+                self.calls += 1
             try:
                 response = self._http.request(method, path, json=json, params=params)
             except _TRANSIENT as exc:
@@ -332,43 +166,29 @@ class HubSpotClient:
         self.last_rate_limit = headroom
         h = response.headers
         if lane == "search":
-            self._pacer.observe(header_number(h, "X-HubSpot-RateLimit-Secondly-Remaining"), header_number(h, "X-HubSpot-RateLimit-Secondly"), 1.0, lane)
+            remaining = header_number(h, "X-HubSpot-RateLimit-Secondly-Remaining")
+            self._pacer.observe(remaining, header_number(h, "X-HubSpot-RateLimit-Secondly"), 1.0, lane)
         else:
             interval = header_number(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
-            self._pacer.observe(
-                header_number(h, "X-HubSpot-RateLimit-Remaining"), header_number(h, "X-HubSpot-RateLimit-Max"), interval / 1000 if interval else None, lane
-            )
+            remaining = header_number(h, "X-HubSpot-RateLimit-Remaining")
+            limit = header_number(h, "X-HubSpot-RateLimit-Max")
+            self._pacer.observe(remaining, limit, interval / 1000 if interval else None, lane)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text
 
     def _error(self, response: httpx.Response) -> HubSpotError:
-        body = _body(response)
-        category = str(body.get("category") or body.get("errorType") or "")
-        message = self._scrub(str(body.get("message") or response.reason_phrase))
-        error = HubSpotError(f"{response.status_code} {category or 'error'}: {message}",
-                             status_code=response.status_code, retryable=response.status_code >= 500,
-                             category=category, hubspot_message=message, correlation_id=body.get("correlationId"))
-        return error
+        return error_from(response, self._scrub)
 
     def _rate_limited(self, response: httpx.Response) -> HubSpotRateLimited:
-        body = _body(response)
-        message = self._scrub(str(body.get("message") or "rate limited"))
-        now = self._now()
-        waited = wait_from_headers(response.headers, now_epoch=now.timestamp())
-        if str(body.get("policyName", "")).upper() == "DAILY":
-            midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), tzinfo=timezone.utc)
-            return HubSpotRateLimited(message, retry_after=waited or (midnight - now).total_seconds(), daily=True)
-        if "secondly limit" in message and "ten_secondly" not in message:
-            return HubSpotRateLimited(message, retry_after=waited if waited is not None else 1.0)
-        interval = header_number(response.headers, "X-HubSpot-RateLimit-Interval-Milliseconds")
-        fallback = interval / 1000 if interval else 10.0
-        return HubSpotRateLimited(message, retry_after=waited if waited is not None else fallback)
+        return rate_limit_from(response, self._scrub, self._now())
 
     def _path(self, family: str, rest: str = "", *, v4: bool = False) -> str:
         return crm_path(self.prefix, family, rest, v4=v4)
 
-    def _search(self, object_type: str, filters: list[dict[str, Any]], properties: Iterable[str], *, limit: int = 100) -> Iterator[dict[str, Any]]:
+    def _search(
+        self, object_type: str, filters: list[dict[str, Any]], properties: Iterable[str], *, limit: int = 100
+    ) -> Iterator[dict[str, Any]]:
         """Every record matching ``filters``, page by page (search lags new records by a few seconds)."""
         body: dict[str, Any] = {"filterGroups": [{"filters": filters}], "properties": list(properties), "limit": limit}
         while True:
@@ -379,7 +199,10 @@ class HubSpotClient:
                 return
             body["after"] = after
 
-    def _create(self, object_type: str, properties: Mapping[str, Any], associations: list[dict[str, Any]], *, idempotent: bool = False) -> dict[str, Any]:
+    def _create(
+        self, object_type: str, properties: Mapping[str, Any], associations: list[dict[str, Any]], *,
+        idempotent: bool = False,
+    ) -> dict[str, Any]:
         body = {"properties": {k: to_hubspot(v) for k, v in properties.items()}, "associations": associations}
         return self._json("POST", self._path("objects", object_type), json=body, idempotent=idempotent)
 
@@ -391,30 +214,6 @@ class HubSpotClient:
                 return None
             raise
 
-    # -- reference data --------------------------------------------------------------------------
-    def account_info(self) -> PortalInfo:
-        if "portal" not in self._cache:
-            self._cache["portal"] = PortalInfo.from_api(self._json("GET", "/account-info/v3/details"))
-        return self._cache["portal"]
-
-    def portal_id(self) -> int:
-        return self.account_info().portal_id
-
-    def ticket_url(self, portal_id: int | str, ticket_id: str) -> str:
-        return ticket_url(portal_id, ticket_id)
-
-    def pipelines(self) -> list[Pipeline]:
-        if "pipelines" not in self._cache:
-            data = self._json("GET", self._path("pipelines", "tickets"))
-            self._cache["pipelines"] = [Pipeline.from_api(p) for p in data.get("results", [])]
-        return self._cache["pipelines"]
-
-    def owners(self, email: str | None = None) -> list[Owner]:
-        if "owners" not in self._cache:
-            self._cache["owners"] = [Owner.from_api(o) for o in self._paged(self._path("owners"), {"limit": 100})]
-        owners: list[Owner] = self._cache["owners"]
-        return [o for o in owners if o.email.lower() == email.lower()] if email else list(owners)
-
     def _paged(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         while True:
             page = self._json("GET", path, params=params)
@@ -424,14 +223,57 @@ class HubSpotClient:
                 return
             params = {**params, "after": after}
 
+    def _associated(self, ticket_id: str, kind: str, properties: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The ticket's ``kind`` records with ``properties``, read through associations (search may lag)."""
+        linked = self._paged(self._path("objects", f"tickets/{ticket_id}/associations/{kind}", v4=True), {"limit": 500})
+        ids = [str(r["toObjectId"]) for r in linked]
+        for start in range(0, len(ids), 100):
+            body = {"inputs": [{"id": i} for i in ids[start : start + 100]], "properties": list(properties)}
+            yield from self._json("POST", self._path("objects", f"{kind}/batch/read"), json=body).get("results", [])
+
+    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+        with self._cache_lock:
+            if key not in self._cache:
+                self._cache[key] = load()
+            return self._cache[key]
+
+    # -- reference data --------------------------------------------------------------------------
+    def account_info(self) -> PortalInfo:
+        return self._cached("portal", lambda: PortalInfo.from_api(self._json("GET", "/account-info/v3/details")))
+
+    def portal_id(self) -> int:
+        return self.account_info().portal_id
+
+    def ticket_url(self, portal_id: int | str, ticket_id: str) -> str:
+        return ticket_url(portal_id, ticket_id)
+
+    def pipelines(self) -> list[Pipeline]:
+        def load() -> list[Pipeline]:
+            data = self._json("GET", self._path("pipelines", "tickets"))
+            return [Pipeline.from_api(p) for p in data.get("results", [])]
+
+        return self._cached("pipelines", load)
+
+    def owners(self, email: str | None = None) -> list[Owner]:
+        owners: list[Owner] = self._cached(
+            "owners", lambda: [Owner.from_api(o) for o in self._paged(self._path("owners"), {"limit": 100})]
+        )
+        return [o for o in owners if o.email.lower() == email.lower()] if email else list(owners)
+
+    def owner(self, owner_id: str) -> Owner | None:
+        """The owner with id ``owner_id``, from the cached owners list."""
+        return next((o for o in self.owners() if o.id == str(owner_id)), None)
+
     def ticket_property_exists(self, name: str) -> bool:
         return self._get(self._path("properties", f"tickets/{name}")) is not None
 
     def create_ticket_property(self, name: str, label: str, unique: bool = False) -> None:
         """Create a text ticket property in the ``rotadesk`` group (made if missing); existing is fine."""
         if self._get(self._path("properties", f"tickets/groups/{PROPERTY_GROUP}")) is None:
-            self._json("POST", self._path("properties", "tickets/groups"), json={"name": PROPERTY_GROUP, "label": "Rotadesk", "displayOrder": -1})
-        body = {"name": name, "label": label, "type": "string", "fieldType": "text", "groupName": PROPERTY_GROUP, "hasUniqueValue": unique}
+            group = {"name": PROPERTY_GROUP, "label": "Rotadesk", "displayOrder": -1}
+            self._json("POST", self._path("properties", "tickets/groups"), json=group)
+        body = {"name": name, "label": label, "type": "string", "fieldType": "text", "groupName": PROPERTY_GROUP,
+                "hasUniqueValue": unique}
         try:
             self._json("POST", self._path("properties", "tickets"), json=body)
         except HubSpotError as exc:
@@ -440,16 +282,18 @@ class HubSpotClient:
 
     # -- contacts and companies ------------------------------------------------------------------
     def find_contact_by_email(self, email: str) -> Contact | None:
-        """Search first; fall back to a batch read by email, which sees records search does not yet."""
-        props = ("email", "firstname", "lastname")
-        for record in self._search("contacts", [{"propertyName": "email", "operator": "EQ", "value": email}], props, limit=1):
-            return Contact.from_api(record)
-        body = {"idProperty": "email", "inputs": [{"id": email}], "properties": list(props)}
+        """The contact whose email is ``email``, by a batch read keyed on email.
+
+        Unlike search, the read sees records created moments ago, and it spends the general limit rather than
+        the far tighter search one (a search per new customer would make search the bottleneck of linking).
+        """
+        body = {"idProperty": "email", "inputs": [{"id": email}], "properties": ["email", "firstname", "lastname"]}
         results = self._json("POST", self._path("objects", "contacts/batch/read"), json=body).get("results", [])
         return Contact.from_api(results[0]) if results else None
 
     def get_contact(self, contact_id: str) -> Contact | None:
-        data = self._get(self._path("objects", f"contacts/{contact_id}"), {"properties": "email,firstname,lastname"})
+        params = {"properties": "email,firstname,lastname"}
+        data = self._get(self._path("objects", f"contacts/{contact_id}"), params)
         return Contact.from_api(data) if data else None
 
     def create_contact(self, email: str, firstname: str = "", lastname: str = "") -> Contact:
@@ -462,8 +306,10 @@ class HubSpotClient:
                 raise
         return self.get_contact(found.group(1)) or Contact(found.group(1), email, firstname, lastname)
 
-    def find_company_by_domain(self, domain: str, tier_property: str = "tier", revenue_property: str = "annualrevenue") -> Company | None:
-        props = ("name", "domain", tier_property, revenue_property)
+    def find_company_by_domain(
+        self, domain: str, tier_property: str = "tier", revenue_property: str = "annualrevenue"
+    ) -> Company | None:
+        props = dict.fromkeys((*COMPANY_PROPERTIES, tier_property, revenue_property))
         filters = [{"propertyName": "domain", "operator": "EQ", "value": domain.lower()}]
         for record in self._search("companies", filters, props, limit=1):
             return Company.from_api(record, tier_property, revenue_property)
@@ -498,7 +344,8 @@ class HubSpotClient:
         unique_property: str | None = None,
     ) -> Ticket:
         """Create a ticket; with ``unique_property`` (set in ``extra_properties``) a repeat returns the existing one."""
-        props = {"subject": subject, "content": content, "hs_pipeline": pipeline, "hs_pipeline_stage": stage, **(extra_properties or {})}
+        props = {"subject": subject, "content": content, "hs_pipeline": pipeline, "hs_pipeline_stage": stage,
+                 **(extra_properties or {})}
         if priority:
             props["hs_ticket_priority"] = priority
         assocs = [_assoc(contact_id, TICKET_TO_CONTACT)] if contact_id else []
@@ -520,7 +367,9 @@ class HubSpotClient:
         return Ticket.from_api(self._json("PATCH", self._path("objects", f"tickets/{ticket_id}"), json=body))
 
     # -- engagements -----------------------------------------------------------------------------
-    def create_note(self, ticket_id: str, body_html: str, owner_id: str | None = None, timestamp: datetime | None = None) -> Note:
+    def create_note(
+        self, ticket_id: str, body_html: str, owner_id: str | None = None, timestamp: datetime | None = None
+    ) -> Note:
         body = truncate_html(body_html)
         props = {"hs_timestamp": timestamp or self._now(), "hs_note_body": body}
         if owner_id:
@@ -528,10 +377,17 @@ class HubSpotClient:
         data = self._create("notes", props, [_assoc(ticket_id, NOTE_TO_TICKET)])
         return Note(id=str(data["id"]), body=body, truncated=body != body_html)
 
+    def find_note(self, ticket_id: str, marker: str) -> Note | None:
+        """The ticket's first note whose body contains ``marker`` (a retry's way to see its note landed)."""
+        record = self._find_engagement(ticket_id, "notes", marker)
+        return None if record is None else Note(str(record["id"]), record["properties"]["hs_note_body"])
+
     def create_task(
-        self, ticket_id: str, subject: str, body: str, owner_id: str | None, due: datetime, type: str = "EMAIL", status: str = "NOT_STARTED"
+        self, ticket_id: str, subject: str, body: str, owner_id: str | None, due: datetime, type: str = "EMAIL",
+        status: str = "NOT_STARTED",
     ) -> Task:
-        props = {"hs_timestamp": due, "hs_task_subject": subject, "hs_task_body": body, "hs_task_status": status, "hs_task_type": type}
+        props = {"hs_timestamp": due, "hs_task_subject": subject, "hs_task_body": body, "hs_task_status": status,
+                 "hs_task_type": type}
         if owner_id:
             props["hubspot_owner_id"] = owner_id
         return Task.from_api(self._create("tasks", props, [_assoc(ticket_id, TASK_TO_TICKET)]))
@@ -542,31 +398,39 @@ class HubSpotClient:
 
     def find_task(self, ticket_id: str, subject: str) -> Task | None:
         """The ticket's task titled ``subject``, read through associations (search may lag)."""
-        linked = self._paged(self._path("objects", f"tickets/{ticket_id}/associations/tasks", v4=True), {"limit": 500})
-        ids = [str(r["toObjectId"]) for r in linked]
-        for start in range(0, len(ids), 100):
-            body = {"inputs": [{"id": i} for i in ids[start : start + 100]], "properties": list(TASK_PROPERTIES)}
-            for record in self._json("POST", self._path("objects", "tasks/batch/read"), json=body).get("results", []):
-                if record.get("properties", {}).get("hs_task_subject") == subject:
-                    return Task.from_api(record)
+        for record in self._associated(ticket_id, "tasks", TASK_PROPERTIES):
+            if record.get("properties", {}).get("hs_task_subject") == subject:
+                return Task.from_api(record)
         return None
 
-    def log_email(self, ticket_id: str, subject: str, text: str, timestamp: datetime, owner_id: str | None = None) -> EmailLog:
-        props = {"hs_timestamp": timestamp, "hs_email_direction": "FORWARDED_EMAIL", "hs_email_subject": subject, "hs_email_text": text}
+    def log_email(
+        self, ticket_id: str, subject: str, text: str, timestamp: datetime, owner_id: str | None = None
+    ) -> EmailLog:
+        props = {"hs_timestamp": timestamp, "hs_email_direction": "FORWARDED_EMAIL", "hs_email_subject": subject,
+                 "hs_email_text": text}
         if owner_id:
             props["hubspot_owner_id"] = owner_id
         data = self._create("emails", props, [_assoc(ticket_id, EMAIL_TO_TICKET)])
         return EmailLog(id=str(data["id"]), subject=subject)
 
+    def find_email_log(self, ticket_id: str, marker: str) -> EmailLog | None:
+        """The ticket's first logged email whose text contains ``marker``."""
+        record = self._find_engagement(ticket_id, "emails", marker, ("hs_email_subject",))
+        if record is None:
+            return None
+        return EmailLog(str(record["id"]), record["properties"].get("hs_email_subject") or "")
+
+    def _find_engagement(
+        self, ticket_id: str, kind: str, marker: str, extra: tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        text = ENGAGEMENT_TEXT[kind]
+        for record in self._associated(ticket_id, kind, (text, *extra)):
+            record["properties"] = record.get("properties") or {}
+            if marker in (record["properties"].get(text) or ""):
+                return record
+        return None
+
 
 def _ticket_params(properties: Iterable[str]) -> dict[str, str]:
     wanted = dict.fromkeys((*TICKET_PROPERTIES, *properties))
     return {"properties": ",".join(wanted), "associations": "contacts,companies"}
-
-
-def _body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        data = response.json()
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}

@@ -3,6 +3,7 @@
 Errors come back as ``LinearError``; ``RATELIMITED`` is recognised by its extension code (Linear sends it
 with HTTP 400 as well as 429) and retried after the wait Linear names, 5xx answers and timeouts with jittered
 backoff, both a bounded number of times. The API key never appears in a message or a log line.
+The client may be shared by threads; the dataclasses live in :mod:`core.linear_models` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
@@ -22,115 +23,44 @@ import httpx
 
 from core import linear_queries as q
 from core.errors import ConfigError, LinearError, LinearFeatureDisabled, LinearRateLimited
+from core.linear_models import (
+    Attachment,
+    Comment,
+    Customer,
+    CustomerNeed,
+    Issue,
+    Label,
+    State,
+    Team,
+    User,
+    Viewer,
+    attachment_from,
+    comment_from,
+    customer_from,
+    issue_from,
+    iso_z,
+    need_from,
+    user_from,
+)
 from core.ratelimit import wait_from_headers
 from core.settings import Settings, env_name
+
+__all__ = [
+    "Attachment", "Comment", "Customer", "CustomerNeed", "INT32_MAX", "Issue", "Label", "LinearClient",
+    "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 INT32_MAX = 2**31 - 1
 DEFAULT_RATE_LIMIT_WAIT = 2.0  # RATELIMITED without any header to go by
 FEATURE_OFF_CODES = frozenset({"FORBIDDEN", "FEATURE_NOT_ACCESSIBLE", "forbidden", "feature not accessible"})
-
-
-
-
-@dataclass(frozen=True)
-class Viewer:
-    id: str
-    name: str
-    email: str
-    organization: str
-    url_key: str
-
-
-@dataclass(frozen=True)
-class Team:
-    id: str
-    key: str
-    name: str
-
-
-@dataclass(frozen=True)
-class State:
-    id: str
-    name: str
-    type: str
-    position: float = 0.0
-
-
-@dataclass(frozen=True)
-class Label:
-    id: str
-    name: str
-    color: str
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    name: str
-    email: str
-    display_name: str = ""
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class Issue:
-    id: str
-    identifier: str
-    url: str
-    title: str
-    state_id: str
-    state_name: str
-    state_type: str
-    updated_at: datetime
-    created_at: datetime
-    team_key: str = ""
-    description: str = ""
-    priority: int = 0
-    completed_at: datetime | None = None
-    canceled_at: datetime | None = None
-    assignee_id: str | None = None
-    assignee_name: str | None = None
-    assignee_email: str | None = None
-    labels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Attachment:
-    id: str
-    url: str
-    title: str
-    issue_id: str
-    issue_identifier: str
-    subtitle: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Comment:
-    id: str
-    body: str
-    created_at: datetime
-    url: str = ""
-    user_email: str | None = None
-
-
-@dataclass(frozen=True)
-class Customer:
-    id: str
-    name: str
-    external_ids: tuple[str, ...]
-    domains: tuple[str, ...]
-    tier: str | None = None
-
-
-@dataclass(frozen=True)
-class CustomerNeed:
-    id: str
-    customer_id: str | None
-    issue_id: str | None
-    attachment_id: str | None
+# An issue's customer needs, for a retry to see whether its need landed (100 is far above what one issue gathers).
+ISSUE_NEEDS = """
+query IssueNeeds($id: String!) {
+  issue(id: $id) { needs(first: 100) { nodes { id customer { id } issue { id } attachment { id } } } }
+}
+"""
 
 
 class LinearClient:
@@ -163,6 +93,8 @@ class LinearClient:
         self._states: dict[str, list[State]] = {}
         self._labels: dict[str, dict[str, Label]] = {}
         self._users: dict[str, User | None] = {}
+        self._count_lock = threading.Lock()
+        self._labels_lock = threading.RLock()  # linking threads share the label cache
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.BaseTransport | None = None) -> LinearClient:
@@ -209,25 +141,34 @@ class LinearClient:
         raise LinearError(f"team has no workflow state named {name!r}")
 
     def labels(self, team_id: str) -> list[Label]:
-        if team_id not in self._labels:
-            nodes = self._paginate(q.LABELS, {"teamId": team_id}, "issueLabels")
-            self._labels[team_id] = {n["name"].casefold(): Label(n["id"], n["name"], n["color"]) for n in nodes}
-        return list(self._labels[team_id].values())
+        with self._labels_lock:
+            if team_id not in self._labels:
+                nodes = self._paginate(q.LABELS, {"teamId": team_id}, "issueLabels")
+                self._labels[team_id] = {n["name"].casefold(): Label(n["id"], n["name"], n["color"]) for n in nodes}
+            return list(self._labels[team_id].values())
+
+    def refresh_labels(self, team_id: str) -> list[Label]:
+        """The team's labels read afresh (someone may have added or removed one since they were cached)."""
+        with self._labels_lock:
+            self._labels.pop(team_id, None)
+            return self.labels(team_id)
 
     def ensure_label(self, team_id: str, name: str, color: str = "#bec2c8") -> Label:
-        self.labels(team_id)
-        found = self._labels[team_id].get(name.casefold())
-        if found is None:
-            data = self._execute(q.LABEL_CREATE, {"input": {"teamId": team_id, "name": name, "color": color}})
-            n = _payload(data, "issueLabelCreate", "issueLabel")
-            found = self._labels[team_id][name.casefold()] = Label(n["id"], n["name"], n["color"])
-        return found
+        """The label called ``name`` (any case), created when the team has none."""
+        with self._labels_lock:
+            self.labels(team_id)
+            found = self._labels[team_id].get(name.casefold())
+            if found is None:
+                data = self._execute(q.LABEL_CREATE, {"input": {"teamId": team_id, "name": name, "color": color}})
+                n = _payload(data, "issueLabelCreate", "issueLabel")
+                found = self._labels[team_id][name.casefold()] = Label(n["id"], n["name"], n["color"])
+            return found
 
     def user_by_email(self, email: str) -> User | None:
         key = email.strip().lower()
         if key not in self._users:
             nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
-            self._users[key] = _user(nodes[0]) if nodes else None
+            self._users[key] = user_from(nodes[0]) if nodes else None
         return self._users[key]
 
     # Issues
@@ -254,7 +195,7 @@ class LinearClient:
                 if existing is not None:
                     return existing
             answer = self._post(q.ISSUE_CREATE, {"input": data})
-            return _issue(_payload(answer, "issueCreate", "issue"))
+            return issue_from(_payload(answer, "issueCreate", "issue"))
 
         try:
             return self._retrying(attempt)
@@ -268,7 +209,7 @@ class LinearClient:
 
     def find_issue(self, id_or_identifier: str) -> Issue | None:
         data = self._execute(q.ISSUE, {"id": id_or_identifier}, missing_ok=True)
-        return None if data is None else _issue(data["issue"])
+        return None if data is None else issue_from(data["issue"])
 
     def get_issue(self, id_or_identifier: str) -> Issue:
         found = self.find_issue(id_or_identifier)
@@ -280,36 +221,38 @@ class LinearClient:
         """Apply ``IssueUpdateInput`` fields given in snake or camel case (``state_id=...``, ``labelIds=...``)."""
         data = {_camel(k): v for k, v in changes.items() if v is not None}
         answer = self._execute(q.ISSUE_UPDATE, {"id": issue_id, "input": data})
-        return _issue(_payload(answer, "issueUpdate", "issue"))
+        return issue_from(_payload(answer, "issueUpdate", "issue"))
 
     def issues_updated_since(
         self, team_id: str, since: datetime, state_types: Sequence[str] | None = ("completed", "canceled")
     ) -> Iterator[Issue]:
         """Issues of the team updated at or after ``since``; ``state_types=None`` drops the state filter."""
-        flt: dict[str, Any] = {"team": {"id": {"eq": team_id}}, "updatedAt": {"gte": _iso(since)}}
+        flt: dict[str, Any] = {"team": {"id": {"eq": team_id}}, "updatedAt": {"gte": iso_z(since)}}
         if state_types:
             flt["state"] = {"type": {"in": list(state_types)}}
         for node in self._paginate(q.ISSUES, {"filter": flt}, "issues"):
-            yield _issue(node)
+            yield issue_from(node)
 
     # Attachments and comments
     def create_attachment(
-        self, issue_id: str, title: str, url: str, subtitle: str | None = None, metadata: Mapping[str, Any] | None = None
+        self, issue_id: str, title: str, url: str, subtitle: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> Attachment:
         data = {"issueId": issue_id, "title": title, "url": url, **_present(subtitle=subtitle, metadata=metadata)}
         answer = self._execute(q.ATTACHMENT_CREATE, {"input": data})
-        return _attachment(_payload(answer, "attachmentCreate", "attachment"))
+        return attachment_from(_payload(answer, "attachmentCreate", "attachment"))
 
     def attachments_for_url(self, url: str) -> list[Attachment]:
-        return [_attachment(n) for n in self._execute(q.ATTACHMENTS_FOR_URL, {"url": url})["attachmentsForURL"]["nodes"]]
+        nodes = self._execute(q.ATTACHMENTS_FOR_URL, {"url": url})["attachmentsForURL"]["nodes"]
+        return [attachment_from(n) for n in nodes]
 
     def create_comment(self, issue_id: str, body: str) -> Comment:
         answer = self._execute(q.COMMENT_CREATE, {"input": {"issueId": issue_id, "body": body}})
-        return _comment(_payload(answer, "commentCreate", "comment"))
+        return comment_from(_payload(answer, "commentCreate", "comment"))
 
     def latest_comment_starting_with(self, issue_id: str, marker: str) -> Comment | None:
         nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "comments")
-        comments = [_comment(n) for n in nodes]
+        comments = [comment_from(n) for n in nodes]
         return max(comments, key=lambda c: c.created_at, default=None)
 
     # Customers (the "customer requests" feature)
@@ -326,9 +269,7 @@ class LinearClient:
         data = {"externalId": external_id, "name": name, "domains": list(domains)}
         data.update(_present(revenue=revenue_int, size=size, tierName=tier_name))
         answer = self._execute(q.CUSTOMER_UPSERT, {"input": data}, feature="customer requests")
-        c = _payload(answer, "customerUpsert", "customer")
-        tier = (c.get("tier") or {}).get("name")
-        return Customer(c["id"], c["name"], tuple(c.get("externalIds") or ()), tuple(c.get("domains") or ()), tier)
+        return customer_from(_payload(answer, "customerUpsert", "customer"))
 
     def customer_need_create(
         self,
@@ -348,8 +289,13 @@ class LinearClient:
         data.update(_present(customerId=customer_id, customerExternalId=customer_external_id, body=body))
         data.update(_present(attachmentId=attachment_id, attachmentUrl=attachment_url))
         answer = self._execute(q.CUSTOMER_NEED_CREATE, {"input": data}, feature="customer requests")
-        n = _payload(answer, "customerNeedCreate", "need")
-        return CustomerNeed(n["id"], _id(n.get("customer")), _id(n.get("issue")), _id(n.get("attachment")))
+        return need_from(_payload(answer, "customerNeedCreate", "need"))
+
+    def customer_needs(self, issue_id: str) -> list[CustomerNeed]:
+        """The customer needs linked to an issue (empty when the issue is unknown)."""
+        data = self._execute(ISSUE_NEEDS, {"id": issue_id}, missing_ok=True, feature="customer requests")
+        issue = (data or {}).get("issue") or {}
+        return [need_from(n) for n in (issue.get("needs") or {}).get("nodes", [])]
 
     # Transport
     def _execute(self, query: str, variables: dict[str, Any], *, missing_ok: bool = False, feature: str = "") -> Any:
@@ -384,7 +330,8 @@ class LinearClient:
             self._sleep(wait)
 
     def _post(self, query: str, variables: dict[str, Any], *, missing_ok: bool = False, feature: str = "") -> Any:
-        self.calls += 1
+        with self._count_lock:
+            self.calls += 1
         try:
             response = self._http.post(self.url, json={"query": query, "variables": variables})
         except httpx.TimeoutException as exc:
@@ -401,14 +348,16 @@ class LinearClient:
             error = body["errors"][0]
             ext = error.get("extensions") or {}
             code, kind = ext.get("code") or "", ext.get("type") or ""
-            text = f"{_operation(query)}: {ext.get('userPresentableMessage') or error.get('message') or 'unknown error'}"
+            said = ext.get("userPresentableMessage") or error.get("message") or "unknown error"
+            text = f"{_operation(query)}: {said}"
             if code == "RATELIMITED" or kind == "ratelimited":
                 raise LinearRateLimited(text, retry_after=_rate_limit_wait(response), status_code=status)
             if missing_ok and code == "INPUT_ERROR":
                 return None
             if feature and (code in FEATURE_OFF_CODES or kind in FEATURE_OFF_CODES):
                 raise LinearFeatureDisabled(f"{feature} switched off in this workspace ({text})", status_code=status)
-            raise LinearError(f"{text} ({code or kind or 'error'}, HTTP {status})", status_code=status, retryable=status >= 500)
+            raise LinearError(f"{text} ({code or kind or 'error'}, HTTP {status})", status_code=status,
+                              retryable=status >= 500)
         if status >= 500 or status == 429:
             raise LinearError(f"{_operation(query)}: HTTP {status}", status_code=status, retryable=True)
         if status >= 400 or not isinstance(body, dict) or body.get("data") is None:
@@ -438,49 +387,6 @@ def _payload(data: dict[str, Any], mutation: str, entity: str) -> dict[str, Any]
     return payload[entity]
 
 
-def _issue(n: dict[str, Any]) -> Issue:
-    state, assignee, team = n.get("state") or {}, n.get("assignee") or {}, n.get("team") or {}
-    return Issue(
-        id=n["id"],
-        identifier=n["identifier"],
-        url=n["url"],
-        title=n["title"],
-        state_id=state.get("id", ""),
-        state_name=state.get("name", ""),
-        state_type=state.get("type", ""),
-        updated_at=_dt(n["updatedAt"]),
-        created_at=_dt(n["createdAt"]),
-        team_key=team.get("key", ""),
-        description=n.get("description") or "",
-        priority=int(n.get("priority") or 0),
-        completed_at=_maybe_dt(n.get("completedAt")),
-        canceled_at=_maybe_dt(n.get("canceledAt")),
-        assignee_id=assignee.get("id"),
-        assignee_name=assignee.get("name"),
-        assignee_email=assignee.get("email"),
-        labels=tuple(label["name"] for label in (n.get("labels") or {}).get("nodes", [])),
-    )
-
-
-def _attachment(n: dict[str, Any]) -> Attachment:
-    issue = n.get("issue") or {}
-    return Attachment(
-        n["id"], n["url"], n["title"], issue.get("id", ""), issue.get("identifier", ""), n.get("subtitle"), n.get("metadata") or {}
-    )
-
-
-def _comment(n: dict[str, Any]) -> Comment:
-    return Comment(n["id"], n["body"], _dt(n["createdAt"]), n.get("url") or "", (n.get("user") or {}).get("email"))
-
-
-def _user(n: dict[str, Any]) -> User:
-    return User(n["id"], n["name"], n["email"], n.get("displayName") or "", bool(n.get("active", True)))
-
-
-def _id(node: dict[str, Any] | None) -> str | None:
-    return None if not node else node.get("id")
-
-
 def _present(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
@@ -493,17 +399,3 @@ def _camel(name: str) -> str:
 def _operation(query: str) -> str:
     match = re.search(r"\b(query|mutation)\s+(\w+)", query)
     return match.group(2) if match else "request"
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _maybe_dt(value: str | None) -> datetime | None:
-    return _dt(value) if value else None
-
-
-def _iso(moment: datetime) -> str:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")

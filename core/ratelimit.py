@@ -5,11 +5,15 @@ holds a lane back after the server said "too many", and slows down when the serv
 headroom left. :func:`wait_from_headers` reads ``Retry-After`` and reset headers; :meth:`Pacer.backoff`
 gives jittered exponential waits for 5xx answers and timeouts. Sleep and clock are injected so tests
 never really sleep.
+
+A pacer is shared by threads: each lane has its own queue, so threads waiting for the search lane line up
+behind each other while requests on other lanes go ahead.
 """
 
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,38 +45,74 @@ class Pacer:
     clock: Callable[[], float] = time.monotonic
     min_intervals: Mapping[str, float] = field(default_factory=dict)
     low_water: float = 0.1
+    pace_below: float = 0.5
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rand: Callable[[], float] = random.random
     _last: dict[str, float] = field(default_factory=dict, init=False)
     _not_before: dict[str, float] = field(default_factory=dict, init=False)
+    _spacing: dict[str, float] = field(default_factory=dict, init=False)  # set while headroom is low
+    _slot: dict[str, float] = field(default_factory=dict, init=False)  # when the last send was due
+    _queues: dict[str, threading.Lock] = field(default_factory=dict, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     slept: float = field(default=0.0, init=False)
 
     def wait(self, lane: str = "default") -> float:
-        """Sleep until ``lane`` may send again, mark the send, and return the seconds slept."""
-        now = self.clock()
-        ready = self._not_before.get(lane, now)
+        """Sleep until ``lane`` may send again, mark the send, and return the seconds slept.
+
+        Callers on one lane queue behind each other; callers on other lanes are not held up. The minimum
+        interval counts from the previous send as it happened (a late send never shortens the next gap), the
+        headroom spacing from the previous send's slot (so oversleeping does not slow the lane down). A hold
+        that arrives while waiting is honoured too.
+        """
+        with self._queue(lane):
+            slept, start = 0.0, self.clock()
+            while (pause := self._ready(lane) - self.clock()) > 0:
+                self.pause(pause)
+                slept += pause
+            with self._lock:
+                self._slot[lane] = max(start, self._ready(lane))
+                self._last[lane] = self.clock()
+            return slept
+
+    def _queue(self, lane: str) -> threading.Lock:
+        with self._lock:
+            return self._queues.setdefault(lane, threading.Lock())
+
+    def _ready(self, lane: str) -> float:
+        """The earliest time ``lane`` may send (read under the lock or from the lane's own queue)."""
+        ready = self._not_before.get(lane, float("-inf"))
         if lane in self._last:
-            ready = max(ready, self._last[lane] + self.min_intervals.get(lane, 0.0))
-        pause = max(0.0, ready - now)
-        if pause > 0:
-            self.pause(pause)
-        self._last[lane] = self.clock()
-        return pause
+            ready = max(ready, self._last[lane] + self.min_intervals.get(lane, 0.0),
+                        self._slot[lane] + self._spacing.get(lane, 0.0))
+        return ready
 
     def hold(self, seconds: float, lane: str = "default") -> None:
         """Keep ``lane`` quiet for ``seconds`` from now (after a rate-limit answer)."""
-        until = self.clock() + max(0.0, seconds)
-        self._not_before[lane] = max(self._not_before.get(lane, until), until)
+        with self._lock:
+            until = self.clock() + max(0.0, seconds)
+            self._not_before[lane] = max(self._not_before.get(lane, until), until)
 
-    def observe(self, remaining: float | None, limit: float | None, interval: float | None, lane: str = "default") -> None:
-        """Slow ``lane`` down when the server reports few requests left in its window of ``interval`` seconds."""
+    def observe(
+        self, remaining: float | None, limit: float | None, interval: float | None, lane: str = "default"
+    ) -> None:
+        """Pace ``lane`` by the headroom the server reports for its window of ``interval`` seconds.
+
+        With nothing left the lane holds for a window. Once less than ``pace_below`` of the limit is left, requests
+        go ``interval / limit`` apart, the rate a rolling window frees slots at: the lane keeps running at the limit
+        and the headroom left over stays as a cushion for requests already in flight on other threads. Below
+        half of ``low_water`` the spacing grows as the headroom shrinks (at a steady rate a rolling window settles
+        where ``remaining = limit - rate * interval``: with the default 10% that is about 5 of 100 left).
+        """
         if remaining is None or not interval:
             return
         if remaining <= 0:
             self.hold(interval, lane)
-        elif limit and remaining < limit * self.low_water:
-            # Spread what is left over the window rather than burst into a 429.
-            self.hold(min(interval, interval / remaining), lane)
+        with self._lock:
+            if limit and 0 < remaining < limit * self.pace_below:
+                slow = max(1.0, limit * self.low_water / 2 / remaining)
+                self._spacing[lane] = min(interval, interval / limit * slow)
+            else:
+                self._spacing.pop(lane, None)
 
     def backoff(self, attempt: int) -> float:
         """Sleep the jittered backoff for retry ``attempt`` and return it."""
@@ -81,7 +121,8 @@ class Pacer:
         return delay
 
     def pause(self, seconds: float) -> None:
-        self.slept += seconds
+        with self._lock:
+            self.slept += seconds
         self.sleep(seconds)
 
 

@@ -66,7 +66,7 @@ def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_setup_hubspot(settings: Settings, args: argparse.Namespace) -> int:
-    from core.linking import setup_hubspot
+    from core.health import setup_hubspot
     from core.hubspot import HubSpotClient
 
     if not settings.hubspot_token:

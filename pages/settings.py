@@ -4,7 +4,7 @@ import streamlit as st
 
 from datetime import datetime, timezone
 
-from core.linking import connector_health
+from core.health import connector_health
 from core.settings import describe
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
 

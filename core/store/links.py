@@ -83,7 +83,9 @@ def write(db: Database) -> Iterator[Database]:
 # -- journal ---------------------------------------------------------------------------------------------------
 def journal(db: Database, escalation_id: int) -> dict[str, JournalEntry]:
     rows = db.query("select * from journal where escalation_id = ? order by at, step", [escalation_id])
-    return {r["step"]: JournalEntry(r["step"], r["status"], _decode(r["detail"]), r["attempts"] or 0, r["at"]) for r in rows}
+    return {
+        r["step"]: JournalEntry(r["step"], r["status"], _decode(r["detail"]), r["attempts"] or 0, r["at"]) for r in rows
+    }
 
 
 def start_step(db: Database, escalation_id: int, step: str, now: datetime) -> int:
@@ -91,13 +93,17 @@ def start_step(db: Database, escalation_id: int, step: str, now: datetime) -> in
     with write(db):
         db.execute(
             "insert into journal (escalation_id, step, status, attempts, at) values (?, ?, 'started', 1, ?) "
-            "on conflict (escalation_id, step) do update set status = 'started', attempts = coalesce(attempts, 0) + 1, at = excluded.at",
-            [escalation_id, step, _iso(now)])
+            "on conflict (escalation_id, step) do update set status = 'started', "
+            "attempts = coalesce(attempts, 0) + 1, at = excluded.at",
+            [escalation_id, step, _iso(now)],
+        )
     rows = list(db.query("select attempts from journal where escalation_id = ? and step = ?", [escalation_id, step]))
     return rows[0]["attempts"]
 
 
-def finish_step(db: Database, escalation_id: int, step: str, detail: Any, now: datetime, *, status: str = "done") -> None:
+def finish_step(
+    db: Database, escalation_id: int, step: str, detail: Any, now: datetime, *, status: str = "done"
+) -> None:
     with write(db):
         db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": status,
                               "detail": json.dumps(detail, ensure_ascii=False, sort_keys=True), "at": _iso(now)},
@@ -106,8 +112,16 @@ def finish_step(db: Database, escalation_id: int, step: str, detail: Any, now: d
 
 def fail_step(db: Database, escalation_id: int, step: str, error: str, now: datetime) -> None:
     with write(db):
-        db["journal"].upsert({"escalation_id": escalation_id, "step": step, "status": "failed",
-                              "detail": json.dumps({"error": error[:2000]}), "at": _iso(now)}, pk=("escalation_id", "step"))
+        db["journal"].upsert(
+            {
+                "escalation_id": escalation_id,
+                "step": step,
+                "status": "failed",
+                "detail": json.dumps({"error": error[:2000]}),
+                "at": _iso(now),
+            },
+            pk=("escalation_id", "step"),
+        )
 
 
 def reset_step(db: Database, escalation_id: int, step: str) -> None:
@@ -131,11 +145,17 @@ def pending_followups(db: Database) -> list[dict]:
 
 def journal_counts(db: Database) -> dict[str, int]:
     """Escalations by linking state: linked, pending, failed (a step's last attempt failed)."""
-    row = next(iter(db.query(
-        "select count(*) total, "
-        "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.step = 'done' and j.status = 'done')) linked, "
-        "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.status = 'failed')) failed "
-        "from escalations e")))
+    row = next(
+        iter(
+            db.query(
+                "select count(*) total, "
+                "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.step = 'done' "
+                "and j.status = 'done')) linked, "
+                "sum(exists(select 1 from journal j where j.escalation_id = e.id and j.status = 'failed')) failed "
+                "from escalations e"
+            )
+        )
+    )
     total, linked, failed = row["total"] or 0, row["linked"] or 0, row["failed"] or 0
     return {"linked": linked, "pending": total - linked, "failed": failed}
 
@@ -169,7 +189,9 @@ def remember_company(db: Database, domain: str, company: dict[str, Any] | None, 
     with write(db):
         db["hubspot_companies"].upsert(row, pk="domain")
         if company and company.get("company_id"):  # the customer list shows the HubSpot id where it knows the domain
-            db.execute("update customers set hubspot_company_id = ? where domain = ?", [company["company_id"], domain.lower()])
+            db.execute(
+                "update customers set hubspot_company_id = ? where domain = ?", [company["company_id"], domain.lower()]
+            )
 
 
 def cached_contact(db: Database, email: str, now: datetime, ttl: timedelta = CACHE_TTL) -> str | None:
@@ -180,7 +202,9 @@ def cached_contact(db: Database, email: str, now: datetime, ttl: timedelta = CAC
 
 def remember_contact(db: Database, email: str, contact_id: str, now: datetime) -> None:
     with write(db):
-        db["hubspot_contacts"].upsert({"email": email.lower(), "contact_id": contact_id, "checked_at": _iso(now)}, pk="email")
+        db["hubspot_contacts"].upsert(
+            {"email": email.lower(), "contact_id": contact_id, "checked_at": _iso(now)}, pk="email"
+        )
 
 
 def forget_hubspot_cache(db: Database, *, email: str | None, domain: str | None) -> None:

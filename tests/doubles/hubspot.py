@@ -28,10 +28,13 @@ OBJECT_TYPES = ("contacts", "companies", "tickets", "notes", "tasks", "emails")
 _WRITABLE = {
     "contacts": "email firstname lastname company phone jobtitle hubspot_owner_id",
     "companies": "name domain annualrevenue industry hubspot_owner_id",
-    "tickets": "subject content hs_pipeline hs_pipeline_stage hs_ticket_priority hubspot_owner_id hs_ticket_category source_type",
+    "tickets": "subject content hs_pipeline hs_pipeline_stage hs_ticket_priority hubspot_owner_id hs_ticket_category "
+    "source_type",
     "notes": "hs_timestamp hs_note_body hubspot_owner_id",
-    "tasks": "hs_timestamp hs_task_subject hs_task_body hs_task_status hs_task_priority hs_task_type hubspot_owner_id",
-    "emails": "hs_timestamp hs_email_direction hs_email_subject hs_email_text hs_email_html hs_email_status hubspot_owner_id",
+    "tasks": "hs_timestamp hs_task_subject hs_task_body hs_task_status hs_task_priority hs_task_type "
+    "hubspot_owner_id",
+    "emails": "hs_timestamp hs_email_direction hs_email_subject hs_email_text hs_email_html hs_email_status "
+    "hubspot_owner_id",
 }
 _READ_ONLY = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate")
 _OPTIONS = {
@@ -41,13 +44,30 @@ _OPTIONS = {
     ("tasks", "hs_task_type"): {"EMAIL", "CALL", "TODO"},
     ("emails", "hs_email_direction"): {"EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"},
 }
-_REQUIRED = {"tickets": ("subject", "hs_pipeline_stage"), "notes": ("hs_timestamp",), "tasks": ("hs_timestamp",), "emails": ("hs_timestamp",)}
+_REQUIRED = {
+    "tickets": ("subject", "hs_pipeline_stage"),
+    "notes": ("hs_timestamp",),
+    "tasks": ("hs_timestamp",),
+    "emails": ("hs_timestamp",),
+}
 # associationTypeId -> (from type, to type, inverse id); HUBSPOT_DEFINED only.
 ASSOCIATION_TYPES = {
-    1: ("contacts", "companies", 2), 2: ("companies", "contacts", 1), 279: ("contacts", "companies", 280), 280: ("companies", "contacts", 279),
-    15: ("contacts", "tickets", 16), 16: ("tickets", "contacts", 15), 25: ("companies", "tickets", 26), 26: ("tickets", "companies", 25),
-    339: ("tickets", "companies", 340), 340: ("companies", "tickets", 339), 227: ("tickets", "notes", 228), 228: ("notes", "tickets", 227),
-    229: ("tickets", "tasks", 230), 230: ("tasks", "tickets", 229), 223: ("tickets", "emails", 224), 224: ("emails", "tickets", 223),
+    1: ("contacts", "companies", 2),
+    2: ("companies", "contacts", 1),
+    279: ("contacts", "companies", 280),
+    280: ("companies", "contacts", 279),
+    15: ("contacts", "tickets", 16),
+    16: ("tickets", "contacts", 15),
+    25: ("companies", "tickets", 26),
+    26: ("tickets", "companies", 25),
+    339: ("tickets", "companies", 340),
+    340: ("companies", "tickets", 339),
+    227: ("tickets", "notes", 228),
+    228: ("notes", "tickets", 227),
+    229: ("tickets", "tasks", 230),
+    230: ("tasks", "tickets", 229),
+    223: ("tickets", "emails", 224),
+    224: ("emails", "tickets", 223),
 }
 NOTE_BODY_LIMIT = 65_536
 _SINGULAR = {t: t[:-1] for t in OBJECT_TYPES} | {"companies": "company"}
@@ -93,8 +113,17 @@ class _Reply(Exception):
         self.response = response
 
 
-def error(status: int, category: str, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any) -> httpx.Response:
-    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category, "errors": errors or [], **extra}
+def error(
+    status: int, category: str, message: str, errors: list[dict[str, Any]] | None = None, **extra: Any
+) -> httpx.Response:
+    body = {
+        "status": "error",
+        "message": message,
+        "correlationId": str(uuid.uuid4()),
+        "category": category,
+        "errors": errors or [],
+        **extra,
+    }
     return httpx.Response(status, json=body)
 
 
@@ -103,7 +132,12 @@ def _fail(status: int, category: str, message: str, errors: list[dict[str, Any]]
 
 
 def _invalid(problems: list[dict[str, Any]]) -> _Reply:
-    return _fail(400, "VALIDATION_ERROR", "Property values were not valid: " + json.dumps(problems), [{"message": p["message"], "code": p["error"]} for p in problems])
+    return _fail(
+        400,
+        "VALIDATION_ERROR",
+        "Property values were not valid: " + json.dumps(problems),
+        [{"message": p["message"], "code": p["error"]} for p in problems],
+    )
 
 
 class HubSpotDouble:
@@ -132,7 +166,18 @@ class HubSpotDouble:
         self.properties: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in OBJECT_TYPES}
         self.groups: dict[str, set[str]] = {t: {f"{_SINGULAR[t]}information"} for t in OBJECT_TYPES}
         self.owners: list[dict[str, Any]] = []
-        self.pipelines = [_pipeline("0", "Support Pipeline", [("1", "New", "OPEN"), ("2", "Waiting on contact", "OPEN"), ("3", "Waiting on us", "OPEN"), ("4", "Closed", "CLOSED")])]
+        self.pipelines = [
+            _pipeline(
+                "0",
+                "Support Pipeline",
+                [
+                    ("1", "New", "OPEN"),
+                    ("2", "Waiting on contact", "OPEN"),
+                    ("3", "Waiting on us", "OPEN"),
+                    ("4", "Closed", "CLOSED"),
+                ],
+            )
+        ]
         self._ids = itertools.count(1001)
         self._faults: deque[int | type[Exception]] = deque()
         self._lost_answers = 0
@@ -146,12 +191,26 @@ class HubSpotDouble:
                 self._define(object_type, name, read_only=True)
 
     # -- seeding ---------------------------------------------------------------------------------
-    def _define(self, object_type: str, name: str, *, read_only: bool = False, unique: bool = False, group: str | None = None, label: str = "") -> dict[str, Any]:
+    def _define(
+        self,
+        object_type: str,
+        name: str,
+        *,
+        read_only: bool = False,
+        unique: bool = False,
+        group: str | None = None,
+        label: str = "",
+    ) -> dict[str, Any]:
         options = sorted(_OPTIONS.get((object_type, name), ()))
         definition = {
-            "name": name, "label": label or name, "type": "enumeration" if options else "string", "fieldType": "select" if options else "text",
-            "groupName": group or f"{_SINGULAR[object_type]}information", "hasUniqueValue": unique,
-            "options": [{"label": o.title(), "value": o} for o in options], "modificationMetadata": {"readOnlyValue": read_only},
+            "name": name,
+            "label": label or name,
+            "type": "enumeration" if options else "string",
+            "fieldType": "select" if options else "text",
+            "groupName": group or f"{_SINGULAR[object_type]}information",
+            "hasUniqueValue": unique,
+            "options": [{"label": o.title(), "value": o} for o in options],
+            "modificationMetadata": {"readOnlyValue": read_only},
         }
         self.properties[object_type][name] = definition
         return definition
@@ -174,7 +233,15 @@ class HubSpotDouble:
     def add_contact(self, email: str, first: str = "", last: str = "") -> str:
         return self.add_record("contacts", {"email": email, "firstname": first, "lastname": last})
 
-    def add_company(self, domain: str, name: str = "", tier: str | None = None, revenue: float | None = None, *, tier_property: str = "tier") -> str:
+    def add_company(
+        self,
+        domain: str,
+        name: str = "",
+        tier: str | None = None,
+        revenue: float | None = None,
+        *,
+        tier_property: str = "tier",
+    ) -> str:
         if tier_property not in self.properties["companies"]:
             self._define("companies", tier_property)
         props = {"domain": domain, "name": name or domain}
@@ -186,11 +253,32 @@ class HubSpotDouble:
 
     def add_owner(self, email: str, first: str = "", last: str = "") -> str:
         owner_id = str(next(self._ids) + 50_000)
-        self.owners.append({"id": owner_id, "email": email, "firstName": first, "lastName": last, "userId": int(owner_id) + 1, "type": "PERSON", "archived": False})
+        self.owners.append(
+            {
+                "id": owner_id,
+                "email": email,
+                "firstName": first,
+                "lastName": last,
+                "userId": int(owner_id) + 1,
+                "type": "PERSON",
+                "archived": False,
+            }
+        )
         return owner_id
 
-    def add_ticket(self, subject: str, *, stage: str = "1", pipeline: str = "0", contact_id: str | None = None, company_id: str | None = None, **props: str) -> str:
-        ticket_id = self.add_record("tickets", {"subject": subject, "hs_pipeline": pipeline, "hs_pipeline_stage": stage, **props})
+    def add_ticket(
+        self,
+        subject: str,
+        *,
+        stage: str = "1",
+        pipeline: str = "0",
+        contact_id: str | None = None,
+        company_id: str | None = None,
+        **props: str,
+    ) -> str:
+        ticket_id = self.add_record(
+            "tickets", {"subject": subject, "hs_pipeline": pipeline, "hs_pipeline_stage": stage, **props}
+        )
         if contact_id:
             self.link("tickets", ticket_id, "contacts", contact_id, 16)
         if company_id:
@@ -228,20 +316,30 @@ class HubSpotDouble:
     def handler(self, request: httpx.Request) -> httpx.Response:
         body = _parse_body(request.read())
         with self._lock:
-            self.requests.append(Recorded(request.method, request.url.path, dict(request.url.params), body, dict(request.headers)))
+            self.requests.append(
+                Recorded(request.method, request.url.path, dict(request.url.params), body, dict(request.headers))
+            )
             if request.headers.get("Authorization") != f"Bearer {self.token}":
-                return error(401, "INVALID_AUTHENTICATION", "Authentication credentials not found. This API supports OAuth 2.0 authentication.")
+                return error(
+                    401,
+                    "INVALID_AUTHENTICATION",
+                    "Authentication credentials not found. This API supports OAuth 2.0 authentication.",
+                )
             if self._faults:
                 fault = self._faults.popleft()
                 if isinstance(fault, int):
-                    return error(fault, "INTERNAL_ERROR" if fault >= 500 else "ERROR", "Internal error, try again later.")
+                    return error(
+                        fault, "INTERNAL_ERROR" if fault >= 500 else "ERROR", "Internal error, try again later."
+                    )
                 raise fault("connection dropped by the double", request=request)
             is_search = request.method == "POST" and request.url.path.endswith("/search")
             limited = self._rate_limit(is_search)
             if limited is not None:
                 return limited
             try:
-                response = self._route(request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body)
+                response = self._route(
+                    request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body
+                )
             except _Reply as reply:
                 response = reply.response
             if not is_search:
@@ -255,13 +353,19 @@ class HubSpotDouble:
         now = self.clock()
         if self.daily_used >= self.daily_limit:
             return _limit_response("You have reached your daily limit.", "DAILY", self._headroom())
-        hits, cap, span = (self._search_hits, self.search_per_second, self.search_window) if search else (self._hits, self.max_per_interval, self.interval)
+        hits, cap, span = (
+            (self._search_hits, self.search_per_second, self.search_window)
+            if search
+            else (self._hits, self.max_per_interval, self.interval)
+        )
         while hits and hits[0] <= now - span:
             hits.popleft()
         if len(hits) >= cap:
             if search:
                 return _limit_response("You have reached your secondly limit.", "SECONDLY", {})
-            return _limit_response("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING", self._headroom())
+            return _limit_response(
+                "You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING", self._headroom()
+            )
         hits.append(now)
         self.daily_used += 1
         return None
@@ -277,7 +381,15 @@ class HubSpotDouble:
 
     def _route(self, method: str, path: str, params: dict[str, str], body: Any) -> httpx.Response:
         if path == "/account-info/v3/details" and method == "GET":
-            return httpx.Response(200, json={"portalId": self.portal_id, "timeZone": "US/Eastern", "uiDomain": "app.hubspot.com", "accountType": "STANDARD"})
+            return httpx.Response(
+                200,
+                json={
+                    "portalId": self.portal_id,
+                    "timeZone": "US/Eastern",
+                    "uiDomain": "app.hubspot.com",
+                    "accountType": "STANDARD",
+                },
+            )
         match = _PATH.match(path)
         if not match:
             raise _fail(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
@@ -292,7 +404,9 @@ class HubSpotDouble:
         if family == "pipelines" and method == "GET" and parts == ["tickets"]:
             return httpx.Response(200, json={"results": self.pipelines})
         if family == "owners" and method == "GET" and not parts:
-            owners = [o for o in self.owners if not params.get("email") or o["email"].lower() == params["email"].lower()]
+            owners = [
+                o for o in self.owners if not params.get("email") or o["email"].lower() == params["email"].lower()
+            ]
             return httpx.Response(200, json=_page(owners, params, 100))
         raise _fail(404, "OBJECT_NOT_FOUND", f"No route for {method} {path}")
 
@@ -320,7 +434,9 @@ class HubSpotDouble:
     def _find(self, object_type: str, key: str, id_property: str | None) -> dict[str, Any]:
         if id_property:
             definition = self.properties[object_type].get(id_property)
-            if not definition or not (definition["hasUniqueValue"] or (object_type, id_property) == ("contacts", "email")):
+            if not definition or not (
+                definition["hasUniqueValue"] or (object_type, id_property) == ("contacts", "email")
+            ):
                 raise _fail(400, "VALIDATION_ERROR", f"{id_property} is not a unique property of {object_type}")
             for record in self.records[object_type].values():
                 if str(record["properties"].get(id_property, "")).lower() == key.lower():
@@ -331,12 +447,22 @@ class HubSpotDouble:
 
     def _view(self, object_type: str, record: dict[str, Any], wanted: str, associations: str = "") -> dict[str, Any]:
         names = [n for n in wanted.split(",") if n] or list(_WRITABLE[object_type].split()[:4])
-        names += ["hs_object_id", "createdate", "hs_lastmodifieddate" if object_type == "tickets" else "lastmodifieddate"]
+        names += [
+            "hs_object_id",
+            "createdate",
+            "hs_lastmodifieddate" if object_type == "tickets" else "lastmodifieddate",
+        ]
         props = {n: record["properties"].get(n) for n in names if n in self.properties[object_type]}
         view = {k: record[k] for k in ("id", "createdAt", "updatedAt", "archived")} | {"properties": props}
         linked = {
-            to: {"results": [{"id": i, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to]}"} for i in self.linked(object_type, record["id"], to)]}
-            for to in associations.split(",") if to in OBJECT_TYPES and self.linked(object_type, record["id"], to)
+            to: {
+                "results": [
+                    {"id": i, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to]}"}
+                    for i in self.linked(object_type, record["id"], to)
+                ]
+            }
+            for to in associations.split(",")
+            if to in OBJECT_TYPES and self.linked(object_type, record["id"], to)
         }
         if linked:
             view["associations"] = linked
@@ -363,7 +489,9 @@ class HubSpotDouble:
         props = self._check_properties(object_type, body.get("properties"), creating=False)
         self._check_unique(object_type, props, record["id"])
         if object_type == "tickets" and "hs_pipeline_stage" in props:
-            self._check_stage(props.get("hs_pipeline") or record["properties"].get("hs_pipeline", "0"), props["hs_pipeline_stage"])
+            self._check_stage(
+                props.get("hs_pipeline") or record["properties"].get("hs_pipeline", "0"), props["hs_pipeline_stage"]
+            )
         record["properties"].update(props)
         record["updatedAt"] = _iso_now()
 
@@ -374,17 +502,59 @@ class HubSpotDouble:
         for name, value in props.items():
             definition = self.properties[object_type].get(name)
             if definition is None:
-                problems.append({"isValid": False, "message": f'Property "{name}" does not exist', "error": "PROPERTY_DOESNT_EXIST", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'Property "{name}" does not exist',
+                        "error": "PROPERTY_DOESNT_EXIST",
+                        "name": name,
+                    }
+                )
             elif definition["modificationMetadata"]["readOnlyValue"]:
-                problems.append({"isValid": False, "message": f'"{name}" is a read only property; its value cannot be set.', "error": "READ_ONLY_VALUE", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f'"{name}" is a read only property; its value cannot be set.',
+                        "error": "READ_ONLY_VALUE",
+                        "name": name,
+                    }
+                )
             elif not isinstance(value, str):
-                problems.append({"isValid": False, "message": f"{value!r} is not a string; send every property value as a string", "error": "INVALID_TYPE", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value!r} is not a string; send every property value as a string",
+                        "error": "INVALID_TYPE",
+                        "name": name,
+                    }
+                )
             elif value and definition["options"] and value not in {o["value"] for o in definition["options"]}:
-                problems.append({"isValid": False, "message": f"{value} was not one of the allowed options", "error": "INVALID_OPTION", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value} was not one of the allowed options",
+                        "error": "INVALID_OPTION",
+                        "name": name,
+                    }
+                )
             elif name == "hubspot_owner_id" and value and value not in {o["id"] for o in self.owners}:
-                problems.append({"isValid": False, "message": f"{value} is not a valid owner id", "error": "INVALID_OWNER_ID", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value} is not a valid owner id",
+                        "error": "INVALID_OWNER_ID",
+                        "name": name,
+                    }
+                )
             elif name == "hs_note_body" and len(value) > NOTE_BODY_LIMIT:
-                problems.append({"isValid": False, "message": f"hs_note_body is longer than {NOTE_BODY_LIMIT} characters", "error": "INVALID_LENGTH", "name": name})
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"hs_note_body is longer than {NOTE_BODY_LIMIT} characters",
+                        "error": "INVALID_LENGTH",
+                        "name": name,
+                    }
+                )
         if creating:
             problems += [
                 {"isValid": False, "message": f"{name} is required", "error": "REQUIRED_PROPERTY", "name": name}
@@ -401,8 +571,26 @@ class HubSpotDouble:
             if pipeline["id"] == pipeline_id:
                 if any(s["id"] == stage_id for s in pipeline["stages"]):
                     return
-                raise _invalid([{"isValid": False, "message": f"{stage_id} is not a stage of pipeline {pipeline_id}", "error": "INVALID_OPTION", "name": "hs_pipeline_stage"}])
-        raise _invalid([{"isValid": False, "message": f"{pipeline_id} is not a valid pipeline", "error": "INVALID_OPTION", "name": "hs_pipeline"}])
+                raise _invalid(
+                    [
+                        {
+                            "isValid": False,
+                            "message": f"{stage_id} is not a stage of pipeline {pipeline_id}",
+                            "error": "INVALID_OPTION",
+                            "name": "hs_pipeline_stage",
+                        }
+                    ]
+                )
+        raise _invalid(
+            [
+                {
+                    "isValid": False,
+                    "message": f"{pipeline_id} is not a valid pipeline",
+                    "error": "INVALID_OPTION",
+                    "name": "hs_pipeline",
+                }
+            ]
+        )
 
     def _check_unique(self, object_type: str, props: dict[str, str], own_id: str | None) -> None:
         for name, value in props.items():
@@ -410,7 +598,12 @@ class HubSpotDouble:
                 continue
             for record in self.records[object_type].values():
                 if record["id"] != own_id and record["properties"].get(name) == value:
-                    raise _fail(409, "CONFLICT", f'A {_SINGULAR[object_type]} with the unique value "{value}" for property "{name}" already exists. Existing ID: {record["id"]}')
+                    raise _fail(
+                        409,
+                        "CONFLICT",
+                        f'A {_SINGULAR[object_type]} with the unique value "{value}" for property "{name}" '
+                        f'already exists. Existing ID: {record["id"]}',
+                    )
 
     def _check_association(self, object_type: str, association: Any) -> tuple[str, str, int]:
         try:
@@ -418,12 +611,20 @@ class HubSpotDouble:
             (kind,) = association["types"]
             category, type_id = kind["associationCategory"], int(kind["associationTypeId"])
         except (KeyError, TypeError, ValueError):
-            raise _fail(400, "VALIDATION_ERROR", "Invalid association: expected {to:{id}, types:[{associationCategory, associationTypeId}]}") from None
+            raise _fail(
+                400,
+                "VALIDATION_ERROR",
+                "Invalid association: expected {to:{id}, types:[{associationCategory, associationTypeId}]}",
+            ) from None
         spec = ASSOCIATION_TYPES.get(type_id)
         if category != "HUBSPOT_DEFINED" or spec is None or spec[0] != object_type:
-            raise _fail(400, "VALIDATION_ERROR", f"{category} association type {type_id} is not valid from {object_type}")
+            raise _fail(
+                400, "VALIDATION_ERROR", f"{category} association type {type_id} is not valid from {object_type}"
+            )
         if to_id not in self.records[spec[1]]:
-            raise _fail(400, "VALIDATION_ERROR", f"One or more associations are invalid: {spec[1]} {to_id} does not exist")
+            raise _fail(
+                400, "VALIDATION_ERROR", f"One or more associations are invalid: {spec[1]} {to_id} does not exist"
+            )
         return spec[1], to_id, type_id
 
     def _batch_read(self, object_type: str, body: dict[str, Any]) -> httpx.Response:
@@ -433,27 +634,52 @@ class HubSpotDouble:
         found, missing = [], []
         for item in inputs:
             try:
-                found.append(self._view(object_type, self._find(object_type, str(item["id"]), body.get("idProperty")), ",".join(body.get("properties") or [])))
+                found.append(
+                    self._view(
+                        object_type,
+                        self._find(object_type, str(item["id"]), body.get("idProperty")),
+                        ",".join(body.get("properties") or []),
+                    )
+                )
             except _Reply:
                 missing.append(str(item.get("id")))
-        result: dict[str, Any] = {"status": "COMPLETE", "results": found, "startedAt": _iso_now(), "completedAt": _iso_now()}
+        result: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": found,
+            "startedAt": _iso_now(),
+            "completedAt": _iso_now(),
+        }
         if not missing:
             return httpx.Response(200, json=result)
         result["numErrors"] = 1
-        result["errors"] = [{
-            "status": "error", "category": "OBJECT_NOT_FOUND", "context": {"ids": missing},
-            "message": f"Could not get some {_SINGULAR[object_type].upper()} objects, they may be deleted or not exist. Check that ids are valid.",
-        }]
+        result["errors"] = [
+            {
+                "status": "error",
+                "category": "OBJECT_NOT_FOUND",
+                "context": {"ids": missing},
+                "message": f"Could not get some {_SINGULAR[object_type].upper()} objects, they may be deleted or "
+                "not exist. Check that ids are valid.",
+            }
+        ]
         return httpx.Response(207, json=result)
 
-    def _associations(self, object_type: str, record_id: str, to_type: str, params: dict[str, str], v4: bool) -> httpx.Response:
+    def _associations(
+        self, object_type: str, record_id: str, to_type: str, params: dict[str, str], v4: bool
+    ) -> httpx.Response:
         if to_type not in OBJECT_TYPES:
             raise _fail(400, "VALIDATION_ERROR", f"Unknown object type {to_type}")
         rows = []
         for to_id in self.linked(object_type, record_id, to_type):
             types = sorted(self.links[(object_type, record_id, to_type, to_id)])
             if v4:
-                rows.append({"toObjectId": int(to_id), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in types]})
+                rows.append(
+                    {
+                        "toObjectId": int(to_id),
+                        "associationTypes": [
+                            {"category": "HUBSPOT_DEFINED", "typeId": t, "label": None} for t in types
+                        ],
+                    }
+                )
             else:
                 rows.append({"id": to_id, "type": f"{_SINGULAR[object_type]}_to_{_SINGULAR[to_type]}"})
         return httpx.Response(200, json=_page(rows, params, 500))
@@ -468,8 +694,11 @@ class HubSpotDouble:
         now = self.clock()
         groups = body.get("filterGroups") or [{"filters": []}]
         hits = [
-            r for r in self.records[object_type].values()
-            if r["_searchable_at"] <= now and not r["archived"] and any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups)
+            r
+            for r in self.records[object_type].values()
+            if r["_searchable_at"] <= now
+            and not r["archived"]
+            and any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups)
         ]
         hits.sort(key=lambda r: int(r["id"]))
         names = ",".join(body.get("properties") or [])
@@ -484,7 +713,9 @@ class HubSpotDouble:
             to_type = {v: k for k, v in _SINGULAR.items()}.get(name.split(".", 1)[1], "")
             return str(rule.get("value")) in self.linked(object_type, record["id"], to_type)
         if name not in self.properties[object_type]:
-            raise _fail(400, "VALIDATION_ERROR", f"There was a problem with the request: property {name} does not exist")
+            raise _fail(
+                400, "VALIDATION_ERROR", f"There was a problem with the request: property {name} does not exist"
+            )
         value = str(record["properties"].get(name) or "").lower()
         wanted = str(rule.get("value", "")).lower()
         checks = {
@@ -518,7 +749,9 @@ class HubSpotDouble:
         name = str(body.get("name", ""))
         missing = [k for k in ("name", "label", "type", "fieldType", "groupName") if not body.get(k)]
         if missing or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
-            raise _fail(400, "VALIDATION_ERROR", f"Invalid property definition (missing {missing} or bad name {name!r})")
+            raise _fail(
+                400, "VALIDATION_ERROR", f"Invalid property definition (missing {missing} or bad name {name!r})"
+            )
         if body["groupName"] not in self.groups[object_type]:
             raise _fail(400, "VALIDATION_ERROR", f"Property group {body['groupName']} does not exist")
         if name in self.properties[object_type]:
@@ -526,7 +759,9 @@ class HubSpotDouble:
         unique = bool(body.get("hasUniqueValue"))
         if unique and sum(p["hasUniqueValue"] for p in self.properties[object_type].values()) >= 10:
             raise _fail(400, "VALIDATION_ERROR", "An object can have at most ten unique properties")
-        return httpx.Response(201, json=self._define(object_type, name, unique=unique, group=body["groupName"], label=body["label"]))
+        return httpx.Response(
+            201, json=self._define(object_type, name, unique=unique, group=body["groupName"], label=body["label"])
+        )
 
     def _groups(self, method: str, object_type: str, rest: list[str], body: Any) -> httpx.Response:
         if method == "GET" and len(rest) == 1:
@@ -540,7 +775,15 @@ class HubSpotDouble:
             if body["name"] in self.groups[object_type]:
                 raise _fail(409, "CONFLICT", f"Group {body['name']} already exists")
             self.groups[object_type].add(body["name"])
-            return httpx.Response(201, json={"name": body["name"], "label": body["label"], "displayOrder": body.get("displayOrder", -1), "archived": False})
+            return httpx.Response(
+                201,
+                json={
+                    "name": body["name"],
+                    "label": body["label"],
+                    "displayOrder": body.get("displayOrder", -1),
+                    "archived": False,
+                },
+            )
         raise _fail(404, "OBJECT_NOT_FOUND", "resource not found")
 
     # -- real server -----------------------------------------------------------------------------
@@ -591,12 +834,24 @@ def _handler_class(double: HubSpotDouble) -> type[BaseHTTPRequestHandler]:
 
 
 def _limit_response(message: str, policy: str, headers: dict[str, str]) -> httpx.Response:
-    body = {"status": "error", "message": message, "errorType": "RATE_LIMIT", "correlationId": str(uuid.uuid4()), "policyName": policy, "groupName": "publicapi"}
-    return httpx.Response(429, json=body, headers={**headers, "X-HubSpot-RateLimit-Remaining": "0"} if headers else None)
+    body = {
+        "status": "error",
+        "message": message,
+        "errorType": "RATE_LIMIT",
+        "correlationId": str(uuid.uuid4()),
+        "policyName": policy,
+        "groupName": "publicapi",
+    }
+    return httpx.Response(
+        429, json=body, headers={**headers, "X-HubSpot-RateLimit-Remaining": "0"} if headers else None
+    )
 
 
 def _pipeline(pipeline_id: str, label: str, stages: list[tuple[str, str, str]]) -> dict[str, Any]:
-    rows = [{"id": s, "label": lbl, "displayOrder": i, "archived": False, "metadata": {"ticketState": state}} for i, (s, lbl, state) in enumerate(stages)]
+    rows = [
+        {"id": s, "label": lbl, "displayOrder": i, "archived": False, "metadata": {"ticketState": state}}
+        for i, (s, lbl, state) in enumerate(stages)
+    ]
     return {"id": pipeline_id, "label": label, "displayOrder": 0, "archived": False, "stages": rows}
 
 

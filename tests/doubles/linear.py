@@ -40,7 +40,19 @@ from graphql import (
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "linear" / "schema.graphql"
 API_KEY = "lin_api_testkey0123456789"
-PUBLIC_DOMAINS = frozenset({"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "proton.me", "aol.com", "gmx.de"})
+PUBLIC_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "yahoo.com",
+        "icloud.com",
+        "proton.me",
+        "aol.com",
+        "gmx.de",
+    }
+)
 PRIORITY_LABELS = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
 DEFAULT_STATES = (
     ("Triage", "triage", "#fc7840"), ("Backlog", "backlog", "#bec2c8"), ("Todo", "unstarted", "#e2e2e2"),
@@ -60,12 +72,20 @@ class LinearFailure(GraphQLError):
     """A Linear-style error raised inside a resolver."""
 
     def __init__(self, message: str, code: str, kind: str, status: int, user_message: str | None = None) -> None:
-        ext = {"type": kind, "code": code, "statusCode": status, "userError": status < 500, "userPresentableMessage": user_message or message}
+        ext = {
+            "type": kind,
+            "code": code,
+            "statusCode": status,
+            "userError": status < 500,
+            "userPresentableMessage": user_message or message,
+        }
         super().__init__(message, extensions=ext)
 
 
 def not_found(entity: str) -> LinearFailure:
-    return LinearFailure(f"Entity not found: {entity}", "INPUT_ERROR", "invalid input", 400, f"Could not find referenced {entity}.")
+    return LinearFailure(
+        f"Entity not found: {entity}", "INPUT_ERROR", "invalid input", 400, f"Could not find referenced {entity}."
+    )
 
 
 def invalid(message: str) -> LinearFailure:
@@ -77,7 +97,16 @@ def forbidden(message: str) -> LinearFailure:
 
 
 def gql_error(message: str, code: str, kind: str, status: int) -> dict[str, Any]:
-    return {"message": message, "extensions": {"type": kind, "code": code, "statusCode": status, "userError": True, "userPresentableMessage": message}}
+    return {
+        "message": message,
+        "extensions": {
+            "type": kind,
+            "code": code,
+            "statusCode": status,
+            "userError": True,
+            "userPresentableMessage": message,
+        },
+    }
 
 
 # (parent type, field) -> (target type, how to reach it from a stored dict); used by fields and filters.
@@ -88,7 +117,10 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
     ("Issue", "creator"): ("User", lambda d, n: d.users.get(n.get("creatorId") or "")),
     ("Issue", "labels"): ("IssueLabel", lambda d, n: [d.labels[i] for i in n["labelIds"]]),
     ("Issue", "comments"): ("Comment", lambda d, n: [c for c in d.comments.values() if c["issueId"] == n["id"]]),
-    ("Issue", "attachments"): ("Attachment", lambda d, n: [a for a in d.attachments.values() if a["issueId"] == n["id"]]),
+    ("Issue", "attachments"): (
+        "Attachment",
+        lambda d, n: [a for a in d.attachments.values() if a["issueId"] == n["id"]],
+    ),
     ("Issue", "needs"): ("CustomerNeed", lambda d, n: [x for x in d.needs.values() if x["issueId"] == n["id"]]),
     ("Team", "states"): ("WorkflowState", lambda d, n: [s for s in d.states.values() if s["teamId"] == n["id"]]),
     ("Team", "labels"): ("IssueLabel", lambda d, n: [x for x in d.labels.values() if x.get("teamId") == n["id"]]),
@@ -126,7 +158,13 @@ class LinearDouble:
         self._faults: list[tuple[int, bool, bool]] = []
         self._lock = threading.RLock()
         self._last_ts = ""
-        self.organization: dict[str, Any] = {"id": _uid(), "name": "Acme Software", "urlKey": "acme", "customersEnabled": True, "createdAt": self.now()}
+        self.organization: dict[str, Any] = {
+            "id": _uid(),
+            "name": "Acme Software",
+            "urlKey": "acme",
+            "customersEnabled": True,
+            "createdAt": self.now(),
+        }
         self.teams: dict[str, dict[str, Any]] = {}
         self.states: dict[str, dict[str, Any]] = {}
         self.users: dict[str, dict[str, Any]] = {}
@@ -143,10 +181,16 @@ class LinearDouble:
     # Seeding and inspection
     def now(self) -> str:
         """An ISO timestamp from the clock, strictly increasing so orderings are stable."""
-        stamp = datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        stamp = (
+            datetime.fromtimestamp(self.clock(), timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        )
         if stamp <= self._last_ts:
             last = datetime.fromisoformat(self._last_ts.replace("Z", "+00:00"))
-            stamp = datetime.fromtimestamp(last.timestamp() + 0.001, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            stamp = (
+                datetime.fromtimestamp(last.timestamp() + 0.001, timezone.utc)
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z")
+            )
         self._last_ts = stamp
         return stamp
 
@@ -159,7 +203,9 @@ class LinearDouble:
         self.teams[team["id"]] = team
         for position, (state_name, kind, color) in enumerate(DEFAULT_STATES):
             if kind != "triage" or triage:
-                state = self._entity(name=state_name, type=kind, color=color, position=float(position), teamId=team["id"])
+                state = self._entity(
+                    name=state_name, type=kind, color=color, position=float(position), teamId=team["id"]
+                )
                 self.states[state["id"]] = state
         return team
 
@@ -170,11 +216,15 @@ class LinearDouble:
         return user
 
     def add_label(self, name: str, *, team_key: str | None = "ENG", color: str = "#bec2c8") -> dict[str, Any]:
-        label = self._entity(name=name, color=color, isGroup=False, teamId=self.team(team_key)["id"] if team_key else None)
+        label = self._entity(
+            name=name, color=color, isGroup=False, teamId=self.team(team_key)["id"] if team_key else None
+        )
         self.labels[label["id"]] = label
         return label
 
-    def add_issue(self, title: str, *, team_key: str = "ENG", state_name: str | None = None, **fields: Any) -> dict[str, Any]:
+    def add_issue(
+        self, title: str, *, team_key: str = "ENG", state_name: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         team = self.team(team_key)
         state_id = self.state(team["id"], state_name)["id"] if state_name else None
         return self._create_issue({"teamId": team["id"], "title": title, "stateId": state_id, **fields})
@@ -225,21 +275,31 @@ class LinearDouble:
         status, timeout, _ = fault
         if timeout:
             raise httpx.ReadTimeout("timed out", request=request)
-        return httpx.Response(status, text="<html><body>upstream unavailable</body></html>", headers={"content-type": "text/html"})
+        return httpx.Response(
+            status, text="<html><body>upstream unavailable</body></html>", headers={"content-type": "text/html"}
+        )
 
     def _record(self, request: httpx.Request) -> None:
         body = _body(request)
         query = body.get("query") or ""
         match = re.search(r"\b(?:query|mutation)\s+(\w+)", query)
-        self.requests.append({"operation": match.group(1) if match else "", "query": query, "variables": body.get("variables") or {},
-                              "authorization": request.headers.get("authorization", "")})
+        self.requests.append(
+            {
+                "operation": match.group(1) if match else "",
+                "query": query,
+                "variables": body.get("variables") or {},
+                "authorization": request.headers.get("authorization", ""),
+            }
+        )
 
     def _handle(self, request: httpx.Request) -> httpx.Response:
         body = _body(request)
         query, variables = body.get("query") or "", body.get("variables") or {}
         headers = self._rate_headers()
         if request.headers.get("authorization") not in self.api_keys:
-            error = gql_error("Authentication required, not authenticated", "AUTHENTICATION_ERROR", "authentication error", 401)
+            error = gql_error(
+                "Authentication required, not authenticated", "AUTHENTICATION_ERROR", "authentication error", 401
+            )
             return self._json(400, {"errors": [error]}, headers)
         if self.rate_limit is not None and self._window_count > self.rate_limit:
             error = gql_error("Rate limit exceeded", "RATELIMITED", "ratelimited", 429)
@@ -248,7 +308,9 @@ class LinearDouble:
             return self._json(self.ratelimit_status, {"errors": [error]}, headers)
         return self._execute(query, variables, body.get("operationName"), headers)
 
-    def _execute(self, query: str, variables: dict[str, Any], operation: str | None, headers: dict[str, str]) -> httpx.Response:
+    def _execute(
+        self, query: str, variables: dict[str, Any], operation: str | None, headers: dict[str, str]
+    ) -> httpx.Response:
         try:
             document = parse(query)
         except GraphQLError as exc:
@@ -302,7 +364,9 @@ class LinearDouble:
         if parent in ("Query", "Mutation"):
             handler = getattr(self, f"q_{info.field_name}", None)
             if handler is None:
-                raise LinearFailure(f"{info.field_name} is not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500)
+                raise LinearFailure(
+                    f"{info.field_name} is not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500
+                )
             return handler(**args)
         relation = RELATIONS.get((parent, info.field_name))
         if relation is not None:
@@ -369,7 +433,11 @@ class LinearDouble:
             elif (typename, key) in RELATIONS:
                 target, reach = RELATIONS[(typename, key)]
                 related = reach(self, node)
-                ok = self.matches(target, related, cond) if not isinstance(related, list) else any(self.matches(target, r, cond) for r in related)
+                ok = (
+                    self.matches(target, related, cond)
+                    if not isinstance(related, list)
+                    else any(self.matches(target, r, cond) for r in related)
+                )
             else:
                 ok = _compare(node.get(key), cond)
             if not ok:
@@ -453,7 +521,12 @@ class LinearDouble:
         if "priority" in changes:
             changes["priority"] = self._check_priority(changes["priority"])
         if changes.get("teamId") not in (None, issue["teamId"]):
-            raise LinearFailure("moving issues between teams is not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500)
+            raise LinearFailure(
+                "moving issues between teams is not supported by the double",
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+                500,
+            )
         issue.update(changes)
         issue["updatedAt"] = self.now()
         return self._payload(issue=issue)
@@ -463,7 +536,13 @@ class LinearDouble:
         issue_id = data.get("id") or _uid()
         _check_uuid(issue_id)
         if issue_id in self.issues:
-            raise LinearFailure("Entity already exists: Issue", "INPUT_ERROR", "invalid input", 400, "An issue with this id already exists.")
+            raise LinearFailure(
+                "Entity already exists: Issue",
+                "INPUT_ERROR",
+                "invalid input",
+                400,
+                "An issue with this id already exists.",
+            )
         if not data.get("title"):
             raise invalid("title should not be empty")
         state_id = self._check_state(team["id"], data.get("stateId") or self._default_state(team))
@@ -473,10 +552,20 @@ class LinearDouble:
         number = team["issueSeq"]
         identifier = f"{team['key']}-{number}"
         fields = {k: v for k, v in data.items() if k not in ("teamId", "stateId", "labelIds", "priority", "id")}
-        issue = self._entity(**fields, id=issue_id, teamId=team["id"], number=float(number), identifier=identifier,
-                             url=f"https://linear.app/{self.organization['urlKey']}/issue/{identifier}/{_slug(data['title'])}",
-                             priority=self._check_priority(data.get("priority") or 0), labelIds=self._check_labels(data.get("labelIds") or []),
-                             creatorId=self.viewer["id"], sortOrder=-float(number), prioritySortOrder=0.0, boardOrder=0.0)
+        issue = self._entity(
+            **fields,
+            id=issue_id,
+            teamId=team["id"],
+            number=float(number),
+            identifier=identifier,
+            url=f"https://linear.app/{self.organization['urlKey']}/issue/{identifier}/{_slug(data['title'])}",
+            priority=self._check_priority(data.get("priority") or 0),
+            labelIds=self._check_labels(data.get("labelIds") or []),
+            creatorId=self.viewer["id"],
+            sortOrder=-float(number),
+            prioritySortOrder=0.0,
+            boardOrder=0.0,
+        )
         issue.setdefault("description", None)
         self._apply_state(issue, state_id)
         self.issues[issue_id] = issue
@@ -523,8 +612,13 @@ class LinearDouble:
         for label in self.labels.values():
             if label["name"].casefold() == input["name"].casefold() and label.get("teamId") in (None, team_id):
                 raise invalid("a label with this name already exists")
-        label = self._entity(name=input["name"], color=input.get("color") or "#bec2c8", description=input.get("description"),
-                             isGroup=bool(input.get("isGroup")), teamId=team_id)
+        label = self._entity(
+            name=input["name"],
+            color=input.get("color") or "#bec2c8",
+            description=input.get("description"),
+            isGroup=bool(input.get("isGroup")),
+            teamId=team_id,
+        )
         self.labels[label["id"]] = label
         return self._payload(issueLabel=label)
 
@@ -533,7 +627,12 @@ class LinearDouble:
         if not input["url"].strip():
             raise invalid("url should not be empty")
         found = self._attachment(issue["id"], input["url"], input["title"])
-        found.update(title=input["title"], subtitle=input.get("subtitle"), metadata=input.get("metadata") or {}, updatedAt=self.now())
+        found.update(
+            title=input["title"],
+            subtitle=input.get("subtitle"),
+            metadata=input.get("metadata") or {},
+            updatedAt=self.now(),
+        )
         return self._payload(attachment=found)
 
     def _attachment(self, issue_id: str, url: str, title: str) -> dict[str, Any]:
@@ -541,13 +640,20 @@ class LinearDouble:
         for attachment in self.attachments.values():
             if attachment["issueId"] == issue_id and attachment["url"] == url:
                 return attachment
-        attachment = self._entity(issueId=issue_id, url=url, title=title, subtitle=None, metadata={}, groupBySource=False)
+        attachment = self._entity(
+            issueId=issue_id, url=url, title=title, subtitle=None, metadata={}, groupBySource=False
+        )
         self.attachments[attachment["id"]] = attachment
         return attachment
 
     def q_commentCreate(self, input: dict[str, Any]) -> dict[str, Any]:
         if not input.get("issueId"):
-            raise LinearFailure("comments on anything but issues are not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500)
+            raise LinearFailure(
+                "comments on anything but issues are not supported by the double",
+                "INTERNAL_SERVER_ERROR",
+                "internal error",
+                500,
+            )
         issue = self.issue(input["issueId"])
         if not (input.get("body") or "").strip():
             raise invalid("body should not be empty")
@@ -583,8 +689,14 @@ class LinearDouble:
         if input.get("tierName"):
             customer["tierId"] = self._tier(input["tierName"])["id"]
         elif input.get("tierId"):
-            customer["tierId"] = self.tiers[input["tierId"]]["id"] if input["tierId"] in self.tiers else _raise(not_found("CustomerTier"))
-        customer.update({k: input[k] for k in ("name", "revenue", "size", "ownerId", "logoUrl") if input.get(k) is not None})
+            customer["tierId"] = (
+                self.tiers[input["tierId"]]["id"]
+                if input["tierId"] in self.tiers
+                else _raise(not_found("CustomerTier"))
+            )
+        customer.update(
+            {k: input[k] for k in ("name", "revenue", "size", "ownerId", "logoUrl") if input.get(k) is not None}
+        )
         customer["updatedAt"] = self.now()
         return self._payload(customer=customer)
 
@@ -612,7 +724,9 @@ class LinearDouble:
         if input.get("customerId"):
             customer = self.customers.get(input["customerId"]) or _raise(not_found("Customer"))
         elif input.get("customerExternalId"):
-            customer = next((c for c in self.customers.values() if input["customerExternalId"] in c["externalIds"]), None) or _raise(not_found("Customer"))
+            customer = next(
+                (c for c in self.customers.values() if input["customerExternalId"] in c["externalIds"]), None
+            ) or _raise(not_found("Customer"))
         else:
             raise invalid("customerId or customerExternalId is required")
         issue = self.issue(input["issueId"]) if input.get("issueId") else None
@@ -628,8 +742,13 @@ class LinearDouble:
             raise invalid("issueId or attachmentId is required")
         if input.get("priority", 0) not in (0, 1):
             raise invalid("priority must be 0 or 1")
-        need = self._entity(customerId=customer["id"], issueId=issue["id"], attachmentId=attachment["id"] if attachment else None,
-                            body=input.get("body"), priority=float(input.get("priority") or 0))
+        need = self._entity(
+            customerId=customer["id"],
+            issueId=issue["id"],
+            attachmentId=attachment["id"] if attachment else None,
+            body=input.get("body"),
+            priority=float(input.get("priority") or 0),
+        )
         self.needs[need["id"]] = need
         return self._payload(need=need)
 
@@ -692,7 +811,9 @@ def _compare(value: Any, cond: dict[str, Any]) -> bool:
     }
     for op, target in cond.items():
         if op not in checks:
-            raise LinearFailure(f"comparator {op} is not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500)
+            raise LinearFailure(
+                f"comparator {op} is not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500
+            )
         if not checks[op](target):
             return False
     return True
@@ -700,7 +821,9 @@ def _compare(value: Any, cond: dict[str, Any]) -> bool:
 
 def _dated(target: Any) -> Any:
     if isinstance(target, str) and target.startswith(("P", "-P")):
-        raise LinearFailure("relative durations are not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500)
+        raise LinearFailure(
+            "relative durations are not supported by the double", "INTERNAL_SERVER_ERROR", "internal error", 500
+        )
     return _norm(target)
 
 
@@ -709,8 +832,13 @@ def _formatted(error: GraphQLError, code: str) -> dict[str, Any]:
     ext = formatted.setdefault("extensions", {})
     if "code" not in ext:
         internal = code == "INTERNAL_SERVER_ERROR"
-        ext.update(type="internal error" if internal else "graphql error", code=code, statusCode=500 if internal else 400,
-                   userError=not internal, userPresentableMessage=error.message)
+        ext.update(
+            type="internal error" if internal else "graphql error",
+            code=code,
+            statusCode=500 if internal else 400,
+            userError=not internal,
+            userPresentableMessage=error.message,
+        )
     return formatted
 
 

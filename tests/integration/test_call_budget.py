@@ -21,7 +21,10 @@ def test_a_warm_escalation_fits_the_call_budget(tmp_path) -> None:
     lin_calls = world.lin.operations()[lin_before:]
     assert len(hub_calls) <= HUBSPOT_BUDGET, hub_calls
     assert len(lin_calls) <= LINEAR_BUDGET, lin_calls
-    assert (world.hubspot.calls - calls_before[0], world.linear.calls - calls_before[1]) == (len(hub_calls), len(lin_calls))
+    assert (world.hubspot.calls - calls_before[0], world.linear.calls - calls_before[1]) == (
+        len(hub_calls),
+        len(lin_calls),
+    )
     assert sorted(lin_calls) == ["AttachmentCreate", "CustomerNeedCreate", "CustomerUpsert", "IssueCreate"]
     assert store.link(world.db, 2)["linear_attachment_id"] and len(world.hub.records["tickets"]) == 2
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timezone
 
 import httpx
@@ -33,7 +34,14 @@ def client(request, hub: HubSpotDouble, clock: FakeClock):
 
 
 def make_client(hub: HubSpotDouble, clock: FakeClock, *, prefix: str = "/crm/v3", token: str = TOKEN) -> HubSpotClient:
-    return HubSpotClient(token, prefix=prefix, transport=httpx.MockTransport(hub.handler), sleep=clock.sleep, clock=clock, now=lambda: WHEN)
+    return HubSpotClient(
+        token,
+        prefix=prefix,
+        transport=httpx.MockTransport(hub.handler),
+        sleep=clock.sleep,
+        clock=clock,
+        now=lambda: WHEN,
+    )
 
 
 @pytest.mark.parametrize(
@@ -44,8 +52,20 @@ def make_client(hub: HubSpotDouble, clock: FakeClock, *, prefix: str = "/crm/v3"
         ("/crm/v3", "associations", "tickets/tasks/batch/read", True, "/crm/v4/associations/tickets/tasks/batch/read"),
         ("/crm/v3", "owners", "", False, "/crm/v3/owners"),
         ("/crm/2026-03", "objects", "tickets/search", False, "/crm/objects/2026-03/tickets/search"),
-        ("/crm/2026-03", "objects", "tickets/1/associations/tasks", True, "/crm/objects/2026-03/tickets/1/associations/tasks"),
-        ("/crm/2026-03", "associations", "tickets/tasks/batch/read", True, "/crm/associations/2026-03/tickets/tasks/batch/read"),
+        (
+            "/crm/2026-03",
+            "objects",
+            "tickets/1/associations/tasks",
+            True,
+            "/crm/objects/2026-03/tickets/1/associations/tasks",
+        ),
+        (
+            "/crm/2026-03",
+            "associations",
+            "tickets/tasks/batch/read",
+            True,
+            "/crm/associations/2026-03/tickets/tasks/batch/read",
+        ),
         ("/crm/2026-03", "properties", "tickets", False, "/crm/properties/2026-03/tickets"),
         ("/crm/2026-03", "pipelines", "tickets", False, "/crm/pipelines/2026-03/tickets"),
     ],
@@ -79,20 +99,17 @@ def test_reference_data_is_cached(client: HubSpotClient, hub: HubSpotDouble) -> 
     assert client.calls == 3 == len(hub.requests)
 
 
-def test_find_contact_by_email_uses_search(client: HubSpotClient, hub: HubSpotDouble) -> None:
+def test_find_contact_by_email_reads_by_email_without_searching(client: HubSpotClient, hub: HubSpotDouble) -> None:
     contact_id = hub.add_contact("bob@acme.com", "Bob", "Jones")
     found = client.find_contact_by_email("bob@acme.com")
     assert (found.id, found.firstname, found.lastname) == (contact_id, "Bob", "Jones")
-    assert client.calls == 1
-    assert hub.requests[0].body["filterGroups"][0]["filters"] == [{"propertyName": "email", "operator": "EQ", "value": "bob@acme.com"}]
+    assert client.calls == 1 and not hub.calls_to("POST", "/search")
+    assert hub.requests[0].path.endswith("contacts/batch/read") and hub.requests[0].body["idProperty"] == "email"
 
 
-def test_a_contact_not_yet_searchable_is_found_by_batch_read(client: HubSpotClient, hub: HubSpotDouble) -> None:
+def test_a_contact_not_yet_searchable_is_found(client: HubSpotClient, hub: HubSpotDouble) -> None:
     created = client.create_contact("new@acme.com", "New", "Person")
-    found = client.find_contact_by_email("new@acme.com")
-    assert found == created
-    assert hub.requests[-1].path.endswith("contacts/batch/read")
-    assert hub.requests[-1].body["idProperty"] == "email"
+    assert client.find_contact_by_email("new@acme.com") == created  # search would not see it for a while
     assert client.find_contact_by_email("nobody@acme.com") is None
 
 
@@ -104,21 +121,30 @@ def test_create_contact_falls_back_to_the_existing_id(client: HubSpotClient, hub
 
 
 def test_find_company_by_domain_reads_the_named_properties(client: HubSpotClient, hub: HubSpotDouble) -> None:
-    company_id = hub.add_company("acme.com", "Acme", tier="Enterprise", revenue=2_500_000, tier_property="customer_tier")
-    company = client.find_company_by_domain("ACME.com", tier_property="customer_tier", revenue_property="annualrevenue")
+    company_id = hub.add_company("acme.com", "Acme", tier="Enterprise", revenue=2_500_000,
+                                 tier_property="customer_tier")
+    company = client.find_company_by_domain("ACME.com", tier_property="customer_tier",
+                                            revenue_property="annualrevenue")
     assert (company.id, company.name, company.tier, company.revenue) == (company_id, "Acme", "Enterprise", 2_500_000.0)
-    assert set(hub.requests[-1].body["properties"]) == {"name", "domain", "customer_tier", "annualrevenue"}
+    assert company.owner_id is None
+    sent = set(hub.requests[-1].body["properties"])
+    assert sent == {"name", "domain", "hubspot_owner_id", "customer_tier", "annualrevenue"}
     assert client.find_company_by_domain("other.com") is None
 
 
 def test_create_ticket_sends_strings_and_associations(client: HubSpotClient, hub: HubSpotDouble) -> None:
     contact_id, company_id = hub.add_contact("bob@acme.com"), hub.add_company("acme.com")
     hub.add_ticket_property("rotadesk_escalation")
-    ticket = client.create_ticket("Export fails", "<p>Stack trace</p>", "0", "1", "HIGH", {"rotadesk_escalation": 42}, contact_id, company_id)
+    ticket = client.create_ticket(
+        "Export fails", "<p>Stack trace</p>", "0", "1", "HIGH", {"rotadesk_escalation": 42}, contact_id, company_id
+    )
     body = hub.requests[-1].body
     assert all(isinstance(v, str) for v in body["properties"].values())
     assert body["properties"]["rotadesk_escalation"] == "42"
-    assert [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in body["associations"]] == [(contact_id, 16), (company_id, 26)]
+    assert [(a["to"]["id"], a["types"][0]["associationTypeId"]) for a in body["associations"]] == [
+        (contact_id, 16),
+        (company_id, 26),
+    ]
     assert (ticket.subject, ticket.stage, ticket.priority) == ("Export fails", "1", "HIGH")
     assert hub.linked("tickets", ticket.id, "contacts") == [contact_id]
 
@@ -132,14 +158,20 @@ def test_get_and_update_ticket(client: HubSpotClient, hub: HubSpotDouble) -> Non
     contact_id, company_id = hub.add_contact("bob@acme.com"), hub.add_company("acme.com")
     ticket_id = hub.add_ticket("Slow", contact_id=contact_id, company_id=company_id, hs_ticket_category="BUG")
     ticket = client.get_ticket(ticket_id, ["hs_ticket_category"])
-    assert (ticket.contact_ids, ticket.company_ids, ticket.properties["hs_ticket_category"]) == ((contact_id,), (company_id,), "BUG")
+    assert (ticket.contact_ids, ticket.company_ids, ticket.properties["hs_ticket_category"]) == (
+        (contact_id,),
+        (company_id,),
+        "BUG",
+    )
     updated = client.update_ticket(ticket_id, {"hs_pipeline_stage": "4", "hs_ticket_category": None})
     assert updated.stage == "4"
     assert hub.records["tickets"][ticket_id]["properties"]["hs_ticket_category"] == ""
     assert client.get_ticket("999999") is None
 
 
-def test_open_tickets_for_contact_skips_closed_and_waits_for_search(client: HubSpotClient, hub: HubSpotDouble, clock: FakeClock) -> None:
+def test_open_tickets_for_contact_skips_closed_and_waits_for_search(
+    client: HubSpotClient, hub: HubSpotDouble, clock: FakeClock
+) -> None:
     contact_id = hub.add_contact("bob@acme.com")
     open_id = hub.add_ticket("Open", contact_id=contact_id)
     hub.add_ticket("Closed", stage="4", contact_id=contact_id)
@@ -161,8 +193,12 @@ def test_search_pages_through_every_result(client: HubSpotClient, hub: HubSpotDo
 
 def test_idempotent_ticket_creation_through_a_unique_property(client: HubSpotClient, hub: HubSpotDouble) -> None:
     client.create_ticket_property("rotadesk_key", "Rotadesk key", unique=True)
-    first = client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "msg/<a@b>"}, unique_property="rotadesk_key")
-    again = client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "msg/<a@b>"}, unique_property="rotadesk_key")
+    first = client.create_ticket(
+        "Bug", "", "0", "1", extra_properties={"rotadesk_key": "msg/<a@b>"}, unique_property="rotadesk_key"
+    )
+    again = client.create_ticket(
+        "Bug", "", "0", "1", extra_properties={"rotadesk_key": "msg/<a@b>"}, unique_property="rotadesk_key"
+    )
     assert (again.id, again.existed, first.existed) == (first.id, True, False)
     assert hub.requests[-1].params["idProperty"] == "rotadesk_key"
     assert len(hub.records["tickets"]) == 1
@@ -195,7 +231,9 @@ def test_notes_are_truncated_to_hubspots_limit(client: HubSpotClient, hub: HubSp
     assert stored.endswith("<p>[truncated]</p>")
     assert hub.linked("notes", note.id, "tickets") == [ticket_id]
     short = client.create_note(ticket_id, "<p>short</p>")
-    assert not short.truncated and hub.records["notes"][short.id]["properties"]["hs_timestamp"] == str(int(WHEN.timestamp() * 1000))
+    assert not short.truncated and hub.records["notes"][short.id]["properties"]["hs_timestamp"] == str(
+        int(WHEN.timestamp() * 1000)
+    )
 
 
 @pytest.mark.parametrize("body", ["<p>" + "x" * 70_000, "x" * 65_530 + "<a href='y'>", "x" * 65_510 + "&amp;" * 5])
@@ -227,6 +265,31 @@ def test_log_email_records_a_forwarded_email(client: HubSpotClient, hub: HubSpot
     assert hub.requests[-1].body["associations"][0]["types"][0]["associationTypeId"] == 224
 
 
+def test_a_company_carries_its_owner_and_the_owner_is_found_by_id(client: HubSpotClient, hub: HubSpotDouble) -> None:
+    owner = hub.add_owner("dana@ourco.com", "Dana", "Lee")
+    company_id = hub.add_company("acme.com", "Acme")
+    hub.records["companies"][company_id]["properties"]["hubspot_owner_id"] = owner
+    company = client.find_company_by_domain("acme.com")
+    assert company.owner_id == owner
+    found = client.owner(company.owner_id)
+    assert found is not None and found.display_name == "Dana Lee"
+    owners_reads = len(hub.calls_to("GET", "/owners"))
+    assert client.owner("999999") is None and len(hub.calls_to("GET", "/owners")) == owners_reads  # cached list
+
+
+def test_find_note_and_email_log_by_marker(client: HubSpotClient, hub: HubSpotDouble) -> None:
+    ticket_id, other = hub.add_ticket("Mail"), hub.add_ticket("Other")
+    assert client.find_note(ticket_id, "ref: abc") is None and client.find_email_log(ticket_id, "ref: abc") is None
+    client.create_note(ticket_id, "<p>unrelated</p>")
+    note = client.create_note(ticket_id, "<p>Rotadesk ref: abc</p>")
+    client.create_note(other, "<p>Rotadesk ref: xyz</p>")
+    logged = client.log_email(ticket_id, "Export fails", "Hello\nRotadesk ref: abc", WHEN)
+    assert client.find_note(ticket_id, "ref: abc") == note
+    assert client.find_note(ticket_id, "ref: xyz") is None  # another ticket's note does not count
+    assert client.find_email_log(ticket_id, "ref: abc") == logged
+    assert client.find_email_log(other, "ref: abc") is None
+
+
 def test_ticket_url_follows_the_record_link_convention(client: HubSpotClient) -> None:
     assert ticket_url(4242, "77") == client.ticket_url(4242, "77") == "https://app.hubspot.com/contacts/4242/record/0-5/77"
 
@@ -246,7 +309,14 @@ def test_the_token_never_appears_in_errors(hub: HubSpotDouble, clock: FakeClock)
     assert info.value.status_code == 401 and secret not in str(info.value)
 
     def echo(request: httpx.Request) -> httpx.Response:  # a server that echoes the credentials back
-        return httpx.Response(400, json={"status": "error", "message": f"bad {request.headers['Authorization']}", "category": "VALIDATION_ERROR"})
+        return httpx.Response(
+            400,
+            json={
+                "status": "error",
+                "message": f"bad {request.headers['Authorization']}",
+                "category": "VALIDATION_ERROR",
+            },
+        )
 
     with HubSpotClient(secret, transport=httpx.MockTransport(echo)) as c, pytest.raises(HubSpotError) as info:
         c.portal_id()
@@ -283,9 +353,9 @@ def test_daily_limit_is_raised_without_retrying(client: HubSpotClient, hub: HubS
 
 def test_search_secondly_limit_waits_one_second(client: HubSpotClient, hub: HubSpotDouble, clock: FakeClock) -> None:
     hub.search_per_second = 1
-    hub.add_contact("bob@acme.com")
-    assert client.find_contact_by_email("bob@acme.com") is not None
-    assert client.find_contact_by_email("bob@acme.com") is not None
+    hub.add_company("acme.com")
+    assert client.find_company_by_domain("acme.com") is not None
+    assert client.find_company_by_domain("acme.com") is not None
     assert 1.0 in clock.sleeps
     assert len(hub.calls_to("POST", "/search")) == 3
 
@@ -298,7 +368,33 @@ def test_searches_are_paced_under_four_per_second(client: HubSpotClient, hub: Hu
     assert all(r.path.endswith("/search") for r in hub.requests)
 
 
-def test_server_errors_retry_with_backoff_then_succeed(client: HubSpotClient, hub: HubSpotDouble, clock: FakeClock) -> None:
+def test_a_search_waiting_for_its_slot_does_not_hold_up_other_requests(hub: HubSpotDouble, clock: FakeClock) -> None:
+    sleeping, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        sleeping.set()
+        release.wait(5)
+        clock.sleep(seconds)
+
+    ticket_id = hub.add_ticket("Busy")
+    client = HubSpotClient(TOKEN, transport=httpx.MockTransport(hub.handler), sleep=sleep, clock=clock)
+    client.find_company_by_domain("other.com")  # the first search goes at once
+    waiter = threading.Thread(target=client.find_company_by_domain, args=("acme.com",))
+    waiter.start()
+    try:
+        assert sleeping.wait(5)  # the second search waits for the search lane...
+        note = client.create_note(ticket_id, "<p>meanwhile</p>")  # ...and a create goes ahead of it
+        assert note.id in hub.records["notes"]
+        assert len(hub.calls_to("POST", "companies/search")) == 1  # the waiting search has not gone yet
+    finally:
+        release.set()
+        waiter.join(5)
+    assert len(hub.calls_to("POST", "companies/search")) == 2 and hub.requests[-1].path.endswith("companies/search")
+
+
+def test_server_errors_retry_with_backoff_then_succeed(
+    client: HubSpotClient, hub: HubSpotDouble, clock: FakeClock
+) -> None:
     hub.fail_next(2, 503)
     assert client.portal_id() == 4242
     assert client.calls == 3 and len(clock.sleeps) == 2 and clock.sleeps[1] > clock.sleeps[0] / 2
@@ -312,7 +408,9 @@ def test_server_errors_give_up_after_bounded_retries(client: HubSpotClient, hub:
 
 
 @pytest.mark.parametrize("exc", [httpx.ConnectError, httpx.ReadTimeout, httpx.RemoteProtocolError])
-def test_dropped_connections_and_timeouts_are_retried(client: HubSpotClient, hub: HubSpotDouble, exc: type[Exception]) -> None:
+def test_dropped_connections_and_timeouts_are_retried(
+    client: HubSpotClient, hub: HubSpotDouble, exc: type[Exception]
+) -> None:
     hub.fail_next(1, exc)
     assert client.portal_id() == 4242
     hub.fail_next(10, exc)
@@ -338,7 +436,9 @@ def test_a_create_whose_answer_was_lost_is_not_repeated(client: HubSpotClient, h
 def test_a_ticket_create_with_a_unique_key_survives_a_lost_answer(client: HubSpotClient, hub: HubSpotDouble) -> None:
     hub.add_ticket_property("rotadesk_key", unique=True)
     hub.lose_next(1)
-    ticket = client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "m1"}, unique_property="rotadesk_key")
+    ticket = client.create_ticket(
+        "Bug", "", "0", "1", extra_properties={"rotadesk_key": "m1"}, unique_property="rotadesk_key"
+    )
     assert ticket.existed and len(hub.records["tickets"]) == 1
     assert ticket.properties["rotadesk_key"] == "m1"
 

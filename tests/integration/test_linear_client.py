@@ -94,7 +94,9 @@ def test_user_by_email_ignores_case_and_caches_misses(client: LinearClient, doub
     assert double.operations().count("UserByEmail") == 2
 
 
-def test_create_issue_lands_in_triage_with_our_id_and_labels(client: LinearClient, double: LinearDouble, eng: str) -> None:
+def test_create_issue_lands_in_triage_with_our_id_and_labels(
+    client: LinearClient, double: LinearDouble, eng: str
+) -> None:
     label = client.ensure_label(eng, "bug", "#eb5757")
     chosen = str(uuid.uuid4())
     issue = client.create_issue(eng, "Export fails", "Details **here**", 1, [label.id], issue_id=chosen)
@@ -111,7 +113,9 @@ def test_create_issue_with_state_and_assignee(client: LinearClient, double: Line
     assert (issue.state_name, issue.assignee_email, issue.assignee_name) == ("Todo", "ada@acme.test", "Ada Lovelace")
 
 
-def test_create_issue_retry_after_a_lost_answer_finds_the_issue(client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock) -> None:
+def test_create_issue_retry_after_a_lost_answer_finds_the_issue(
+    client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock
+) -> None:
     double.fail_next(1, timeout=True, processed=True)  # Linear created it, but the answer never arrived
     issue = new_issue(client, eng)
     assert len(double.issues) == 1 and issue.id in double.issues
@@ -119,14 +123,18 @@ def test_create_issue_retry_after_a_lost_answer_finds_the_issue(client: LinearCl
     assert len(clock.sleeps) == 1 and 0 < clock.sleeps[0] <= 1.0
 
 
-def test_create_issue_again_with_the_same_id_returns_the_existing_issue(client: LinearClient, double: LinearDouble, eng: str) -> None:
+def test_create_issue_again_with_the_same_id_returns_the_existing_issue(
+    client: LinearClient, double: LinearDouble, eng: str
+) -> None:
     chosen = str(uuid.uuid4())
     first = new_issue(client, eng, issue_id=chosen)
     second = new_issue(client, eng, issue_id=chosen)  # a re-run after a crash
     assert second.identifier == first.identifier and len(double.issues) == 1
 
 
-def test_create_issue_retries_a_503_before_anything_was_created(client: LinearClient, double: LinearDouble, eng: str) -> None:
+def test_create_issue_retries_a_503_before_anything_was_created(
+    client: LinearClient, double: LinearDouble, eng: str
+) -> None:
     double.fail_next(2, status=503)
     issue = new_issue(client, eng)
     assert issue.identifier == "ENG-1"
@@ -143,7 +151,9 @@ def test_get_issue_by_identifier_or_id_and_missing(client: LinearClient, eng: st
         client.get_issue("ENG-999")
 
 
-def test_update_issue_moves_state_and_sets_fields(client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock) -> None:
+def test_update_issue_moves_state_and_sets_fields(
+    client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock
+) -> None:
     issue = new_issue(client, eng)
     clock.advance(60)
     done = client.state_by_name(eng, "Done")
@@ -155,7 +165,10 @@ def test_update_issue_moves_state_and_sets_fields(client: LinearClient, double: 
 def test_attachment_is_idempotent_per_url(client: LinearClient, double: LinearDouble, eng: str) -> None:
     issue = new_issue(client, eng)
     url = "https://app.hubspot.com/contacts/123/ticket/456"
-    meta = {"attributes": [{"name": "Tier", "value": "Enterprise"}], "messages": [{"subject": "Export", "body": "It fails", "timestamp": "2026-09-21T10:00:00Z"}]}
+    meta = {
+        "attributes": [{"name": "Tier", "value": "Enterprise"}],
+        "messages": [{"subject": "Export", "body": "It fails", "timestamp": "2026-09-21T10:00:00Z"}],
+    }
     first = client.create_attachment(issue.id, "HubSpot #456", url, "Opened {openedAt__since}", meta)
     second = client.create_attachment(issue.id, "HubSpot #456 (Globex)", url)
     assert second.id == first.id and second.title == "HubSpot #456 (Globex)"
@@ -180,7 +193,9 @@ def test_latest_comment_starting_with_the_marker(client: LinearClient, eng: str,
 
 
 def test_customer_upsert_merges_by_domain_and_creates_the_tier(client: LinearClient, double: LinearDouble) -> None:
-    first = client.customer_upsert("hs-1", "Globex", ["globex.com"], revenue=5_000_000_000, size=250, tier_name="Enterprise")
+    first = client.customer_upsert(
+        "hs-1", "Globex", ["globex.com"], revenue=5_000_000_000, size=250, tier_name="Enterprise"
+    )
     second = client.customer_upsert("hs-1b", "Globex Corp", ["GLOBEX.com", "globex.io"])
     assert second.id == first.id and len(double.customers) == 1
     assert second.external_ids == ("hs-1", "hs-1b") and second.domains == ("globex.com", "globex.io")
@@ -188,11 +203,15 @@ def test_customer_upsert_merges_by_domain_and_creates_the_tier(client: LinearCli
     assert double.customers[first.id]["revenue"] == INT32_MAX  # Linear's Int is 32-bit
 
 
-def test_customer_need_links_issue_customer_and_attachment(client: LinearClient, double: LinearDouble, eng: str) -> None:
+def test_customer_need_links_issue_customer_and_attachment(
+    client: LinearClient, double: LinearDouble, eng: str
+) -> None:
     issue = new_issue(client, eng)
     customer = client.customer_upsert("hs-7", "Initech", ["initech.com"])
     url = "https://app.hubspot.com/contacts/1/ticket/7"
-    need = client.customer_need_create(issue.id, customer_external_id="hs-7", attachment_url=url, body="Blocks payroll", priority=1)
+    need = client.customer_need_create(
+        issue.id, customer_external_id="hs-7", attachment_url=url, body="Blocks payroll", priority=1
+    )
     assert (need.customer_id, need.issue_id) == (customer.id, issue.id)
     assert double.attachments[need.attachment_id]["url"] == url
     assert double.needs[need.id]["priority"] == 1.0
@@ -200,7 +219,29 @@ def test_customer_need_links_issue_customer_and_attachment(client: LinearClient,
         client.customer_need_create(issue.id, body="no customer")
 
 
-def test_customer_features_switched_off_raise_feature_disabled(client: LinearClient, double: LinearDouble, eng: str) -> None:
+def test_customer_needs_lists_an_issues_needs(client: LinearClient, double: LinearDouble, eng: str) -> None:
+    issue, other = new_issue(client, eng), new_issue(client, eng, "Another bug")
+    assert client.customer_needs(issue.id) == []
+    customer = client.customer_upsert("hs-7", "Initech", ["initech.com"])
+    attachment = client.create_attachment(issue.id, "Ticket", "https://app.hubspot.com/contacts/1/record/0-5/7")
+    need = client.customer_need_create(issue.id, customer_id=customer.id, attachment_id=attachment.id)
+    client.customer_need_create(other.id, customer_id=customer.id)
+    assert client.customer_needs(issue.id) == [need]
+    assert need.attachment_id == attachment.id and need.issue_id == issue.id
+    assert client.customer_needs(str(uuid.uuid4())) == []  # an unknown issue has none
+
+
+def test_refresh_labels_sees_a_label_added_elsewhere(client: LinearClient, double: LinearDouble, eng: str) -> None:
+    assert client.labels(eng) == []
+    double.add_label("bug")
+    assert client.labels(eng) == []  # cached
+    assert [label.name for label in client.refresh_labels(eng)] == ["bug"]
+    assert client.ensure_label(eng, "BUG").name == "bug" and "LabelCreate" not in double.operations()
+
+
+def test_customer_features_switched_off_raise_feature_disabled(
+    client: LinearClient, double: LinearDouble, eng: str
+) -> None:
     issue = new_issue(client, eng)
     double.customer_requests_enabled = False
     with pytest.raises(LinearFeatureDisabled, match="customer requests switched off") as caught:
@@ -215,7 +256,9 @@ def test_public_mail_domains_are_refused(client: LinearClient) -> None:
         client.customer_upsert("hs-2", "Someone", ["gmail.com"])
 
 
-def test_issues_updated_since_pages_through_done_and_canceled(client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock) -> None:
+def test_issues_updated_since_pages_through_done_and_canceled(
+    client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock
+) -> None:
     old = double.add_issue("Old", state_name="Done")
     clock.advance(3600)
     since = datetime.fromtimestamp(clock(), timezone.utc)
@@ -230,7 +273,9 @@ def test_issues_updated_since_pages_through_done_and_canceled(client: LinearClie
     assert everything == ids | {in_progress["id"]}
 
 
-def test_issue_moved_out_of_done_shows_up_without_state_filter(client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock) -> None:
+def test_issue_moved_out_of_done_shows_up_without_state_filter(
+    client: LinearClient, double: LinearDouble, eng: str, clock: FakeClock
+) -> None:
     issue = double.add_issue("Regression", state_name="Done")
     clock.advance(600)
     since = datetime.fromtimestamp(clock(), timezone.utc)
@@ -241,7 +286,9 @@ def test_issue_moved_out_of_done_shows_up_without_state_filter(client: LinearCli
 
 
 @pytest.mark.parametrize("status", [400, 429])
-def test_ratelimited_waits_until_the_reset_then_retries(client: LinearClient, double: LinearDouble, clock: FakeClock, status: int) -> None:
+def test_ratelimited_waits_until_the_reset_then_retries(
+    client: LinearClient, double: LinearDouble, clock: FakeClock, status: int
+) -> None:
     double.rate_limit, double.rate_window, double.ratelimit_status = 2, 50.0, status
     client.viewer()
     clock.advance(20)
@@ -258,7 +305,9 @@ def test_ratelimited_honours_retry_after(client: LinearClient, double: LinearDou
     assert clock.sleeps == [30.0]
 
 
-def test_ratelimited_longer_than_max_wait_raises_for_the_caller_to_defer(client: LinearClient, double: LinearDouble, clock: FakeClock) -> None:
+def test_ratelimited_longer_than_max_wait_raises_for_the_caller_to_defer(
+    client: LinearClient, double: LinearDouble, clock: FakeClock
+) -> None:
     double.rate_limit, double.rate_window = 1, 3600.0
     client.viewer()
     with pytest.raises(LinearRateLimited) as caught:
@@ -267,7 +316,9 @@ def test_ratelimited_longer_than_max_wait_raises_for_the_caller_to_defer(client:
     assert clock.sleeps == []
 
 
-def test_persistent_5xx_gives_up_after_bounded_jittered_retries(client: LinearClient, double: LinearDouble, clock: FakeClock) -> None:
+def test_persistent_5xx_gives_up_after_bounded_jittered_retries(
+    client: LinearClient, double: LinearDouble, clock: FakeClock
+) -> None:
     double.fail_next(10, status=502)
     with pytest.raises(LinearError, match="HTTP 502") as caught:
         client.viewer()
@@ -276,7 +327,9 @@ def test_persistent_5xx_gives_up_after_bounded_jittered_retries(client: LinearCl
     assert all(0.5 * 2**n <= wait <= 2**n for n, wait in enumerate(clock.sleeps))
 
 
-def test_a_refused_key_is_a_clear_error_that_never_shows_the_key(double: LinearDouble, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_refused_key_is_a_clear_error_that_never_shows_the_key(
+    double: LinearDouble, caplog: pytest.LogCaptureFixture
+) -> None:
     secret = "lin_api_SECRETSECRETSECRET"
     caplog.set_level(logging.DEBUG)
     with LinearClient(secret, transport=httpx.MockTransport(double.handler), sleep=lambda s: None) as c:
@@ -293,7 +346,17 @@ def test_a_refused_key_is_a_clear_error_that_never_shows_the_key(double: LinearD
 
 def test_unsuccessful_mutation_payload_is_an_error() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"data": {"commentCreate": {"success": False, "comment": {"id": "c", "body": "x", "createdAt": "2026-01-01T00:00:00.000Z", "url": ""}}}})
+        return httpx.Response(
+            200,
+            json={
+                "data": {
+                    "commentCreate": {
+                        "success": False,
+                        "comment": {"id": "c", "body": "x", "createdAt": "2026-01-01T00:00:00.000Z", "url": ""},
+                    }
+                }
+            },
+        )
 
     with LinearClient(API_KEY, transport=httpx.MockTransport(handler)) as c:
         with pytest.raises(LinearError, match="commentCreate did not succeed"):
@@ -330,7 +393,9 @@ def test_through_a_real_http_server() -> None:
 
 def test_retries_stop_at_the_time_budget(double: LinearDouble, clock: FakeClock) -> None:
     double.fail_next(10, timeout=True)
-    with LinearClient(API_KEY, transport=httpx.MockTransport(double.handler), sleep=clock.sleep, clock=clock, retry_budget=2.5) as c:
+    with LinearClient(
+        API_KEY, transport=httpx.MockTransport(double.handler), sleep=clock.sleep, clock=clock, retry_budget=2.5
+    ) as c:
         with pytest.raises(LinearError, match="gave up after .* timed out") as caught:
             c.viewer()
     assert caught.value.retryable and sum(clock.sleeps) <= 2.5 and c.calls >= 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from core import context as cx
-from core import linking
+from core import health, link_steps, linking
 from core.errors import ValidationError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
@@ -38,13 +39,33 @@ class World:
     hub_route: object = None
     lin_route: object = None
 
-    def escalation(self, n: int = 1, *, email: str = "jane@acme.com", name: str = "Jane Doe", body: str = "The export button fails.",
-                   subject: str = "Export fails") -> int:
-        row = {"message_id": f"<m{n}@acme.com>", "thread_key": f"<m{n}@acme.com>", "customer_name": name, "customer_address": email,
-               "customer_domain": email.rpartition("@")[2], "subject": subject, "body": body, "forwarded": 1,
-               "forwarded_by_name": "Sam Agent", "forwarded_by_address": "sam@ourco.com", "received_at": NOW.isoformat(),
-               "attachments": [{"filename": "trace.log", "size": 2048, "content_type": "text/plain", "sha256": "ab", "stored": True}],
-               "status": "open", "updated_at": NOW.isoformat()}
+    def escalation(
+        self,
+        n: int = 1,
+        *,
+        email: str = "jane@acme.com",
+        name: str = "Jane Doe",
+        body: str = "The export button fails.",
+        subject: str = "Export fails",
+    ) -> int:
+        row = {
+            "message_id": f"<m{n}@acme.com>",
+            "thread_key": f"<m{n}@acme.com>",
+            "customer_name": name,
+            "customer_address": email,
+            "customer_domain": email.rpartition("@")[2],
+            "subject": subject,
+            "body": body,
+            "forwarded": 1,
+            "forwarded_by_name": "Sam Agent",
+            "forwarded_by_address": "sam@ourco.com",
+            "received_at": NOW.isoformat(),
+            "attachments": [
+                {"filename": "trace.log", "size": 2048, "content_type": "text/plain", "sha256": "ab", "stored": True}
+            ],
+            "status": "open",
+            "updated_at": NOW.isoformat(),
+        }
         return intake_store.create_escalation(self.db, row, [row["message_id"]])
 
     def link(self, escalation_id: int, now: datetime = NOW) -> linking.LinkResult:
@@ -69,7 +90,7 @@ def make_world(tmp_path, **settings_overrides: object) -> World:
     lin_transport = httpx.MockTransport(lambda r: (world.lin_route or lin.handler)(r))
     world.hubspot = HubSpotClient(TOKEN, transport=hub_transport, sleep=clock.sleep, clock=clock, now=lambda: NOW)
     world.linear = LinearClient(API_KEY, transport=lin_transport, sleep=clock.sleep, clock=clock)
-    list(linking.setup_hubspot(world.hubspot))
+    list(health.setup_hubspot(world.hubspot))
     return world
 
 
@@ -99,7 +120,9 @@ def test_an_escalation_becomes_one_linked_ticket_and_issue(world: World) -> None
 def test_the_description_carries_the_customer_context(world: World) -> None:
     world.hub.add_ticket("Login slow", contact_id=next(iter(world.hub.records["contacts"])))
     world.hub.add_ticket("Old, closed", stage="4", contact_id=next(iter(world.hub.records["contacts"])))
-    intake_store.upsert_customers(world.db, [intake_store.Customer("acme.com", "Acme", "business", size=250, owner="Dana Lee")], NOW.isoformat())
+    intake_store.upsert_customers(
+        world.db, [intake_store.Customer("acme.com", "Acme", "business", size=250, owner="Dana Lee")], NOW.isoformat()
+    )
     world.link(world.escalation())
     description = next(iter(world.lin.issues.values()))["description"]
     assert "Acme Corp" in description and "Enterprise" in description and "$1.2M" in description
@@ -109,13 +132,31 @@ def test_the_description_carries_the_customer_context(world: World) -> None:
     assert "```text\nThe export button fails.\n```" in description
 
 
+def test_the_hubspot_owner_of_the_company_is_named_without_a_local_customer_list(world: World) -> None:
+    world.link(world.escalation())
+    description = next(iter(world.lin.issues.values()))["description"]
+    assert "**HubSpot owner:** Dana Lee" in description
+    assert store.cached_company(world.db, "acme.com", NOW)["owner"] == "Dana Lee"  # warm escalations reuse it
+
+
+def test_a_company_whose_owner_is_unknown_has_no_owner_line(world: World) -> None:
+    world.hub.records["companies"][world.company_id]["properties"]["hubspot_owner_id"] = "999"
+    world.link(world.escalation())
+    assert "HubSpot owner" not in next(iter(world.lin.issues.values()))["description"]
+
+
 def test_the_ticket_is_attached_with_metadata_and_a_customer_need(world: World) -> None:
     world.link(world.escalation())
     (attachment,) = world.lin.attachments.values()
     link = store.link(world.db, 1)
     assert attachment["url"] == link["hubspot_ticket_url"] == f"https://app.hubspot.com/contacts/4242/record/0-5/{link['hubspot_ticket_id']}"
     names = {a["name"]: a["value"] for a in attachment["metadata"]["attributes"]}
-    assert names == {"Company": "Acme Corp", "Tier": "Enterprise", "Contact": "Jane Doe <jane@acme.com>", "Ticket stage": "New"}
+    assert names == {
+        "Company": "Acme Corp",
+        "Tier": "Enterprise",
+        "Contact": "Jane Doe <jane@acme.com>",
+        "Ticket stage": "New",
+    }
     assert attachment["metadata"]["messages"][0]["body"] == "The export button fails."
     (customer,) = world.lin.customers.values()
     assert customer["externalIds"] == [world.company_id] and customer["domains"] == ["acme.com"]
@@ -169,6 +210,64 @@ def test_a_lost_ticket_answer_is_found_again_not_duplicated(world: World) -> Non
     world.hub_route = lose_ticket_answer
     assert world.link(world.escalation()).status == "linked"
     assert lost and len(world.hub.records["tickets"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/objects/notes", "/objects/emails"])
+def test_a_lost_note_or_email_answer_is_found_by_its_reference(world: World, path: str) -> None:
+    lost = []
+
+    def lose_answer(request: httpx.Request) -> httpx.Response:
+        response = world.hub.handler(request)
+        if request.method == "POST" and request.url.path.endswith(path) and not lost:
+            lost.append(request)
+            raise httpx.ReadTimeout("answer lost", request=request)  # a create is not repeated by the client
+        return response
+
+    world.hub_route = lose_answer
+    eid = world.escalation()
+    assert world.link(eid).status == "failed"
+    world.hub_route = None
+    assert world.sync(NOW + timedelta(minutes=5)).linked == 1
+    ticket_id = store.link(world.db, eid)["hubspot_ticket_id"]
+    assert (
+        len(world.hub.linked("tickets", ticket_id, "notes"))
+        == len(world.hub.linked("tickets", ticket_id, "emails"))
+        == 1
+    )
+    step = "hubspot_note" if path.endswith("notes") else "hubspot_email"
+    assert store.journal(world.db, eid)[step].detail == {"found": True}
+
+
+def test_a_lost_need_answer_is_found_on_the_issue(world: World) -> None:
+    lost = []
+
+    def lose_need(request: httpx.Request) -> httpx.Response:
+        response = world.lin.handler(request)
+        if b"CustomerNeedCreate" in request.content and not lost:
+            lost.append(request)
+            return httpx.Response(400, json={"errors": [{"message": "lost", "extensions": {"code": "INPUT_ERROR"}}]})
+        return response
+
+    world.lin_route = lose_need
+    eid = world.escalation()
+    assert world.link(eid).status == "failed"  # the need was made, but the answer said otherwise
+    world.lin_route = None
+    assert world.sync(NOW + timedelta(minutes=5)).linked == 1
+    (need,) = world.lin.needs.values()
+    assert store.journal(world.db, eid)["linear_need"].detail == {"id": need["id"]}
+    assert "IssueNeeds" in world.lin.operations()
+
+
+def test_a_label_someone_else_made_meanwhile_is_read_again_not_duplicated(world: World) -> None:
+    world.link(world.escalation())  # caches the team's labels: customer-reported and Enterprise
+    world.hub.records["companies"][world.company_id]["properties"]["tier"] = "business"
+    store.forget_hubspot_cache(world.db, email=None, domain="acme.com")
+    made_elsewhere = world.lin.add_label("Business")  # after the cache was filled
+    assert world.link(world.escalation(2, subject="Another")).status == "linked"
+    issue = world.lin.issues[linking.issue_id_for("<m2@acme.com>")]
+    assert made_elsewhere["id"] in issue["labelIds"]
+    assert [label["name"] for label in world.lin.labels.values()].count("Business") == 1
+    assert world.lin.operations().count("Labels") == 2  # read once, then once more after the refused create
 
 
 def test_a_failed_step_resumes_where_it_stopped(world: World) -> None:
@@ -230,7 +329,7 @@ def test_an_escalation_linked_elsewhere_cannot_be_attached(world: World) -> None
 
 def test_customer_requests_switched_off_skip_with_one_warning(world: World, caplog) -> None:
     world.lin.customer_requests_enabled = False
-    linking._warned.discard("customers")
+    link_steps._warned.discard("customers")
     with caplog.at_level(logging.WARNING, logger="rotadesk.linking"):
         world.escalation()
         world.escalation(2, subject="Another")
@@ -252,8 +351,9 @@ def test_a_daily_limit_pauses_hubspot_and_the_worker_does_not_spin(world: World)
     requests = len(world.hub.requests)
     again = world.sync(NOW + timedelta(minutes=1))
     assert len(world.hub.requests) == requests and again.waiting >= 1  # paused: HubSpot is not asked at all
-    health = {c.name: c for c in linking.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)}
-    assert not health["HubSpot rate limit"].ok and "paused until" in health["HubSpot rate limit"].detail
+    checks = health.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)
+    rate = {c.name: c for c in checks}["HubSpot rate limit"]
+    assert not rate.ok and "paused until" in rate.detail
     world.hub.daily_used = 0
     tomorrow = NOW + timedelta(days=1)
     assert world.sync(tomorrow).linked == 2
@@ -276,7 +376,41 @@ def test_escalations_can_be_linked_on_several_threads(world: World) -> None:
     summary = world.sync(workers=3, progress=lambda done, total: seen.append(done))
     assert summary.linked == 6 and seen == [1, 2, 3, 4, 5, 6]
     assert len(world.lin.issues) == len(world.hub.records["tickets"]) == len(world.lin.attachments) == 6
-    assert {world.lin.labels[i]["name"] for issue in world.lin.issues.values() for i in issue["labelIds"]} == {"customer-reported", "Enterprise"}
+    assert {world.lin.labels[i]["name"] for issue in world.lin.issues.values() for i in issue["labelIds"]} == {
+        "customer-reported",
+        "Enterprise",
+    }
+
+
+def test_threads_keep_each_escalations_steps_in_order_and_the_journal_whole(world: World) -> None:
+    for n in range(1, 13):
+        world.escalation(n, subject=f"Bug {n}", email=f"user{n % 3}@acme.com", name=f"User {n}")
+    seen: dict[str, list[str]] = {}
+    lock = threading.Lock()
+
+    def checkpoint(step: str, phase: str) -> None:
+        if phase == "before":
+            with lock:
+                seen.setdefault(threading.current_thread().name, []).append(step)
+
+    summary = world.sync(checkpoint=checkpoint)  # the default: several workers
+    assert summary.linked == 12 and not summary.errors
+    assert len(seen) > 1  # really on several threads
+    order = [name for name, _, _ in linking.STEPS if name != "linear_comment"]
+    for steps in seen.values():  # each thread runs whole escalations, one after another, steps in order
+        assert steps == order * (len(steps) // len(order))
+    assert store.journal_counts(world.db) == {"linked": 12, "pending": 0, "failed": 0}
+    assert len(world.lin.issues) == len(world.hub.records["tickets"]) == len(world.lin.needs) == 12
+    assert len({r["properties"]["email"] for r in world.hub.records["contacts"].values()}) == 4  # jane + 3 users
+    assert len(list(world.db.query("select * from links where linear_attachment_id is not null"))) == 12
+
+
+def test_an_in_memory_database_is_linked_on_one_thread(tmp_path) -> None:
+    w = make_world(tmp_path)
+    w.db = open_db(":memory:")
+    w.escalation(1)
+    w.escalation(2, subject="Another")
+    assert w.sync(workers=4).linked == 2
 
 
 def test_local_only_does_nothing(tmp_path) -> None:
@@ -295,7 +429,7 @@ def test_tier_three_escalations_go_to_the_engineer_on_support(world: World, monk
 
 
 def test_setup_hubspot_is_safe_to_rerun(world: World) -> None:
-    lines = list(linking.setup_hubspot(world.hubspot))
+    lines = list(health.setup_hubspot(world.hubspot))
     assert all("already there" in line for line in lines if "ticket property" in line)
     assert world.hub.properties["tickets"]["rotadesk_message_id"]["hasUniqueValue"] is True
     assert any(line.startswith("pipeline 0") for line in lines)
@@ -304,13 +438,18 @@ def test_setup_hubspot_is_safe_to_rerun(world: World) -> None:
 def test_connector_health_reports_each_connector(world: World) -> None:
     world.escalation()
     world.sync()
-    checks = {c.name: c for c in linking.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)}
+    checks = {
+        c.name: c for c in health.connector_health(world.settings, world.hubspot, world.linear, db=world.db, now=NOW)
+    }
     assert all(c.ok for c in checks.values()), checks
     assert "portal 4242" in checks["HubSpot token and portal"].detail
     assert "Engineering" in checks["Linear team and state"].detail
-    assert checks["Last sync"].detail.startswith(NOW.isoformat(timespec="seconds")) and "1 linked" in checks["Last sync"].detail
+    assert (
+        checks["Last sync"].detail.startswith(NOW.isoformat(timespec="seconds"))
+        and "1 linked" in checks["Last sync"].detail
+    )
     broken = Settings(hubspot_token="x", linear_api_key="y", linear_team="NOPE", hubspot_stage="99")
-    bad = {c.name: c for c in linking.connector_health(broken, world.hubspot, world.linear)}
+    bad = {c.name: c for c in health.connector_health(broken, world.hubspot, world.linear)}
     assert not bad["HubSpot pipeline and stage"].ok and not bad["Linear team and state"].ok
 
 

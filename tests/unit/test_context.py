@@ -11,15 +11,36 @@ from hypothesis import strategies as st
 from core import context as cx
 from core.context import CustomerContext, OpenTicket
 
-HOSTILE = "@everyone see [click](https://evil.test) ![x](https://evil.test/p.png) <img src=x onerror=alert(1)> www.evil.test jo@evil.test"
+HOSTILE = (
+    "@everyone see [click](https://evil.test) ![x](https://evil.test/p.png) <img src=x onerror=alert(1)> "
+    "www.evil.test jo@evil.test"
+)
 ESCALATION = {
-    "message_id": "<m1@acme.com>", "subject": "Fwd: Re: Export fails", "body": "Line one\n" + HOSTILE, "customer_name": "Jane Doe",
-    "customer_address": "jane@acme.com", "customer_domain": "acme.com", "forwarded": 1, "forwarded_by_name": "Sam Agent",
-    "forwarded_by_address": "sam@ourco.com", "received_at": "2026-03-02T09:30:00+00:00", "note": "Customer is upset",
+    "message_id": "<m1@acme.com>",
+    "subject": "Fwd: Re: Export fails",
+    "body": "Line one\n" + HOSTILE,
+    "customer_name": "Jane Doe",
+    "customer_address": "jane@acme.com",
+    "customer_domain": "acme.com",
+    "forwarded": 1,
+    "forwarded_by_name": "Sam Agent",
+    "forwarded_by_address": "sam@ourco.com",
+    "received_at": "2026-03-02T09:30:00+00:00",
+    "note": "Customer is upset",
     "attachments": [{"filename": "[evil](https://x.test).png", "size": 3 * 1024 * 1024, "stored": False}],
 }
-CTX = CustomerContext(portal_id=4242, contact_id="7", company_id="9", company="Acme Corp", domain="acme.com", tier="enterprise",
-                      revenue=2_500_000, size=120, owner="Dana Lee", other_tickets=(OpenTicket("55", "Login slow", "https://app.hubspot.com/t/55"),))
+CTX = CustomerContext(
+    portal_id=4242,
+    contact_id="7",
+    company_id="9",
+    company="Acme Corp",
+    domain="acme.com",
+    tier="enterprise",
+    revenue=2_500_000,
+    size=120,
+    owner="Dana Lee",
+    other_tickets=(OpenTicket("55", "Login slow", "https://app.hubspot.com/t/55"),),
+)
 
 
 def _closing_fence(line: str, fence: str) -> bool:
@@ -29,7 +50,14 @@ def _closing_fence(line: str, fence: str) -> bool:
 
 @pytest.mark.parametrize(
     ("tier", "ticket", "issue"),
-    [("enterprise", "HIGH", 2), ("Business", "MEDIUM", 3), ("starter", "LOW", 4), ("free", "LOW", 4), (None, "MEDIUM", 3), ("gold", "MEDIUM", 3)],
+    [
+        ("enterprise", "HIGH", 2),
+        ("Business", "MEDIUM", 3),
+        ("starter", "LOW", 4),
+        ("free", "LOW", 4),
+        (None, "MEDIUM", 3),
+        ("gold", "MEDIUM", 3),
+    ],
 )
 def test_priority_follows_the_tier(tier: str | None, ticket: str, issue: int) -> None:
     assert cx.ticket_priority(tier) == ticket
@@ -53,10 +81,18 @@ def test_a_long_title_is_cut() -> None:
 def test_the_description_has_the_customer_context_block() -> None:
     text = cx.issue_description(ESCALATION, CTX)
     assert text.startswith("### Customer context")
-    for expected in ("**Company:** Acme Corp (acme\\.com)", "[HubSpot company](https://app.hubspot.com/contacts/4242/record/0-2/9)",
-                     "**Tier:** Enterprise", "revenue $2.5M, 120 employees", "**HubSpot owner:** Dana Lee",
-                     "[#55 Login slow](https://app.hubspot.com/t/55)", "Sam Agent", "2026-03-02 09:30 UTC", "3.0 MB, not stored",
-                     "> Customer is upset"):
+    for expected in (
+        "**Company:** Acme Corp (acme\\.com)",
+        "[HubSpot company](https://app.hubspot.com/contacts/4242/record/0-2/9)",
+        "**Tier:** Enterprise",
+        "revenue $2.5M, 120 employees",
+        "**HubSpot owner:** Dana Lee",
+        "[#55 Login slow](https://app.hubspot.com/t/55)",
+        "Sam Agent",
+        "2026-03-02 09:30 UTC",
+        "3.0 MB, not stored",
+        "> Customer is upset",
+    ):
         assert expected in text, expected
 
 
@@ -129,7 +165,9 @@ def test_metadata_message_stays_under_linears_limit() -> None:
 def test_comments_start_with_a_findable_reference() -> None:
     ref = cx.ref_for("<f1@acme.com>")
     assert re.fullmatch(r"[0-9a-f]{12}", ref) and ref == cx.ref_for("<f1@acme.com>")
-    comment = cx.followup_comment(ref, {"sender": "jane@acme.com", "body": "@here still broken", "received_at": "2026-03-03T10:00:00+00:00"})
+    comment = cx.followup_comment(
+        ref, {"sender": "jane@acme.com", "body": "@here still broken", "received_at": "2026-03-03T10:00:00+00:00"}
+    )
     assert comment.startswith(f"{cx.FOLLOWUP_PREFIX} (ref {ref}) from jane@\u200bacme\\.com")
     also = cx.also_reported_comment(ref, ESCALATION, CTX, "https://app.hubspot.com/contacts/4242/record/0-5/1")
     assert also.startswith(f"{cx.ALSO_REPORTED_PREFIX} (ref {ref}) by Jane Doe")
@@ -139,6 +177,8 @@ def test_the_context_survives_the_journal() -> None:
     assert CustomerContext.from_json(CTX.to_json()) == CTX
 
 
-@pytest.mark.parametrize(("value", "shown"), [(950, "$950"), (1_500, "$1.5k"), (2_000_000, "$2M"), (3_400_000_000, "$3.4B")])
+@pytest.mark.parametrize(
+    ("value", "shown"), [(950, "$950"), (1_500, "$1.5k"), (2_000_000, "$2M"), (3_400_000_000, "$3.4B")]
+)
 def test_money(value: float, shown: str) -> None:
     assert cx.money(value) == shown

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -64,14 +66,33 @@ def test_hold_keeps_a_lane_quiet_for_the_rest_of_the_wait(clock: Clock) -> None:
     assert p.wait("search") == 0  # other lanes are unaffected
 
 
-@pytest.mark.parametrize(
-    ("remaining", "limit", "expected"),
-    [(0, 100, 10.0), (5, 100, 2.0), (50, 100, 0.0), (None, 100, 0.0), (1, 100, 10.0)],
-)
-def test_observe_slows_down_as_headroom_runs_out(clock: Clock, remaining, limit, expected: float) -> None:
+def test_nothing_left_holds_the_lane_for_a_window(clock: Clock) -> None:
     p = pacer(clock, low_water=0.1)
+    p.observe(0, 100, 10.0)
+    assert p.wait() == pytest.approx(10.0)
+    assert p.wait("search") == 0  # other lanes are unaffected
+
+
+@pytest.mark.parametrize(
+    ("remaining", "limit", "spacing"),
+    [(49, 100, 0.1), (5, 100, 0.1), (4, 100, 0.125), (1, 100, 0.5), (50, 100, 0.0), (80, 100, 0.0), (None, 100, 0.0)],
+)
+def test_low_headroom_paces_at_the_window_rate_and_slower_near_empty(
+    clock: Clock, remaining, limit, spacing: float
+) -> None:
+    p = pacer(clock, low_water=0.1)
+    p.wait()
     p.observe(remaining, limit, 10.0)
-    assert p.wait() == pytest.approx(expected)
+    assert [p.wait() for _ in range(3)] == [pytest.approx(spacing)] * 3
+
+
+def test_spacing_ends_when_headroom_returns(clock: Clock) -> None:
+    p = pacer(clock, low_water=0.1)
+    p.wait()
+    p.observe(2, 100, 10.0)
+    assert p.wait() == pytest.approx(0.25)
+    p.observe(60, 100, 10.0)
+    assert p.wait() == 0
 
 
 def test_backoff_sleeps_and_counts_what_it_slept(clock: Clock) -> None:
@@ -81,6 +102,61 @@ def test_backoff_sleeps_and_counts_what_it_slept(clock: Clock) -> None:
     assert p.slept == pytest.approx(3.5)
 
 
+def test_a_thread_waiting_for_one_lane_does_not_hold_up_another(clock: Clock) -> None:
+    sleeping, release = threading.Event(), threading.Event()
+
+    def sleep(seconds: float) -> None:
+        sleeping.set()
+        release.wait(5)
+        clock.sleep(seconds)
+
+    p = Pacer(sleep=sleep, clock=clock, min_intervals={"search": 0.25})
+    p.wait("search")
+    waiter = threading.Thread(target=p.wait, args=("search",))
+    waiter.start()
+    try:
+        assert sleeping.wait(5)  # the second search sleeps for its turn...
+        assert p.wait("default") == 0  # ...while another lane goes at once
+    finally:
+        release.set()
+        waiter.join(5)
+    assert p.slept == pytest.approx(0.25)
+
+
+def test_threads_on_one_lane_are_each_spaced_from_the_previous_send() -> None:
+    sends: list[float] = []
+    lock = threading.Lock()
+    p = Pacer(min_intervals={"search": 0.02})  # the real clock and sleep
+
+    def search() -> None:
+        p.wait("search")
+        with lock:
+            sends.append(time.monotonic())
+
+    threads = [threading.Thread(target=search) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(5)
+    gaps = [b - a for a, b in zip(sorted(sends), sorted(sends)[1:])]
+    assert len(sends) == 6 and min(gaps) >= 0.015  # a little under 0.02: the append comes after the mark
+
+
+def test_a_hold_that_arrives_while_waiting_is_honoured(clock: Clock) -> None:
+    p = pacer(clock, min_intervals={"search": 0.25})
+    p.wait("search")
+    held = []
+
+    def sleep(seconds: float) -> None:
+        if not held:
+            held.append(seconds)
+            p.hold(3.0, "search")  # a 429 answered meanwhile
+        clock.sleep(seconds)
+
+    p.sleep = sleep
+    assert p.wait("search") == pytest.approx(3.0)
+
+
 def test_retry_after_in_seconds() -> None:
     assert wait_from_headers({"Retry-After": "7"}, now_epoch=0) == 7.0
 
@@ -88,7 +164,9 @@ def test_retry_after_in_seconds() -> None:
 def test_retry_after_as_http_date() -> None:
     now = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
     later = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
-    assert wait_from_headers({"Retry-After": format_datetime(later, usegmt=True)}, now_epoch=now.timestamp()) == pytest.approx(30.0)
+    assert wait_from_headers(
+        {"Retry-After": format_datetime(later, usegmt=True)}, now_epoch=now.timestamp()
+    ) == pytest.approx(30.0)
 
 
 @pytest.mark.parametrize("reset", ["1772366445000", "1772366445"])  # epoch ms (Linear) and epoch seconds
