@@ -219,7 +219,7 @@ def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id:
     if issue is None:
         issue = issue_state(linear.get_issue(issue_id)) if linear else issue_state_from_link(links[0])
     if linear is not None:
-        store.set_link_state(db, issue_id, issue.state_name, issue.state_type)
+        store.set_link_state(db, issue_id, issue.state_name, issue.state_type, iso(now))
     decided = plan(issue, links, store.replies_for_issue(db, issue_id), need_ticket=hubspot is not None)
     for action in decided.withdraw:
         _attempt(summary, "withdrawn", action.key, lambda a=action: withdraw(db, settings, hubspot, a.key, now=now, reason=a.reason))
@@ -268,24 +268,36 @@ def poll_and_stage(db: Any, settings: Any, hubspot: Any, linear: Any, *, now: da
 
 
 def mark_sent(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, body: str | None = None) -> dict:
-    """Record that a staged reply went out: complete its task and close the ticket (local-only: record only)."""
+    """Record that a staged reply went out: complete its task and close the ticket (local-only: record only).
+
+    ``body`` is the text as sent; when it differs from the staged one, the task is completed with it so HubSpot
+    keeps what the customer actually received.
+    """
     row = _require(db, key, "staged")
-    if body is not None:
-        edit_reply(db, key, body)
+    edited = body if body is not None and body != row["body"] else None
+    if edited is not None:
+        _check_body(edited)
     if hubspot is not None and row.get("hubspot_task_id"):
-        hubspot.complete_task(row["hubspot_task_id"])
+        hubspot.complete_task(row["hubspot_task_id"], body=edited)
         if settings.hubspot_closed_stage:
             hubspot.update_ticket(row["hubspot_ticket_id"], {"hs_pipeline_stage": settings.hubspot_closed_stage})
-    store.update_reply(db, key, status="sent", sent_at=iso(now), claimed_at=None)
+    store.update_reply(db, key, status="sent", sent_at=iso(now), claimed_at=None,
+                       **({"body": edited} if edited is not None else {}))
     return store.reply(db, key) or row
 
 
-def edit_reply(db: Any, key: str, body: str) -> None:
-    """Keep an edited reply text (the HubSpot task keeps the staged text; the person sends the edited one)."""
-    _require(db, key, *store.ACTIVE)
+def edit_reply(db: Any, key: str, body: str, hubspot: Any = None) -> None:
+    """Keep an edited reply text, in the DB and on the staged HubSpot task, so support sees the same words."""
+    row = _require(db, key, *store.ACTIVE)
+    _check_body(body)
+    if hubspot is not None and row["status"] == "staged" and row.get("hubspot_task_id"):
+        hubspot.update_task(row["hubspot_task_id"], {"hs_task_body": body})
+    store.update_reply(db, key, body=body)
+
+
+def _check_body(body: str) -> None:
     if not body.strip():
         raise ValidationError("the reply is empty")
-    store.update_reply(db, key, body=body)
 
 
 def withdraw(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, reason: str) -> dict:

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 TIER_ORDER = ("enterprise", "business", "starter", "free")
-CLOSED_STATUSES = frozenset({"closed", "done", "resolved", "sent"})
+DONE_STATUS, WONT_FIX_STATUS = "done", "wont_fix"  # set when the Linear issue is completed / canceled
+CLOSED_STATUSES = frozenset({DONE_STATUS, WONT_FIX_STATUS, "closed", "resolved", "sent"})
 # Hours an escalation may wait before it is due, by tier; unknown tiers get the slowest.
 DEFAULT_DUE_HOURS = {"enterprise": 24, "business": 72, "starter": 120, "free": 168}
 UNKNOWN_TIER_HOURS = 168

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
-from core.escalations import Escalation, escape_markdown, format_age, from_row, tier_rank
+from core.escalations import WONT_FIX_STATUS, Escalation, escape_markdown, format_age, from_row, tier_rank
 
 TOP_PRIORITIES = 5
 SECTIONS = (("fixed", "Fixed"), ("triaged", "Triaged into the backlog"), ("still_open", "Still open"),
@@ -59,7 +59,8 @@ def line(e: Escalation) -> str:
 
 
 def _is_fixed(row: dict[str, Any], e: Escalation) -> bool:
-    return not e.is_open or row.get("linear_state_type") == "completed"
+    """Closed as done (a canceled issue is closed, not fixed), or its Linear issue is completed."""
+    return (not e.is_open and e.status != WONT_FIX_STATUS) or row.get("linear_state_type") == "completed"
 
 
 def draft(rows: Iterable[dict[str, Any]], week_start: date, tz: ZoneInfo, now: datetime, *,
@@ -76,6 +77,8 @@ def draft(rows: Iterable[dict[str, Any]], week_start: date, tz: ZoneInfo, now: d
             closed = e.closed_at or e.received_at
             if start <= closed < end:
                 fixed.append(e)
+        elif not e.is_open:
+            continue  # won't fix: neither fixed nor waiting
         elif e.linear_identifier:
             triaged.append(e)
         else:

@@ -56,6 +56,7 @@ TICKET_TO_CONTACT, TICKET_TO_COMPANY = 16, 26
 NOTE_TO_TICKET, TASK_TO_TICKET, EMAIL_TO_TICKET = 228, 230, 224
 PROPERTY_GROUP = "rotadesk"
 SEARCH_SPACING = 0.26  # seconds between searches: under 4 a second, below HubSpot's 5 with room for jitter
+OWNERS_TTL = 900.0  # seconds; people join HubSpot while the worker runs
 TICKET_PROPERTIES = ("subject", "content", "hs_pipeline", "hs_pipeline_stage", "hs_ticket_priority", "hubspot_owner_id")
 TASK_PROPERTIES = ("hs_task_subject", "hs_task_body", "hs_task_status", "hs_task_type", "hubspot_owner_id",
                    "hs_timestamp")
@@ -98,7 +99,8 @@ class HubSpotClient:
                             policy=policy or RetryPolicy())
         self.calls = 0
         self.last_rate_limit: dict[str, str] = {}
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._clock = clock
         self._count_lock = threading.Lock()
         self._cache_lock = threading.Lock()  # reference data is fetched once even when threads ask together
 
@@ -231,11 +233,13 @@ class HubSpotClient:
             body = {"inputs": [{"id": i} for i in ids[start : start + 100]], "properties": list(properties)}
             yield from self._json("POST", self._path("objects", f"{kind}/batch/read"), json=body).get("results", [])
 
-    def _cached(self, key: str, load: Callable[[], Any]) -> Any:
+    def _cached(self, key: str, load: Callable[[], Any], ttl: float = float("inf")) -> Any:
         with self._cache_lock:
-            if key not in self._cache:
-                self._cache[key] = load()
-            return self._cache[key]
+            loaded_at, value = self._cache.get(key, (None, None))
+            if loaded_at is None or self._clock() - loaded_at > ttl:
+                value = load()
+                self._cache[key] = (self._clock(), value)
+            return value
 
     # -- reference data --------------------------------------------------------------------------
     def account_info(self) -> PortalInfo:
@@ -256,7 +260,8 @@ class HubSpotClient:
 
     def owners(self, email: str | None = None) -> list[Owner]:
         owners: list[Owner] = self._cached(
-            "owners", lambda: [Owner.from_api(o) for o in self._paged(self._path("owners"), {"limit": 100})]
+            "owners", lambda: [Owner.from_api(o) for o in self._paged(self._path("owners"), {"limit": 100})],
+            ttl=OWNERS_TTL,
         )
         return [o for o in owners if o.email.lower() == email.lower()] if email else list(owners)
 
@@ -392,9 +397,13 @@ class HubSpotClient:
             props["hubspot_owner_id"] = owner_id
         return Task.from_api(self._create("tasks", props, [_assoc(ticket_id, TASK_TO_TICKET)]))
 
-    def complete_task(self, task_id: str) -> Task:
-        body = {"properties": {"hs_task_status": "COMPLETED"}}
+    def update_task(self, task_id: str, properties: dict[str, str]) -> Task:
+        body = {"properties": properties}
         return Task.from_api(self._json("PATCH", self._path("objects", f"tasks/{task_id}"), json=body))
+
+    def complete_task(self, task_id: str, body: str | None = None) -> Task:
+        """Mark the task done, replacing its body first when ``body`` is given (one request either way)."""
+        return self.update_task(task_id, {"hs_task_status": "COMPLETED", **({"hs_task_body": body} if body else {})})
 
     def find_task(self, ticket_id: str, subject: str) -> Task | None:
         """The ticket's task titled ``subject``, read through associations (search may lag)."""

@@ -92,7 +92,7 @@ class LinearClient:
         self._teams: dict[str, Team] = {}
         self._states: dict[str, list[State]] = {}
         self._labels: dict[str, dict[str, Label]] = {}
-        self._users: dict[str, User | None] = {}
+        self._users: dict[str, User] = {}
         self._count_lock = threading.Lock()
         self._labels_lock = threading.RLock()  # linking threads share the label cache
 
@@ -168,7 +168,9 @@ class LinearClient:
         key = email.strip().lower()
         if key not in self._users:
             nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
-            self._users[key] = user_from(nodes[0]) if nodes else None
+            if not nodes:
+                return None  # not remembered: the person may join the workspace later
+            self._users[key] = user_from(nodes[0])
         return self._users[key]
 
     # Issues

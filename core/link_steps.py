@@ -19,6 +19,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import context as cx
+from core.accounts import linear_user_id
 from core.context import CustomerContext
 from core.errors import ConfigError, HubSpotError, LinearError
 from core.hubspot import HubSpotClient, ticket_url
@@ -28,6 +29,7 @@ from core.store import get_state, iso, set_state
 from core.store import intake as intake_store
 from core.store import links as store
 from core.store.links import JournalEntry
+from core.store.rotation import current_engineer_email
 
 log = logging.getLogger("rotadesk.linking")
 ISSUE_NAMESPACE = uuid.UUID("6f0f7a52-3c1e-5b8e-9a49-0d6c2f1e7b31")
@@ -159,13 +161,8 @@ def _label_id(lin: LinearClient, team_id: str, name: str) -> str:
 
 def _on_support(run: Run) -> str | None:
     """The Linear user id of the engineer on support this week, when a rotation exists."""
-    try:
-        from core.store.rotation import current_engineer_email
-    except ImportError:
-        return None
     email = current_engineer_email(run.db, run.settings, run.now)
-    user = run.linear.user_by_email(email) if email else None
-    return user.id if user and user.active else None
+    return linear_user_id(run.db, run.linear, email) if email else None
 
 
 # -- HubSpot ticket and Linear attachment ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The long-running worker: read the inbox, link new escalations, stage closing replies; repeat.
 
-Each cycle is: one IMAP pass (when an inbox is configured), then ``sync`` (escalations not yet linked to HubSpot and
-Linear), then the closing-the-loop poll. Without tokens the last two are skipped: Rotadesk runs local-only.
+Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user and
+HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll. Without tokens the last two are skipped: Rotadesk runs local-only.
 """
 
 from __future__ import annotations
@@ -44,10 +44,16 @@ def sync_cycle(db: Database, settings: Settings, connectors: Connectors | None, 
     """Link what is not linked yet and stage closing replies. One failing connector never stops the worker."""
     if connectors is None:
         return
+    from core.accounts import match_accounts
     from core.closing import poll_and_stage
     from core.linking import sync_pending
 
+    def accounts() -> str:
+        matched = match_accounts(db, connectors.hubspot, connectors.linear)
+        return matched.summary() if matched.filled else ""  # quiet when nothing changed
+
     for name, step in (
+        ("roster accounts", accounts),
         ("linking", lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(),
                                          progress=progress)),
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear,

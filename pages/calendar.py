@@ -7,13 +7,14 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
+from core.accounts import match_accounts
 from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
 from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
 from core.store import rotation as store
 from ui.calendar_chart import calendar_cells, rotation_chart
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
 
 settings = settings_or_stop()
 db = get_db()
@@ -130,6 +131,13 @@ with roster_tab:
         try:
             gone = store.save_roster(db, validate_roster(edited.to_dict("records")))
             changed(["Roster saved.", *gone])
+        except AppError as exc:
+            st.error(str(exc))
+    hubspot, linear = get_hubspot(), get_linear()
+    if (hubspot or linear) and st.button("Match Linear and HubSpot accounts by email", key="calendar.match_accounts",
+                                         help="Fills missing Linear user and HubSpot owner ids; ids you set stay."):
+        try:
+            changed([match_accounts(db, hubspot, linear).summary()])
         except AppError as exc:
             st.error(str(exc))
     st.caption("Import from CSV: a header row with name and email, optionally timezone, start_date, active, "

@@ -48,7 +48,7 @@ def show_reply(db, settings, hubspot, row: dict) -> None:
                        "The next sync pass finishes it.")
         save, sent = st.columns(2)
         if save.button("Save edits", key=f"replies.save.{key}"):
-            act(lambda: closing.edit_reply(db, key, text), "Saved.")
+            act(lambda: closing.edit_reply(db, key, text, hubspot), "Saved.")
         if sent.button("Mark sent", key=f"replies.sent.{key}", type="primary", disabled=row["status"] != "staged"):
             act(lambda: closing.mark_sent(db, settings, hubspot, key, now=datetime.now(timezone.utc), body=text),
                 "Marked sent." + ("" if hubspot else " (local-only: recorded here only)"))

@@ -13,6 +13,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core.escalations import DONE_STATUS, WONT_FIX_STATUS
+
 migrations = Migrations("rotadesk.replies")
 
 ACTIVE = ("staging", "staged")
@@ -110,9 +112,18 @@ def linked_issue_ids(db: Database) -> list[str]:
         "select distinct linear_issue_id from links where linear_issue_id is not null and linear_issue_id != ''")]
 
 
-def set_link_state(db: Database, issue_id: str, state_name: str, state_type: str) -> None:
-    _write(db, "update links set linear_state = ?, linear_state_type = ? where linear_issue_id = ?",
-           [state_name, state_type, issue_id])
+ESCALATION_STATUS_BY_STATE_TYPE = {"completed": DONE_STATUS, "canceled": WONT_FIX_STATUS}  # any other: open
+
+
+def set_link_state(db: Database, issue_id: str, state_name: str, state_type: str, now: str) -> None:
+    """Record the issue's state on its links, and close (or reopen) the escalations it covers to match."""
+    status = ESCALATION_STATUS_BY_STATE_TYPE.get(state_type, "open")
+    with db.conn:
+        db.execute("update links set linear_state = ?, linear_state_type = ? where linear_issue_id = ?",
+                   [state_name, state_type, issue_id])
+        db.execute("update escalations set status = ?, closed_at = ?, updated_at = ? "
+                   "where status != ? and id in (select escalation_id from links where linear_issue_id = ?)",
+                   [status, None if status == "open" else now, now, status, issue_id])
 
 
 def engineer_name(db: Database, email: str | None) -> str | None:

@@ -112,6 +112,41 @@ def test_readiness_warnings_and_regenerate(calendar_env):
     assert len(frame(at, "published")) == 26
 
 
+def test_local_only_offers_no_account_matching(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    assert not at.exception
+    assert not [b for b in at.button if b.key == "calendar.match_accounts"]
+
+
+def test_matching_fills_linear_and_hubspot_ids_from_the_roster_emails(calendar_env, monkeypatch):
+    from tests.doubles.hubspot import HubSpotDouble
+    from tests.doubles.linear import API_KEY, LinearDouble
+
+    seeded(calendar_env)
+    hubspot, linear = HubSpotDouble(), LinearDouble()
+    owner = hubspot.add_owner("e0@ourco.com", "Engineer", "Zero")
+    user = linear.add_user("Engineer 0", "e0@ourco.com")
+    hub_url, stop_hub = hubspot.serve()
+    lin_url, stop_lin = linear.serve()
+    try:
+        for name, value in (("ROTADESK_HUBSPOT_TOKEN", hubspot.token), ("ROTADESK_HUBSPOT_BASE_URL", hub_url),
+                            ("ROTADESK_LINEAR_API_KEY", API_KEY), ("ROTADESK_LINEAR_API_URL", lin_url),
+                            ("ROTADESK_LINEAR_TEAM", "ENG")):
+            monkeypatch.setenv(name, value)
+        at = AppTest.from_file(PAGE, default_timeout=30).run()
+        at.button(key="calendar.match_accounts").click().run()
+        assert not at.exception
+        assert at.success[0].value.startswith("Matched 2 accounts. No Linear user for e1@ourco.com")
+        db = open_db(calendar_env / "app.db")
+        e0 = next(e for e in store.list_engineers(db) if e.email == "e0@ourco.com")
+        assert (e0.linear_user_id, e0.hubspot_owner_id) == (user["id"], owner)
+        db.close()
+    finally:
+        stop_hub()
+        stop_lin()
+
+
 def test_the_quarter_chart_is_a_week_by_engineer_grid():
     today = date(2026, 3, 4)
     people = [Engineer(f"e{i}@ourco.com", f"Engineer {i}") for i in range(4)]

@@ -167,6 +167,24 @@ def test_reopened_issue_withdraws_the_reply_and_restores_the_stage(world: World)
     assert row["status"] == "withdrawn" and row["withdrawn_at"]
 
 
+@pytest.mark.parametrize(("state", "status"), [("Done", "done"), ("Canceled", "wont_fix")])
+def test_the_escalation_closes_with_its_issue_and_reopens_with_it(world: World, state: str, status: str) -> None:
+    issue = world.issue()
+    world.report(issue)
+    world.lin.set_state(issue["id"], state)
+    world.tick()
+    closed_at = world.now
+    world.poll()
+    escalation = world.db["escalations"].get(1)
+    assert (escalation["status"], escalation["closed_at"]) == (status, iso(closed_at))
+    world.tick()
+    world.lin.set_state(issue["id"], "In Progress")
+    world.tick()
+    world.poll()
+    escalation = world.db["escalations"].get(1)
+    assert (escalation["status"], escalation["closed_at"]) == ("open", None)
+
+
 def test_done_again_after_a_reopen_stages_a_fresh_reply(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
@@ -258,13 +276,32 @@ def test_mark_sent_completes_the_task_and_closes_the_ticket(world: World) -> Non
 
     closing.mark_sent(world.db, world.settings, world.hubspot, row["key"], now=world.now, body="Edited reply")
 
-    assert world.tasks(ticket)[0]["hs_task_status"] == "COMPLETED"
+    [task] = world.tasks(ticket)
+    assert (task["hs_task_status"], task["hs_task_body"]) == ("COMPLETED", "Edited reply")  # HubSpot keeps what went out
     assert world.stage(ticket) == "4"
     sent = store.reply(world.db, row["key"])
     assert (sent["status"], sent["body"]) == ("sent", "Edited reply")
     assert closing.timings(store.reply_times(world.db)).staged_to_sent == 3600
     with pytest.raises(ValidationError, match="is sent"):
         closing.mark_sent(world.db, world.settings, world.hubspot, row["key"], now=world.now)
+
+
+def test_saving_an_edit_updates_the_staged_task(world: World) -> None:
+    issue = world.issue()
+    ticket = world.report(issue)
+    world.lin.set_state(issue["id"], "Done")
+    world.tick()
+    world.poll()
+    [row] = store.replies_for_issue(world.db, issue["id"])
+
+    closing.edit_reply(world.db, row["key"], "Hi Dana, fixed as of today.", world.hubspot)
+
+    [task] = world.tasks(ticket)
+    assert (task["hs_task_status"], task["hs_task_body"]) == ("NOT_STARTED", "Hi Dana, fixed as of today.")
+    assert store.reply(world.db, row["key"])["body"] == "Hi Dana, fixed as of today."
+    with pytest.raises(ValidationError, match="empty"):
+        closing.edit_reply(world.db, row["key"], "  \n", world.hubspot)
+    assert world.tasks(ticket)[0]["hs_task_body"] == "Hi Dana, fixed as of today."
 
 
 def test_the_cursor_moves_forward_with_what_was_seen(world: World) -> None:

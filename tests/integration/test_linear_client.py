@@ -86,12 +86,16 @@ def test_ensure_label_creates_a_missing_label_once(client: LinearClient, double:
     assert {label.name for label in client.labels(eng)} == {"customer", "support-escalation"}
 
 
-def test_user_by_email_ignores_case_and_caches_misses(client: LinearClient, double: LinearDouble) -> None:
+def test_user_by_email_ignores_case_caches_hits_and_asks_again_after_a_miss(
+    client: LinearClient, double: LinearDouble
+) -> None:
     ada = double.add_user("Ada Lovelace", "ada@acme.test")
     assert client.user_by_email("ADA@acme.test").id == ada["id"]
-    assert client.user_by_email("nobody@acme.test") is None
-    assert client.user_by_email("nobody@acme.test") is None
-    assert double.operations().count("UserByEmail") == 2
+    assert client.user_by_email("ada@acme.test").id == ada["id"]
+    assert client.user_by_email("new@acme.test") is None
+    joined = double.add_user("New Hire", "new@acme.test")  # joins the workspace while the worker runs
+    assert client.user_by_email("new@acme.test").id == joined["id"]
+    assert double.operations().count("UserByEmail") == 3
 
 
 def test_create_issue_lands_in_triage_with_our_id_and_labels(

@@ -19,6 +19,9 @@ from core.settings import Settings
 from core.store import get_state, open_db
 from core.store import intake as intake_store
 from core.store import links as store
+from core.store import rotation as rotation_store
+from core.roster import Engineer
+from core.rotation import RotationWeek
 from tests.doubles.hubspot import TOKEN, FakeClock, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
 
@@ -419,13 +422,29 @@ def test_local_only_does_nothing(tmp_path) -> None:
     assert not linking.sync_pending(db, settings, None, None, now=NOW)
 
 
-def test_tier_three_escalations_go_to_the_engineer_on_support(world: World, monkeypatch) -> None:
-    engineer = world.lin.add_user("Ada Lovelace", "ada@ourco.com")
-    import core.store.rotation as rotation_store
+def _ada_on_support(world: World) -> None:
+    rotation_store.upsert_engineers(world.db, [Engineer("ada@ourco.com", "Ada Lovelace")])
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    rotation_store.save_schedule(world.db, [RotationWeek(monday, "ada@ourco.com")])
 
-    monkeypatch.setattr(rotation_store, "current_engineer_email", lambda db, settings, now: "ada@ourco.com")
+
+def test_tier_three_escalations_go_to_the_engineer_on_support(world: World) -> None:
+    engineer = world.lin.add_user("Ada Lovelace", "ADA@ourco.com")
+    _ada_on_support(world)
     world.link(world.escalation())
     assert next(iter(world.lin.issues.values()))["assigneeId"] == engineer["id"]
+    # The match is remembered on the roster: the next escalation needs no user lookup.
+    assert rotation_store.list_engineers(world.db)[0].linear_user_id == engineer["id"]
+    world.link(world.escalation(2))
+    assert [i["assigneeId"] for i in world.lin.issues.values()] == [engineer["id"]] * 2
+    assert world.lin.operations().count("UserByEmail") == 1
+
+
+def test_an_engineer_without_a_linear_account_leaves_the_issue_unassigned(world: World) -> None:
+    world.lin.add_user("Ada Lovelace", "ada@ourco.com", active=False)
+    _ada_on_support(world)
+    assert world.link(world.escalation()).status == "linked"
+    assert next(iter(world.lin.issues.values())).get("assigneeId") is None
 
 
 def test_setup_hubspot_is_safe_to_rerun(world: World) -> None:

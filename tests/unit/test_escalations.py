@@ -32,7 +32,7 @@ def test_from_row_fills_gaps():
     assert e.customer_label == "unknown customer"
 
 
-@pytest.mark.parametrize("status,is_open", [("open", True), ("triaged", True), ("closed", False), ("done", False),
+@pytest.mark.parametrize("status,is_open", [("open", True), ("triaged", True), ("closed", False), ("done", False), ("wont_fix", False),
                                             ("sent", False)])
 def test_open_and_closed_statuses(status, is_open):
     assert esc.from_row(row(1, status=status)).is_open is is_open

@@ -27,6 +27,7 @@ ROWS = [
     row(5, "2026-03-09T09:00:00+00:00"),  # next week
     row(6, "2026-02-25T09:00:00+00:00", linear_identifier="ENG-6", linear_state_type="completed", followups=2),
     row(7, "2026-02-26T09:00:00+00:00", tier="free", followups=3),
+    row(8, "2026-03-02T11:00:00+00:00", status="wont_fix", closed_at="2026-03-03T10:00:00+00:00"),  # canceled
 ]
 
 
