@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.markup import escape_markdown
+
 TITLE_LIMIT = 200
 MESSAGE_LIMIT = 20_000  # characters of the customer's message quoted in a description or comment
 METADATA_MESSAGE_LIMIT = 8_000  # Linear's attachment metadata stays under ~10k characters
@@ -26,8 +28,6 @@ ALSO_REPORTED_PREFIX = "Also reported"
 PRIORITIES = {"enterprise": ("HIGH", 2), "business": ("MEDIUM", 3), "starter": ("LOW", 4), "free": ("LOW", 4)}
 DEFAULT_PRIORITY = ("MEDIUM", 3)
 
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=])")
-_ZWSP = "\u200b"  # breaks auto-linking and mentions without changing what the reader sees
 _REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|aw|wg|tr)\s*:\s*)+", re.IGNORECASE)
 
 
@@ -73,13 +73,6 @@ class CustomerContext:
 
 
 # -- escaping ----------------------------------------------------------------------------------------------
-def escape_markdown(text: str | None) -> str:
-    """``text`` as inert inline Markdown: specials escaped, ``@`` and link-like text broken, one line."""
-    flat = " ".join((text or "").split())
-    escaped = _MD_SPECIALS.sub(r"\\\1", flat)
-    return escaped.replace("@", "@" + _ZWSP).replace(":", ":" + _ZWSP).replace("www\\.", "www" + _ZWSP + "\\.")
-
-
 def fenced(text: str | None, limit: int = MESSAGE_LIMIT) -> str:
     """``text`` in a fenced code block that nothing inside it can close."""
     body = (text or "").replace("\r\n", "\n").replace("\r", "\n").strip("\n")

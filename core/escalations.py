@@ -6,7 +6,6 @@ every function here takes ``now`` so the same rows always give the same answer.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -189,12 +188,3 @@ def table_rows(items: Iterable[Escalation], now: datetime) -> list[dict[str, Any
         for e in items
     ]
 
-
-# Enough to stop emphasis, links, images, HTML, entities, tables, maths and Streamlit's :icon: / :color[] syntax.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]#<>|~$:!&])")
-
-
-def escape_markdown(text: str | None) -> str:
-    """Text made inert for Markdown: every character Markdown or HTML could act on is escaped."""
-    flat = " ".join((text or "").split())  # newlines would start new blocks
-    return _MD_SPECIAL.sub(r"\\\1", flat)

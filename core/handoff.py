@@ -14,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
-from core.escalations import WONT_FIX_STATUS, Escalation, escape_markdown, format_age, from_row, tier_rank
+from core.escalations import WONT_FIX_STATUS, Escalation, format_age, from_row, tier_rank
+from core.markup import escape_markdown
 
 TOP_PRIORITIES = 5
 SECTIONS = (("fixed", "Fixed"), ("triaged", "Triaged into the backlog"), ("still_open", "Still open"),

@@ -96,7 +96,8 @@ with st.form("handoff.form"):
 
 markdown = ho.render_markdown(edited(week, engineer))
 st.subheader("Preview")
-st.code(markdown, language="markdown", wrap_lines=True)
+with st.container(border=True, key="handoff.preview"):
+    st.markdown(markdown)  # every item is escaped by render_markdown: customer text renders as typed
 st.download_button("Download Markdown", markdown, file_name=f"handoff-{week_key}.md", mime="text/markdown",
                    key="handoff.download")
 

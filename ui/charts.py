@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.capacity import WeekCost, WeekCount
 
-HEIGHT = 260
+HEIGHT = 340  # the whole chart (Streamlit fits title and axes inside it), leaving ~200 px of plot
 # Weeks as bands, so each week's bar is as wide as the week.
 WEEK_AXIS = alt.X("week_start:O", title="Week starting", axis=alt.Axis(labelAngle=-45))
 
@@ -24,7 +24,7 @@ def capacity_cost_chart(weeks: Iterable[WeekCost]) -> alt.Chart:
     ], columns=["week_start", "cost", "team_size", "engineer"])
     return alt.Chart(frame, title="Rotation cost per week").mark_bar().encode(
         x=WEEK_AXIS,
-        y=alt.Y("cost:Q", title="Share of feature capacity", axis=alt.Axis(format="%")),
+        y=alt.Y("cost:Q", title="Feature capacity", axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("week_start:N", title="Week"), alt.Tooltip("cost:Q", format=".0%", title="Cost"),
                  alt.Tooltip("team_size:Q", title="Engineers"), alt.Tooltip("engineer:N", title="On rotation")],
     ).properties(height=HEIGHT)

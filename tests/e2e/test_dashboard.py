@@ -25,6 +25,23 @@ PAGES = {  # url path -> a text the page must show
 }
 
 
+def screenshot(page, name: str) -> None:
+    """The whole page as a user scrolls through it: Streamlit scrolls inside its main block, so the window grows
+    until nothing scrolls any more, and tables (drawn on canvas) get a moment to paint."""
+    tallest = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
+    height = 1000
+    for _ in range(6):
+        page.set_viewport_size({"width": 1400, "height": height})
+        page.wait_for_timeout(300)
+        needed = min(page.evaluate(tallest), 8000)
+        if needed <= height:
+            break
+        height = needed + 40
+    page.wait_for_timeout(1200)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
@@ -44,9 +61,7 @@ def test_page_renders_without_exception(browser, dashboard: str, path: str) -> N
     try:
         page.goto(f"{dashboard}/{path}", wait_until="domcontentloaded")
         page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
-        page.wait_for_timeout(500)  # let charts finish drawing before the screenshot
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{path or 'calendar'}.png"), full_page=True)
+        screenshot(page, path or "calendar")
         assert page.locator("[data-testid='stException']").count() == 0
         assert PAGES[path] in page.inner_text("[data-testid='stMain']")
     finally:
@@ -74,7 +89,7 @@ def test_accepting_a_message_under_review_files_it_as_an_escalation(browser, das
         page.wait_for_selector(idle, timeout=30_000)
         assert "Nothing waits for review." in page.inner_text("[data-testid='stMain']")
         assert open_escalations() == before + 1
-        page.screenshot(path=str(ARTIFACTS / "escalations-after-accept.png"), full_page=True)
+        screenshot(page, "escalations-after-accept")
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         page.close()

@@ -101,15 +101,15 @@ def test_render_markdown_sections():
     md = ho.render_markdown(ho.Handoff(WEEK, "ada@ourco.com", fixed="#1 Login fails", priorities="ENG-2 first",
                                        notes="Quiet week"))
     lines = md.splitlines()
-    assert lines[0] == "# Support rotation handoff: week of 2026-03-02 — ada@ourco.com"
+    assert lines[0] == "# Support rotation handoff: week of 2026-03-02 — ada@\u200bourco\\.com"
     assert lines[lines.index("## Fixed") + 1] == "- \\#1 Login fails"
-    assert lines[lines.index("## Triaged into the backlog") + 1] == "- Nothing."
-    assert lines[lines.index("## What to prioritise") + 1] == "- ENG-2 first"
+    assert lines[lines.index("## Triaged into the backlog") + 1] == "- Nothing\\."
+    assert lines[lines.index("## What to prioritise") + 1] == "- ENG\\-2 first"
     assert "## Notes" in lines and md.endswith("## Notes\n- Quiet week\n")
 
 
 def test_render_markdown_makes_customer_text_inert():
     md = ho.render_markdown(ho.Handoff(WEEK, still_open="#9 <script>alert(1)</script> [x](javascript:alert(1))"))
     assert "<script>" not in md
-    assert "\\<script\\>" in md and "\\[x\\](javascript\\:" in md
+    assert "\\<script\\>" in md and "\\[x\\]\\(javascript\\:\u200balert\\(1\\)\\)" in md
     assert re.search(r"(?<!\\)[<\[\]]", md.replace("\\\\", "")) is None  # no unescaped < [ ]
