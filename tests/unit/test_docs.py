@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import FIELD_DOCS, Settings, env_name
+from bench.__main__ import BENCHMARKS
 from ingest.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +63,12 @@ def test_readme_lists_every_command() -> None:
 
 def test_readme_starts_with_the_two_commands() -> None:
     assert README.index("make demo") < README.index("make test") < README.index("## Configuration")
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_every_benchmark_has_measured_figures(name: str) -> None:
+    text = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
+    section = text.split(f"`python -m bench {name}", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| measurement")]
+    assert rows and all(re.search(r"\d", row.split("|")[2]) for row in rows), f"{name}: a row without a figure"
+    assert not re.search(r"^[A-Z][A-Z_]{3,}$", section, re.M), f"{name}: a placeholder is left in the text"
