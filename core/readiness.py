@@ -40,7 +40,7 @@ def check(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability
     if cadence is not None and cadence[1] < MIN_CADENCE_WEEKS:
         email, gap = cadence
         findings.append(Finding(
-            "cadence", f"{email} is on support again after {gap} week(s); more often than every "
+            "cadence", f"{email} is on support again after {gap} week{'s' if gap != 1 else ''}; more often than every "
             f"{MIN_CADENCE_WEEKS} weeks wears people out.",
             "Add engineers, move time off that squeezes the schedule, or switch to a lighter cadence."))
     if active and 1 / len(active) > MAX_CAPACITY_SHARE and open_bugs < small_queue:

@@ -20,6 +20,12 @@ settings = settings_or_stop()
 db = get_db()
 now = datetime.now(timezone.utc)
 st.session_state.setdefault("calendar.flash", [])
+FROZEN_CAPTION = {  # by ROTADESK_FREEZE_WEEKS; 3 stands for any larger number
+    0: "No week is frozen: regenerating may change any week, this one included.",
+    1: "This week is published and never reshuffled; regenerating only changes the weeks after it.",
+    2: "This week and next week are published and never reshuffled; regenerating only changes the weeks after them.",
+    3: "This week and the next {n} are published and never reshuffled; regenerating only changes the weeks after them.",
+}
 
 
 def changed(messages: list[str], warnings: list[str] | None = None, schedule: Schedule | None = None) -> None:
@@ -79,7 +85,7 @@ with schedule_tab:
                                    for w in upcoming]), hide_index=True, key="calendar.schedule")
     else:
         st.info("No schedule yet; it is planned as soon as the roster has an active engineer.")
-    st.caption(f"Weeks within {settings.freeze_weeks} week(s) from now are published and never reshuffled.")
+    st.caption(FROZEN_CAPTION.get(settings.freeze_weeks, FROZEN_CAPTION[3]).format(n=settings.freeze_weeks - 1))
     regen_col, extend_col = st.columns(2)
     try:
         if regen_col.button("Regenerate", key="calendar.regenerate", disabled=not view.engineers):

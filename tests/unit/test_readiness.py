@@ -30,7 +30,7 @@ def test_too_few_engineers_and_a_tight_cadence_say_what_to_change():
     found = run(team(3), open_bugs=0)
     assert set(found) == {"too_few", "cadence", "cost"}
     assert "Add 1 more engineer(s)" in found["too_few"].fix
-    assert "after 3 week(s)" in found["cadence"].message
+    assert "after 3 weeks;" in found["cadence"].message
 
 
 def test_cadence_is_read_from_the_schedule_not_only_the_head_count():
