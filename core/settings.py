@@ -160,7 +160,8 @@ def describe(settings: Settings) -> list[dict[str, str]]:
             shown = ", ".join(value) or "(none)"
         else:
             shown = str(value) if value != "" else "(empty)"
-        rows.append({"setting": env_name(f.name), "value": shown, "meaning": FIELD_DOCS[f.name]})
+        meaning = FIELD_DOCS[f.name].replace("`", "")  # the docs are Markdown; a table cell shows plain text
+        rows.append({"setting": env_name(f.name), "value": shown, "meaning": meaning})
     return rows
 
 

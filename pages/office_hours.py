@@ -32,8 +32,9 @@ def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
 
 def show_queue(queue: list[oh.QueueItem]) -> None:
     st.dataframe([
-        {"#": n, "topic": i.title, "why": i.reason, "escalation": i.escalation_id, "tier": i.tier or None,
-         "asked by": i.asked_by or None, "status": i.status, "outcome": i.outcome or None}
+        {"#": n, "topic": i.title, "why": i.reason,
+         "escalation": f"#{i.escalation_id}" if i.escalation_id is not None else "", "tier": i.tier or "",
+         "asked by": i.asked_by or "", "status": i.status, "outcome": i.outcome or ""}
         for n, i in enumerate(queue, start=1)
     ], hide_index=True, key="office_hours.queue")
 

@@ -32,7 +32,7 @@ def test_queue_lists_open_escalations_with_a_timebox(app_env):
     app_env.escalation(3, status="closed")
     at = run()
     queue = at.dataframe[0].value
-    assert queue["escalation"].tolist() == [b, a]  # enterprise first
+    assert queue["escalation"].tolist() == [f"#{b}", f"#{a}"]  # enterprise first
     assert set(queue["why"]) == {"not discussed yet"}
     assert at.metric[0].value == "2"
     assert any(i.value.startswith("15 minutes for 2 items: about 7 min 30 s each") for i in at.info)

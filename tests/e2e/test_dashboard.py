@@ -30,14 +30,15 @@ def screenshot(page, name: str) -> None:
     until nothing scrolls any more, and tables (drawn on canvas) get a moment to paint."""
     tallest = "() => Math.max(...[...document.querySelectorAll('*')].map(e => e.scrollHeight))"
     height = 1000
+    page.wait_for_timeout(800)  # elements keep arriving for a moment after the script run ends
     for _ in range(6):
-        page.set_viewport_size({"width": 1400, "height": height})
-        page.wait_for_timeout(300)
         needed = min(page.evaluate(tallest), 8000)
         if needed <= height:
             break
         height = needed + 40
-    page.wait_for_timeout(1200)
+        page.set_viewport_size({"width": 1400, "height": height})
+        page.wait_for_timeout(400)
+    page.wait_for_timeout(1000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
