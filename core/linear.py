@@ -168,9 +168,10 @@ class LinearClient:
         key = email.strip().lower()
         if key not in self._users:
             nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
-            if not nodes:
+            found = next((n for n in nodes if (n.get("email") or "").lower() == key), None)
+            if found is None:
                 return None  # not remembered: the person may join the workspace later
-            self._users[key] = user_from(nodes[0])
+            self._users[key] = user_from(found)
         return self._users[key]
 
     # Issues

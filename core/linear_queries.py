@@ -63,7 +63,7 @@ mutation LabelCreate($input: IssueLabelCreateInput!) {
 
 USER_BY_EMAIL = """
 query UserByEmail($email: String!) {
-  users(filter: {email: {eqIgnoreCase: $email}}, first: 1) { nodes { id name displayName email active } }
+  users(filter: {email: {eq: $email}}, first: 5) { nodes { id name displayName email active } }
 }
 """
 

@@ -24,7 +24,7 @@ def _ids(world: World) -> dict[str, tuple[str, str]]:
 def test_missing_ids_are_filled_by_email_and_hand_set_ids_are_kept(tmp_path) -> None:
     world = make_world(tmp_path)
     _roster(world)
-    ada = world.lin.add_user("Ada Lovelace", "Ada@OurCo.com")["id"]
+    ada = world.lin.add_user("Ada Lovelace", "ada@ourco.com")["id"]
     world.lin.add_user("Cy Park", "cy@ourco.com")
     world.lin.add_user("Gone Away", "old@ourco.com")
     ada_owner = world.hub.add_owner("ada@ourco.com", "Ada", "Lovelace")

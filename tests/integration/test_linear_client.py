@@ -98,6 +98,14 @@ def test_user_by_email_ignores_case_caches_hits_and_asks_again_after_a_miss(
     assert double.operations().count("UserByEmail") == 3
 
 
+def test_a_user_with_another_address_is_not_taken_for_the_one_asked_for() -> None:
+    answer = {"data": {"users": {"nodes": [{"id": "u1", "name": "Someone Else", "displayName": "se",
+                                              "email": "someone@acme.test", "active": True}]}}}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
+    with LinearClient(API_KEY, transport=transport) as client:
+        assert client.user_by_email("ada@acme.test") is None
+
+
 def test_create_issue_lands_in_triage_with_our_id_and_labels(
     client: LinearClient, double: LinearDouble, eng: str
 ) -> None:

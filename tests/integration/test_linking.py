@@ -429,7 +429,7 @@ def _ada_on_support(world: World) -> None:
 
 
 def test_tier_three_escalations_go_to_the_engineer_on_support(world: World) -> None:
-    engineer = world.lin.add_user("Ada Lovelace", "ADA@ourco.com")
+    engineer = world.lin.add_user("Ada Lovelace", "ada@ourco.com")
     _ada_on_support(world)
     world.link(world.escalation())
     assert next(iter(world.lin.issues.values()))["assigneeId"] == engineer["id"]
