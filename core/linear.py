@@ -122,9 +122,10 @@ class LinearClient:
         key = key.upper()
         if key not in self._teams:
             nodes = self._execute(q.TEAM_BY_KEY, {"key": key})["teams"]["nodes"]
-            if not nodes:
+            found = next((n for n in nodes if n["key"].upper() == key), None)
+            if found is None:
                 raise LinearError(f"no team with key {key!r} is visible to this API key")
-            self._teams[key] = Team(nodes[0]["id"], nodes[0]["key"], nodes[0]["name"])
+            self._teams[key] = Team(found["id"], found["key"], found["name"])
         return self._teams[key]
 
     def workflow_states(self, team_id: str) -> list[State]:
@@ -234,7 +235,10 @@ class LinearClient:
         if state_types:
             flt["state"] = {"type": {"in": list(state_types)}}
         for node in self._paginate(q.ISSUES, {"filter": flt}, "issues"):
-            yield issue_from(node)
+            issue = issue_from(node)
+            # The filter already says this; checking again keeps a lenient server from flooding the caller.
+            if issue.updated_at >= since and (not state_types or issue.state_type in state_types):
+                yield issue
 
     # Attachments and comments
     def create_attachment(
@@ -254,8 +258,8 @@ class LinearClient:
         return comment_from(_payload(answer, "commentCreate", "comment"))
 
     def latest_comment_starting_with(self, issue_id: str, marker: str) -> Comment | None:
-        nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "comments")
-        comments = [comment_from(n) for n in nodes]
+        nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "issue.comments")
+        comments = [comment_from(n) for n in nodes if (n.get("body") or "").startswith(marker)]
         return max(comments, key=lambda c: c.created_at, default=None)
 
     # Customers (the "customer requests" feature)
@@ -305,9 +309,12 @@ class LinearClient:
         return self._retrying(lambda _n: self._post(query, variables, missing_ok=missing_ok, feature=feature))
 
     def _paginate(self, query: str, variables: dict[str, Any], root: str) -> Iterator[dict[str, Any]]:
+        """Every node of the connection at ``root`` (a dotted path such as ``issue.comments``), page by page."""
         after: str | None = None
         while True:
-            page = self._execute(query, {**variables, "after": after})[root]
+            page = self._execute(query, {**variables, "after": after})
+            for key in root.split("."):
+                page = page[key]
             yield from page["nodes"]
             if not page["pageInfo"]["hasNextPage"]:
                 return

@@ -26,7 +26,7 @@ query Viewer {
 
 TEAM_BY_KEY = """
 query TeamByKey($key: String!) {
-  teams(filter: {key: {eq: $key}}, first: 1) { nodes { id key name } }
+  teams(filter: {key: {eq: $key}}, first: 50) { nodes { id key name } }
 }
 """
 
@@ -129,10 +129,12 @@ mutation CommentCreate($input: CommentCreateInput!) {
 
 COMMENTS_STARTING_WITH = (
     """
-query CommentsStartingWith($issueId: ID!, $prefix: String!, $after: String) {
-  comments(filter: {issue: {id: {eq: $issueId}}, body: {startsWith: $prefix}}, first: 50, after: $after) {
-    nodes { id body createdAt url user { id name email } }
-    %s
+query CommentsStartingWith($issueId: String!, $prefix: String!, $after: String) {
+  issue(id: $issueId) {
+    comments(filter: {body: {startsWith: $prefix}}, first: 50, after: $after) {
+      nodes { id body createdAt url user { id name email } }
+      %s
+    }
   }
 }
 """
