@@ -144,6 +144,19 @@ def _is_company(address: str | None, domains: tuple[str, ...]) -> bool:
     return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains if d)
 
 
+def _inbox_domains(msg: Message) -> tuple[str, ...]:
+    """Without configured company domains, the inbox's own domain stands in for them.
+
+    The inbox is ours, so whoever forwards from its domain is staff. This only decides who the customer is;
+    trust never comes from a header anyone could write.
+    """
+    for name in ("Delivered-To", "X-Original-To", "To"):
+        found = _address(msg, name)
+        if found:
+            return (found.address.rpartition("@")[2].lower(),)
+    return ()
+
+
 def _auth(msg: Message) -> dict[str, str]:
     """Results from the topmost Authentication-Results header: the one our own server added (lower ones may be
     forged by the sender). The first result per method is kept, plus every domain that passed it."""
@@ -370,6 +383,7 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
     kind, reason = classify(msg)
     text, parts = _text_of(msg, cap, cuts)
     forwarded, levels, extra = _levels(msg, text, parts, outer_subject, sender, cap)
+    domains = domains or _inbox_domains(msg)
     outside = [k for k, lv in enumerate(levels)
                if lv.sender and lv.sender.address and not _is_company(lv.sender.address, domains)]
     c = outside[0] if outside else None

@@ -94,6 +94,31 @@ def test_customer_forwarding_a_colleagues_thread_is_the_customer() -> None:
     assert p.note is None
 
 
+NESTED_BY_PRIYA = ("over to bugs\n\n---------- Forwarded message ---------\nFrom: Priya <priya@ourco.com>\n"
+                   "Date: Fri, 8 Mar 2024 at 10:41\nSubject: Fwd: Sync broken\nTo: <alex@ourco.com>\n\n"
+                   "can you file this?\n\n---------- Forwarded message ---------\n"
+                   "From: Lena Lind <lena@shop.example>\nDate: Fri, 8 Mar 2024 at 09:00\nSubject: Sync broken\n"
+                   "To: <priya@ourco.com>\n\nThe nightly sync stopped on Tuesday.\n")
+
+
+@pytest.mark.parametrize(("raw", "customer"), [
+    (message(NESTED_BY_PRIYA), "lena@shop.example"),
+    (message("Export fails.", sender="Lena Lind <lena@shop.example>", subject="Export"), "lena@shop.example"),
+    (message("Please see the problem my colleague had.\n\n---------- Forwarded message ---------\n"
+             "From: Dave Dunn <dave@bigcorp.com>\nDate: Fri, 8 Mar 2024 at 09:00\nSubject: Login fails\n"
+             "To: <carol.chen@bigcorp.com>\n\nI cannot log in since the update.\n",
+             sender="Carol Chen <carol.chen@bigcorp.com>", subject="Fwd: Login fails"), "carol.chen@bigcorp.com"),
+])
+def test_without_configured_domains_the_inbox_domain_counts_as_ours(raw: bytes, customer: str) -> None:
+    assert parse(raw).customer.address == customer
+
+
+def test_delivered_to_names_the_inbox_before_to() -> None:
+    raw = message(NESTED_BY_PRIYA, extra="Delivered-To: bugs@ourco.com\r\n").replace(
+        b"To: bugs@ourco.com", b"To: Lena <lena@shop.example>", 1)
+    assert parse(raw).customer.address == "lena@shop.example"
+
+
 def test_internal_mail_without_a_forward_block_has_no_customer() -> None:
     p = parse(message("Reminder: rotation handoff at 4pm.", subject="Handoff"), OURS)
     assert (p.forwarded, p.customer, p.forwarded_by) == (False, None, None)
