@@ -101,7 +101,9 @@ def html_to_text(html: str) -> str:
     # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown. Its "* * *" for <hr>
     # becomes the underscore rule Outlook prints above a forwarded header block.
     text = re.sub(r"(?m)^(\s*)\\([-+*#.>])", r"\1\2", text)
-    return re.sub(r"(?m)^\s*\* \* \*\s*$", "_" * 32, text)
+    text = re.sub(r"(?m)^\s*\* \* \*\s*$", "_" * 32, text)
+    # Empty <div><br></div> spacers render as runs of blank lines; in HTML they were one visual gap.
+    return re.sub(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*){2,}", "\n\n", text)
 
 
 def normalise(text: str) -> str:

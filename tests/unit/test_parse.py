@@ -125,6 +125,14 @@ def test_internal_mail_without_a_forward_block_has_no_customer() -> None:
     assert p.body == "Reminder: rotation handoff at 4pm."
 
 
+def test_html_spacer_divs_leave_one_blank_line() -> None:
+    html = ("<div>Hi Sam,</div><div><br></div><div><br></div><div>&nbsp;</div><div>the dashboard is blank.</div>"
+            "<div><br></div><div>Nina</div>")
+    p = parse(message(html, sender="Nina <nina@bigcorp.si>", subject="Blank", ctype="text/html; charset=utf-8"),
+              OURS)
+    assert p.body == "Hi Sam,\n\nthe dashboard is blank.\n\nNina"
+
+
 def test_rewritten_subject_without_fwd_prefix_is_still_a_forward() -> None:
     raw = message("Urgent one.\n\n________________________________\nFrom: Omar Odeh <omar@retail.example>\n"
                   "Sent: Saturday, March 9, 2024 6:45 PM\nTo: Sam <sam@ourco.com>\nSubject: charts\n\n"
