@@ -29,6 +29,11 @@ for _field, _words in {
     "subject": "subject|betreff|onderwerp|objet|sujet|asunto|assunto|oggetto|emne|ämne|aihe|tárgy|temat|předmět|"
                "predmet|konu|тема|subiect|subiectul|naslov|件名|tema|主题|主旨|제목",
     "reply_to": "reply-to|antwort an|répondre à|responder a|rispondi a|beantwoorden|svara till|svar til",
+    # Outlook adds these to the block; read so they never open the customer's message.
+    "importance": "importance|wichtigkeit|priorité|importancia|importanza|prioriteit|priorytet|prioridade|"
+                  "priority|важность|重要度",
+    "attachments": "attachments|anlagen|pièces jointes|datos adjuntos|allegati|bijlagen|załączniki|anexos|"
+                   "bilagor|vedhæftede filer|添付ファイル",
 }.items():
     for _w in _words.split("|"):
         LABELS[_w] = _field

@@ -258,6 +258,9 @@ def parse_date(value: str | None) -> str | None:
             return parsedate_to_datetime(value.strip()).isoformat()
         except (TypeError, ValueError, IndexError, OverflowError):
             pass
+    # Apple Mail writes "GMT+9" / "GMT-4:30"; dateutil would read the POSIX sign (inverted), so spell it out.
+    value = re.sub(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b",
+                   lambda z: f" {z.group(1)}{int(z.group(2)):02d}:{z.group(3) or '00'}", value)
     m = re.search(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日(?:.*?(\d{1,2}:\d{2}(?::\d{2})?))?", value)
     if m:
         value = f"{m.group(1)}-{int(m.group(2)):02d}-{int(m.group(3)):02d} {m.group(4) or ''}"
@@ -280,7 +283,9 @@ def parse_date(value: str | None) -> str | None:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            parsed = dateparser.parse(cleaned, fuzzy=True, dayfirst=True)
+            # Year-first dates (2026-03-04, 2026/03/04, the CJK form) are always year-month-day.
+            year_first = re.match(r"\s*\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]", cleaned) is not None
+            parsed = dateparser.parse(cleaned, fuzzy=True, dayfirst=not year_first, yearfirst=year_first)
     except (ValueError, OverflowError, TypeError):
         return None
     return parsed.isoformat() if 1970 <= parsed.year <= 2100 else None

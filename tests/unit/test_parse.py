@@ -125,6 +125,16 @@ def test_internal_mail_without_a_forward_block_has_no_customer() -> None:
     assert p.body == "Reminder: rotation handoff at 4pm."
 
 
+@pytest.mark.parametrize("extra", ["Importance: High", "Attachments: trace.log; screen.png", "Wichtigkeit: Hoch"])
+def test_outlook_extra_header_lines_stay_out_of_the_body(extra: str) -> None:
+    raw = message("Please check.\n\nFrom: Novak, Nina [mailto:nina@bigcorp.si]\nSent: Wednesday, March 04, 2026 "
+                  f"4:02 PM\nTo: Sam Agent\nSubject: Report totals wrong\n{extra}\n\nThe totals are off by one day.\n",
+                  subject="FW: Report totals wrong")
+    p = parse(raw, OURS)
+    assert p.customer == Address("Novak, Nina", "nina@bigcorp.si")
+    assert (p.body, p.note) == ("The totals are off by one day.", "Please check.")
+
+
 def test_html_spacer_divs_leave_one_blank_line() -> None:
     html = ("<div>Hi Sam,</div><div><br></div><div><br></div><div>&nbsp;</div><div>the dashboard is blank.</div>"
             "<div><br></div><div>Nina</div>")
