@@ -179,6 +179,14 @@ def _auth(msg: Message) -> dict[str, str]:
     return result
 
 
+AUTO_REPLY_SUBJECT = re.compile(
+    r"\s*(automatic reply|auto-?reply|autoreply|out of (?:the )?office|abwesenheitsnotiz|automatische antwort|"
+    r"réponse automatique|absence du bureau|respuesta automática|fuera de la oficina|risposta automatica|"
+    r"fuori sede|automatisch antwoord|afwezig|resposta automática|ausente do escritório|automatisk svar|"
+    r"frånvaro|automaattinen vastaus|autoodpowiedź|automatická odpověď|自動応答|自动回复|不在)\s*[:：-]",
+    re.IGNORECASE)
+
+
 def classify(msg: Message) -> tuple[str, str | None]:
     """Report, auto-reply or bounce, with the header that decided it."""
     ctype = msg.get_content_type() if _safe(msg.get_content_type) else ""
@@ -205,6 +213,9 @@ def classify(msg: Message) -> tuple[str, str | None]:
         return "auto_reply", f"{lists[0]} header"
     if header_text(msg, "Return-Path").replace(" ", "") == "<>":
         return "bounce", "empty Return-Path"
+    subject = AUTO_REPLY_SUBJECT.match(header_text(msg, "Subject"))
+    if subject:  # some responders set no header at all; their subject line still says what they are
+        return "auto_reply", f"Subject: {subject.group(1)}"
     return "report", None
 
 

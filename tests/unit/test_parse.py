@@ -177,6 +177,17 @@ def test_auto_reply_is_classified_with_its_reason() -> None:
     assert (p.kind, p.kind_reason) == ("auto_reply", "Auto-Submitted: auto-replied")
 
 
+@pytest.mark.parametrize(("subject", "kind"), [
+    ("Automatic reply: Export fails", "auto_reply"), ("Out of Office: back on Monday", "auto_reply"),
+    ("Abwesenheitsnotiz: Fehler", "auto_reply"), ("Réponse automatique : Export", "auto_reply"),
+    ("自動応答: エクスポート", "auto_reply"),
+    ("Export fails while I am out of office", "report"), ("Re: Automatic reply settings are broken", "report"),
+])
+def test_auto_reply_subject_without_headers(subject: str, kind: str) -> None:
+    p = parse(message("I am away until Monday.", sender="Lena <lena@shop.example>", subject=subject), OURS)
+    assert p.kind == kind
+
+
 @pytest.mark.parametrize("extra, reason", [
     ("Precedence: bulk\r\n", "Precedence: bulk"),
     ("List-Unsubscribe: <mailto:u@list.example>\r\n", "List-Unsubscribe header"),
