@@ -17,11 +17,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
+
+from tests.doubles import http
 
 TOKEN = "pat-na1-test-token"
 OBJECT_TYPES = ("contacts", "companies", "tickets", "notes", "tasks", "emails")
@@ -789,48 +790,7 @@ class HubSpotDouble:
     # -- real server -----------------------------------------------------------------------------
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its base URL and a stop function."""
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-
-        return f"http://127.0.0.1:{server.server_address[1]}", stop
-
-
-def _handler_class(double: HubSpotDouble) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            content = self.rfile.read(length) if length else b""
-            url = f"http://{self.headers.get('Host', 'localhost')}{self.path}"
-            request = httpx.Request(self.command, url, headers=list(self.headers.items()), content=content)
-            try:
-                response = double.handler(request)
-            except httpx.TransportError:
-                self.close_connection = True  # a dropped connection: no answer at all
-                return
-            payload = response.read()
-            self.send_response(response.status_code)
-            for key, value in response.headers.items():
-                if key.lower() not in {"content-length", "transfer-encoding", "connection"}:
-                    self.send_header(key, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-    return Handler
+        return http.serve(self.handler, "", port)
 
 
 def _limit_response(message: str, policy: str, headers: dict[str, str]) -> httpx.Response:

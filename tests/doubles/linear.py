@@ -18,7 +18,6 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import formatdate
 from functools import lru_cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +36,8 @@ from graphql import (
     parse,
     validate,
 )
+
+from tests.doubles import http
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "fixtures" / "linear" / "schema.graphql"
 API_KEY = "lin_api_testkey0123456789"
@@ -346,17 +347,7 @@ class LinearDouble:
 
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its GraphQL URL and a stop function."""
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_class(self))
-        server.daemon_threads = True
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-
-        def stop() -> None:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)
-
-        return f"http://127.0.0.1:{server.server_address[1]}/graphql", stop
+        return http.serve(self.handler, "/graphql", port)
 
     # Field resolution
     def _resolve(self, source: Any, info: Any, **args: Any) -> Any:
@@ -840,32 +831,3 @@ def _formatted(error: GraphQLError, code: str) -> dict[str, Any]:
             userPresentableMessage=error.message,
         )
     return formatted
-
-
-def _handler_class(double: LinearDouble) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            content = self.rfile.read(length) if length else b""
-            url = f"http://{self.headers.get('Host', 'localhost')}{self.path}"
-            request = httpx.Request("POST", url, headers=list(self.headers.items()), content=content)
-            try:
-                response = double.handler(request)
-            except httpx.TransportError:
-                self.close_connection = True  # a lost answer: the connection just drops
-                return
-            payload = response.read()
-            self.send_response_only(response.status_code)  # the double's own Date header, not the stdlib's
-            for name, value in response.headers.items():
-                if name.lower() != "content-length":
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            return
-
-    return Handler

@@ -61,6 +61,11 @@ class World:
                                  "linear_state_type": "started", "updated_at": iso(self.now)})
         return ticket_id
 
+    def move(self, issue: dict, state: str = "Done") -> None:
+        """Move ``issue`` in Linear, a minute after whatever happened last."""
+        self.lin.set_state(issue["id"], state)
+        self.tick()
+
     def poll(self) -> closing.Summary:
         return closing.poll_and_stage(self.db, self.settings, self.hubspot, self.linear, now=self.now)
 
@@ -88,8 +93,7 @@ def test_done_stages_one_reply_per_customer_who_reported_it(world: World) -> Non
     second = world.report(issue, "Fox Mulder", "Globex", subject="Rows missing")
     world.lin.q_commentCreate({"issueId": issue["id"], "body": "Customer note: exports now include every row."})
     world.tick()
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
 
     summary = world.poll()
 
@@ -112,8 +116,7 @@ def test_done_stages_one_reply_per_customer_who_reported_it(world: World) -> Non
 def test_polling_again_stages_nothing_new(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     world.tick()
     again = world.poll()
@@ -139,8 +142,7 @@ def test_a_template_saved_in_the_db_is_used(world: World) -> None:
     store.save_template(world.db, "fixed", "Hello {first_name} from {company}: {issue_identifier} is done.", iso(world.now))
     issue = world.issue()
     world.report(issue, "Dana Scully", "Acme")
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     [row] = store.replies_for_issue(world.db, issue["id"])
     assert row["body"] == f"Hello Dana from Acme: {issue['identifier']} is done."
@@ -149,12 +151,10 @@ def test_a_template_saved_in_the_db_is_used(world: World) -> None:
 def test_reopened_issue_withdraws_the_reply_and_restores_the_stage(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     world.tick()
-    world.lin.set_state(issue["id"], "In Progress")
-    world.tick()
+    world.move(issue, "In Progress")
 
     summary = world.poll()
 
@@ -178,8 +178,7 @@ def test_the_escalation_closes_with_its_issue_and_reopens_with_it(world: World, 
     escalation = world.db["escalations"].get(1)
     assert (escalation["status"], escalation["closed_at"]) == (status, iso(closed_at))
     world.tick()
-    world.lin.set_state(issue["id"], "In Progress")
-    world.tick()
+    world.move(issue, "In Progress")
     world.poll()
     escalation = world.db["escalations"].get(1)
     assert (escalation["status"], escalation["closed_at"]) == ("open", None)
@@ -211,8 +210,7 @@ class CrashAfterCreate(HubSpotClient):
 def test_a_crash_between_creating_the_task_and_recording_it_stages_once(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     crashing = CrashAfterCreate(TOKEN, transport=httpx.MockTransport(world.hub.handler), sleep=world.clock.sleep, clock=world.clock)
     with pytest.raises(KeyboardInterrupt):
         closing.poll_and_stage(world.db, world.settings, crashing, world.linear, now=world.now)
@@ -234,8 +232,7 @@ def test_a_crash_between_creating_the_task_and_recording_it_stages_once(world: W
 def test_a_lost_answer_from_hubspot_is_resumed_without_a_second_task(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     lose_on_create = world.hub.handler
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -257,8 +254,7 @@ def test_a_lost_answer_from_hubspot_is_resumed_without_a_second_task(world: Worl
 
 def test_an_unlinked_issue_changes_nothing(world: World) -> None:
     issue = world.issue()
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     before = len(world.hub.requests)
     summary = closing.stage_for_issue(world.db, world.settings, world.hubspot, world.linear, issue["id"], now=world.now)
     assert summary.issues == 0 and len(world.hub.requests) == before
@@ -268,8 +264,7 @@ def test_an_unlinked_issue_changes_nothing(world: World) -> None:
 def test_mark_sent_completes_the_task_and_closes_the_ticket(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     [row] = store.replies_for_issue(world.db, issue["id"])
     world.tick(3600)
@@ -289,8 +284,7 @@ def test_mark_sent_completes_the_task_and_closes_the_ticket(world: World) -> Non
 def test_saving_an_edit_updates_the_staged_task(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     [row] = store.replies_for_issue(world.db, issue["id"])
 
@@ -307,8 +301,7 @@ def test_saving_an_edit_updates_the_staged_task(world: World) -> None:
 def test_the_cursor_moves_forward_with_what_was_seen(world: World) -> None:
     issue = world.issue()
     world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     world.poll()
     assert get_state(world.db, closing.CURSOR_KEY) == closing.issue_state(world.linear.get_issue(issue["id"])).updated_at
 
@@ -335,8 +328,7 @@ def test_local_only_mode_stages_the_same_reply_in_the_db(db, settings) -> None:
 def test_linear_being_down_keeps_the_cursor_for_the_next_pass(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     cursor = get_state(world.db, closing.CURSOR_KEY)
     world.lin.fail_next(1, 503)
     impatient = LinearClient(API_KEY, transport=httpx.MockTransport(world.lin.handler), max_retries=0)
@@ -351,6 +343,5 @@ def test_without_a_team_key_each_linked_issue_is_read(world: World) -> None:
     world.settings = dataclasses.replace(world.settings, linear_team="")
     issue = world.issue()
     ticket = world.report(issue)
-    world.lin.set_state(issue["id"], "Done")
-    world.tick()
+    world.move(issue)
     assert len(world.poll().staged) == 1 and len(world.tasks(ticket)) == 1
