@@ -15,11 +15,11 @@ from core.rotation import Schedule, swap_candidates
 from core.store import rotation as store
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
+from ui.flash import flash, show_flashes
 
 settings = settings_or_stop()
 db = get_db()
 now = datetime.now(timezone.utc)
-st.session_state.setdefault("calendar.flash", [])
 FROZEN_CAPTION = {  # by ROTADESK_FREEZE_WEEKS; 3 stands for any larger number
     0: "No week is frozen: regenerating may change any week, this one included.",
     1: "This week is published and never reshuffled; regenerating only changes the weeks after it.",
@@ -32,15 +32,15 @@ def changed(messages: list[str], warnings: list[str] | None = None, schedule: Sc
     """After any edit: replan, republish the feeds, and show what happened on the next run."""
     schedule = schedule or store.regenerate(db, settings, now)
     store.refresh_feeds(db, settings, now)
-    st.session_state["calendar.flash"] = [("success", m) for m in messages] + \
-        [("warning", w) for w in [*(warnings or []), *schedule.warnings]]
+    for message in messages:
+        flash("calendar", message)
+    for warning in [*(warnings or []), *schedule.warnings]:
+        flash("calendar", warning, "warning")
     st.rerun()
 
 
 st.title("Calendar")
-for kind, message in st.session_state["calendar.flash"]:
-    (st.success if kind == "success" else st.warning)(message)
-st.session_state["calendar.flash"] = []
+show_flashes("calendar")
 
 try:
     if store.ensure_schedule(db, settings, now) is not None or not (store.FEED_DIR / feed_filename()).exists():

@@ -12,12 +12,12 @@ from core import handoff as ho
 from core.errors import AppError
 from core.store import iso, ops
 from ui.deps import get_db, settings_or_stop
+from ui.flash import flash, show_flashes
 
 FIELDS = ("fixed", "triaged", "still_open", "priorities", "notes")
 LABELS = {"fixed": "Fixed", "triaged": "Triaged into the backlog", "still_open": "Still open",
           "priorities": "What to prioritise", "notes": "Notes"}
 st.session_state.setdefault("handoff.loaded_week", None)
-st.session_state.setdefault("handoff.flash", None)
 
 
 def load_into_form(handoff: ho.Handoff) -> None:
@@ -48,9 +48,7 @@ today = now.astimezone(tz).date()
 st.title("Handoff")
 st.caption("The outgoing engineer's one page for the next planning meeting: fixed, triaged, still open, "
            "and what to prioritise.")
-if st.session_state["handoff.flash"]:
-    st.success(st.session_state["handoff.flash"])
-    st.session_state["handoff.flash"] = None
+show_flashes("handoff")
 
 try:
     db = get_db()
@@ -91,7 +89,7 @@ with st.form("handoff.form"):
         except AppError as exc:
             st.error(str(exc))
         else:
-            st.session_state["handoff.flash"] = f"Handoff for the week of {week_key} saved."
+            flash("handoff", f"Handoff for the week of {week_key} saved.")
             st.rerun()
 
 markdown = ho.render_markdown(edited(week, engineer))

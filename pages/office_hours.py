@@ -12,8 +12,7 @@ from core import office_hours as oh
 from core.errors import AppError
 from core.store import intake, iso, ops
 from ui.deps import get_db, settings_or_stop
-
-st.session_state.setdefault("office_hours.flash", None)
+from ui.flash import flash, show_flashes
 
 NO_ESCALATION = "none"
 
@@ -55,7 +54,7 @@ def discuss_form(db, day: date, pending: list[oh.QueueItem]) -> None:
             except AppError as exc:
                 st.error(str(exc))
                 return
-            st.session_state["office_hours.flash"] = "Marked discussed."
+            flash("office_hours", "Marked discussed.")
             st.rerun()
 
 
@@ -74,7 +73,7 @@ def topic_form(db, day: date, open_items: list[esc.Escalation]) -> None:
             except AppError as exc:
                 st.error(str(exc))
                 return
-            st.session_state["office_hours.flash"] = "Added to today's queue."
+            flash("office_hours", "Added to today's queue.")
             st.rerun()
 
 
@@ -83,9 +82,7 @@ now = datetime.now(timezone.utc)
 today = now.astimezone(ZoneInfo(settings.team_timezone)).date()
 st.title("Office hours")
 st.caption("One 15-minute sync a day instead of a stream of pings. Bring it here; the engineer on rotation answers.")
-if st.session_state["office_hours.flash"]:
-    st.success(st.session_state["office_hours.flash"])
-    st.session_state["office_hours.flash"] = None
+show_flashes("office_hours")
 
 day = st.date_input("Day", value=today, key="office_hours.day")
 try:

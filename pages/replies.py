@@ -11,8 +11,7 @@ from core.errors import AppError
 from core.store import iso
 from core.store import replies as store
 from ui.deps import get_db, get_hubspot, settings_or_stop
-
-st.session_state.setdefault("replies.flash", None)
+from ui.flash import flash, show_flashes
 
 
 def duration(seconds: float | None) -> str:
@@ -60,7 +59,7 @@ def act(action, message: str) -> None:
     except AppError as exc:
         st.error(str(exc))
         return
-    st.session_state["replies.flash"] = message
+    flash("replies", message)
     st.rerun()
 
 
@@ -92,9 +91,7 @@ settings = settings_or_stop()
 st.title("Replies")
 st.caption("When a linked Linear issue is done, a closing reply is staged for every customer who reported it. "
            "Review it, copy it into your reply, send it, then mark it sent.")
-if st.session_state["replies.flash"]:
-    st.success(st.session_state["replies.flash"])
-    st.session_state["replies.flash"] = None
+show_flashes("replies")
 
 try:
     db = get_db()

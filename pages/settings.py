@@ -1,8 +1,8 @@
 """Settings: what Rotadesk is configured with, and whether HubSpot and Linear answer."""
 
-import streamlit as st
-
 from datetime import datetime, timezone
+
+import streamlit as st
 
 from core.health import connector_health
 from core.settings import describe
