@@ -31,6 +31,7 @@ system-deps:
 	@scripts/system-deps.sh
 
 test: install-dev system-deps
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 run: install

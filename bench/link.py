@@ -22,13 +22,13 @@ from pathlib import Path
 
 import httpx
 
+from core.health import setup_hubspot
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
-from core.health import setup_hubspot
 from core.linking import DEFAULT_WORKERS, sync_pending
 from core.settings import Settings
-from core.store import open_db
 from core.store import intake as intake_store
+from core.store import open_db
 
 ROOT = Path(__file__).resolve().parents[1]
 BURST, INTERVAL, SEARCHES_PER_SECOND = 100, 10.0, 5

@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlite_utils import Database
+
 from core import templates
 from core.errors import AppError, ValidationError
+from core.hubspot import HubSpotClient
+from core.linear import LinearClient
+from core.settings import Settings
 from core.store import get_state, iso, set_state
 from core.store import replies as store
+from core.store.rotation import current_engineer_email
 
 log = logging.getLogger(__name__)
 
@@ -102,16 +108,30 @@ def issue_state(issue: Any) -> IssueState:
     done = issue.completed_at or issue.canceled_at
     if done is None and issue.state_type in CLOSED_TYPES:
         done = issue.updated_at
-    return IssueState(issue.id, issue.identifier, issue.title, issue.state_name, issue.state_type,
-                      iso(done) if done else None, issue.assignee_name, tuple(issue.labels), iso(issue.updated_at))
+    return IssueState(
+        issue.id,
+        issue.identifier,
+        issue.title,
+        issue.state_name,
+        issue.state_type,
+        iso(done) if done else None,
+        issue.assignee_name,
+        tuple(issue.labels),
+        iso(issue.updated_at),
+    )
 
 
 def issue_state_from_link(link: Mapping[str, Any]) -> IssueState:
     """The issue as the store last saw it (local-only mode has no Linear to ask)."""
     kind = link.get("linear_state_type") or ""
-    return IssueState(link["linear_issue_id"], link.get("linear_identifier") or link["linear_issue_id"],
-                      link.get("subject") or "", link.get("linear_state") or "", kind,
-                      (link.get("updated_at") or "") if kind in CLOSED_TYPES else None)
+    return IssueState(
+        link["linear_issue_id"],
+        link.get("linear_identifier") or link["linear_issue_id"],
+        link.get("subject") or "",
+        link.get("linear_state") or "",
+        kind,
+        (link.get("updated_at") or "") if kind in CLOSED_TYPES else None,
+    )
 
 
 def outcome_for(state_type: str, state_name: str = "", labels: Iterable[str] = ()) -> str | None:
@@ -138,8 +158,9 @@ def task_subject(link: Mapping[str, Any], issue: IssueState, earlier: int = 0) -
     return subject if earlier == 0 else f"{subject} ({earlier + 1})"
 
 
-def plan(issue: IssueState, links: Iterable[Mapping[str, Any]], replies: Iterable[Mapping[str, Any]],
-         *, need_ticket: bool) -> Plan:
+def plan(
+    issue: IssueState, links: Iterable[Mapping[str, Any]], replies: Iterable[Mapping[str, Any]], *, need_ticket: bool
+) -> Plan:
     """What to stage, resume and withdraw for ``issue`` given its links and the replies already recorded."""
     by_key = {r["key"]: r for r in replies}
     result, current = Plan(), set()
@@ -158,7 +179,9 @@ def plan(issue: IssueState, links: Iterable[Mapping[str, Any]], replies: Iterabl
     for key, row in by_key.items():
         if row["status"] in store.ACTIVE and key not in current:
             moved = "was closed again" if issue.closed else "moved back"
-            result.withdraw.append(WithdrawAction(key, f"{issue.identifier} {moved} to {issue.state_name or 'another state'}"))
+            result.withdraw.append(
+                WithdrawAction(key, f"{issue.identifier} {moved} to {issue.state_name or 'another state'}")
+            )
     return result
 
 
@@ -172,7 +195,7 @@ def first_name(full_name: str | None) -> str:
 def fix_summary(comment_body: str | None, marker: str, title: str) -> str:
     """The customer note with its marker stripped, else the issue title."""
     if comment_body and comment_body.startswith(marker):
-        text = comment_body[len(marker):].strip()
+        text = comment_body[len(marker) :].strip()
         if text:
             return text
     return title
@@ -180,8 +203,11 @@ def fix_summary(comment_body: str | None, marker: str, title: str) -> str:
 
 def reply_values(link: Mapping[str, Any], issue: IssueState, summary: str, engineer: str | None) -> dict[str, str]:
     return {
-        "first_name": first_name(link.get("customer_name")), "company": link.get("company") or "your team",
-        "issue_title": issue.title, "issue_identifier": issue.identifier, "fix_summary": summary,
+        "first_name": first_name(link.get("customer_name")),
+        "company": link.get("company") or "your team",
+        "issue_title": issue.title,
+        "issue_identifier": issue.identifier,
+        "fix_summary": summary,
         "ticket_number": link.get("hubspot_ticket_id") or str(link.get("escalation_id") or ""),
         "engineer_name": issue.assignee_name or engineer or "The support team",
     }
@@ -195,9 +221,15 @@ def timings(rows: Iterable[Mapping[str, Any]]) -> Timings:
 
     rows = list(rows)
     staged = [g for r in rows if (g := gap(r.get("done_at"), r.get("staged_at"))) is not None]
-    sent = [g for r in rows if r.get("status") == "sent" and (g := gap(r.get("staged_at"), r.get("sent_at"))) is not None]
-    return Timings(statistics.median(staged) if staged else None, statistics.median(sent) if sent else None,
-                   sum(1 for r in rows if r.get("status") in store.ACTIVE), sum(1 for r in rows if r.get("status") == "sent"))
+    sent = [
+        g for r in rows if r.get("status") == "sent" and (g := gap(r.get("staged_at"), r.get("sent_at"))) is not None
+    ]
+    return Timings(
+        statistics.median(staged) if staged else None,
+        statistics.median(sent) if sent else None,
+        sum(1 for r in rows if r.get("status") in store.ACTIVE),
+        sum(1 for r in rows if r.get("status") == "sent"),
+    )
 
 
 def template_for(saved: Mapping[str, str], outcome: str) -> str:
@@ -205,8 +237,16 @@ def template_for(saved: Mapping[str, str], outcome: str) -> str:
 
 
 # Shell: gather -> decide -> apply
-def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id: str, *, now: datetime,
-                    issue: IssueState | None = None) -> Summary:
+def stage_for_issue(
+    db: Database,
+    settings: Settings,
+    hubspot: HubSpotClient | None,
+    linear: LinearClient | None,
+    issue_id: str,
+    *,
+    now: datetime,
+    issue: IssueState | None = None,
+) -> Summary:
     """Stage (or withdraw) the closing replies of one linked issue, re-reading it from Linear first."""
     summary = Summary(issues=1)
     links = store.links_for_issue(db, issue_id)
@@ -222,7 +262,12 @@ def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id:
         store.set_link_state(db, issue_id, issue.state_name, issue.state_type, iso(now))
     decided = plan(issue, links, store.replies_for_issue(db, issue_id), need_ticket=hubspot is not None)
     for action in decided.withdraw:
-        _attempt(summary, "withdrawn", action.key, lambda a=action: withdraw(db, settings, hubspot, a.key, now=now, reason=a.reason))
+        _attempt(
+            summary,
+            "withdrawn",
+            action.key,
+            lambda a=action: withdraw(db, settings, hubspot, a.key, now=now, reason=a.reason),
+        )
     context = _Context(db, settings, linear, issue, now)
     for action in decided.stage:
         _attempt(summary, "staged", action.key, lambda a=action: _stage_new(context, hubspot, a))
@@ -231,7 +276,9 @@ def stage_for_issue(db: Any, settings: Any, hubspot: Any, linear: Any, issue_id:
     return summary
 
 
-def poll_and_stage(db: Any, settings: Any, hubspot: Any, linear: Any, *, now: datetime) -> Summary:
+def poll_and_stage(
+    db: Database, settings: Settings, hubspot: HubSpotClient | None, linear: LinearClient | None, *, now: datetime
+) -> Summary:
     """One polling pass: linked issues changed since the stored cursor, plus any attempt left half done."""
     summary = Summary()
     linked = set(store.linked_issue_ids(db))
@@ -267,7 +314,9 @@ def poll_and_stage(db: Any, settings: Any, hubspot: Any, linear: Any, *, now: da
     return summary
 
 
-def mark_sent(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, body: str | None = None) -> dict:
+def mark_sent(
+    db: Database, settings: Settings, hubspot: HubSpotClient | None, key: str, *, now: datetime, body: str | None = None
+) -> dict:
     """Record that a staged reply went out: complete its task and close the ticket (local-only: record only).
 
     ``body`` is the text as sent; when it differs from the staged one, the task is completed with it so HubSpot
@@ -281,12 +330,13 @@ def mark_sent(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, 
         hubspot.complete_task(row["hubspot_task_id"], body=edited)
         if settings.hubspot_closed_stage:
             hubspot.update_ticket(row["hubspot_ticket_id"], {"hs_pipeline_stage": settings.hubspot_closed_stage})
-    store.update_reply(db, key, status="sent", sent_at=iso(now), claimed_at=None,
-                       **({"body": edited} if edited is not None else {}))
+    store.update_reply(
+        db, key, status="sent", sent_at=iso(now), claimed_at=None, **({"body": edited} if edited is not None else {})
+    )
     return store.reply(db, key) or row
 
 
-def edit_reply(db: Any, key: str, body: str, hubspot: Any = None) -> None:
+def edit_reply(db: Database, key: str, body: str, hubspot: HubSpotClient | None = None) -> None:
     """Keep an edited reply text, in the DB and on the staged HubSpot task, so support sees the same words."""
     row = _require(db, key, *store.ACTIVE)
     _check_body(body)
@@ -300,7 +350,9 @@ def _check_body(body: str) -> None:
         raise ValidationError("the reply is empty")
 
 
-def withdraw(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, reason: str) -> dict:
+def withdraw(
+    db: Database, settings: Settings, hubspot: HubSpotClient | None, key: str, *, now: datetime, reason: str
+) -> dict:
     """Take back a staged reply: complete its task with a note saying why and restore the ticket's stage."""
     row = _require(db, key, *store.ACTIVE)
     if row["status"] == "staging" and not store.reclaim(db, key, iso(now), iso(now - STAGING_LEASE)):
@@ -319,9 +371,9 @@ def withdraw(db: Any, settings: Any, hubspot: Any, key: str, *, now: datetime, r
 
 @dataclass
 class _Context:
-    db: Any
-    settings: Any
-    linear: Any
+    db: Database
+    settings: Settings
+    linear: LinearClient | None
     issue: IssueState
     now: datetime
     _summary: str | None = None
@@ -331,21 +383,31 @@ class _Context:
             comment = None
             if self.linear is not None:
                 comment = self.linear.latest_comment_starting_with(self.issue.id, self.settings.customer_note_marker)
-            self._summary = fix_summary(comment.body if comment else None, self.settings.customer_note_marker, self.issue.title)
+            self._summary = fix_summary(
+                comment.body if comment else None, self.settings.customer_note_marker, self.issue.title
+            )
         return self._summary
 
 
-def _stage_new(ctx: _Context, hubspot: Any, action: StageAction) -> bool:
+def _stage_new(ctx: _Context, hubspot: HubSpotClient | None, action: StageAction) -> bool:
     engineer = None if ctx.issue.assignee_name else _engineer_on_support(ctx.db, ctx.settings, ctx.now)
     values = reply_values(action.link, ctx.issue, ctx.summary_text(), engineer)
     body = templates.render(template_for(store.template_bodies(ctx.db), action.outcome), values)
     local = hubspot is None
     row = {
-        "key": action.key, "escalation_id": action.link["escalation_id"], "linear_issue_id": ctx.issue.id,
-        "hubspot_ticket_id": ticket_ref(action.link), "outcome": action.outcome, "body": body,
-        "done_at": ctx.issue.done_at, "status": "staged" if local else "staging", "subject": action.subject,
-        "staged_at": iso(ctx.now) if local else None, "claimed_at": None if local else iso(ctx.now),
-        "issue_identifier": ctx.issue.identifier, "state_name": ctx.issue.state_name,
+        "key": action.key,
+        "escalation_id": action.link["escalation_id"],
+        "linear_issue_id": ctx.issue.id,
+        "hubspot_ticket_id": ticket_ref(action.link),
+        "outcome": action.outcome,
+        "body": body,
+        "done_at": ctx.issue.done_at,
+        "status": "staged" if local else "staging",
+        "subject": action.subject,
+        "staged_at": iso(ctx.now) if local else None,
+        "claimed_at": None if local else iso(ctx.now),
+        "issue_identifier": ctx.issue.identifier,
+        "state_name": ctx.issue.state_name,
     }
     if not store.claim(ctx.db, row):
         return False  # another pass (webhook or poll) recorded this completion first
@@ -354,14 +416,16 @@ def _stage_new(ctx: _Context, hubspot: Any, action: StageAction) -> bool:
     return True
 
 
-def _resume(db: Any, settings: Any, hubspot: Any, key: str, now: datetime) -> bool:
+def _resume(db: Database, settings: Settings, hubspot: HubSpotClient | None, key: str, now: datetime) -> bool:
     if hubspot is None or not store.reclaim(db, key, iso(now), iso(now - STAGING_LEASE)):
         return False
     _push(db, settings, hubspot, store.reply(db, key) or {}, now, resuming=True)
     return True
 
 
-def _push(db: Any, settings: Any, hubspot: Any, row: dict, now: datetime, *, resuming: bool) -> None:
+def _push(
+    db: Database, settings: Settings, hubspot: HubSpotClient, row: dict, now: datetime, *, resuming: bool
+) -> None:
     """Task, note and stage in HubSpot, recording progress so a retry repeats nothing."""
     key, ticket_id = row["key"], row["hubspot_ticket_id"]
     try:
@@ -370,13 +434,20 @@ def _push(db: Any, settings: Any, hubspot: Any, row: dict, now: datetime, *, res
             raise ValidationError(f"HubSpot ticket {ticket_id} no longer exists")
         if row.get("previous_stage") is None and ticket.stage and ticket.stage != settings.hubspot_staged_stage:
             store.update_reply(db, key, previous_stage=ticket.stage)
-        task_id = row.get("hubspot_task_id") or (_task_id(hubspot.find_task(ticket_id, row["subject"])) if resuming else None)
+        task_id = row.get("hubspot_task_id")
+        if not task_id and resuming:  # the task may exist from the attempt that crashed before recording it
+            task_id = _task_id(hubspot.find_task(ticket_id, row["subject"]))
         if not task_id:
-            task_id = hubspot.create_task(ticket_id, row["subject"], row["body"], ticket.owner_id, now, "EMAIL", "NOT_STARTED").id
+            task_id = hubspot.create_task(
+                ticket_id, row["subject"], row["body"], ticket.owner_id, now, "EMAIL", "NOT_STARTED"
+            ).id
         store.update_reply(db, key, hubspot_task_id=task_id)
         if not row.get("note_id"):
             label = templates.OUTCOME_LABELS.get(row["outcome"], row["outcome"])
-            text = f"<p>Linear {html.escape(row['issue_identifier'] or '')} is {html.escape(row['state_name'] or '')} ({label}). A closing reply is staged as a task.</p>"
+            text = (
+                f"<p>Linear {html.escape(row['issue_identifier'] or '')} is "
+                f"{html.escape(row['state_name'] or '')} ({label}). A closing reply is staged as a task.</p>"
+            )
             store.update_reply(db, key, note_id=hubspot.create_note(ticket_id, text, ticket.owner_id, now).id)
         if settings.hubspot_staged_stage:
             hubspot.update_ticket(ticket_id, {"hs_pipeline_stage": settings.hubspot_staged_stage})
@@ -387,7 +458,7 @@ def _push(db: Any, settings: Any, hubspot: Any, row: dict, now: datetime, *, res
     store.update_reply(db, key, status="staged", staged_at=iso(now), claimed_at=None, error=None)
 
 
-def _set_issue_state(hubspot: Any, ticket_id: str, state_name: str) -> None:
+def _set_issue_state(hubspot: HubSpotClient, ticket_id: str, state_name: str) -> None:
     """Mirror the Linear state on the ticket's ``linear_issue_state`` property when the portal has it."""
     try:
         hubspot.update_ticket(ticket_id, {"linear_issue_state": state_name})
@@ -397,18 +468,17 @@ def _set_issue_state(hubspot: Any, ticket_id: str, state_name: str) -> None:
         log.warning("closing: ticket %s has no linear_issue_state property (run setup-hubspot): %s", ticket_id, exc)
 
 
-def _changed_issues(settings: Any, linear: Any, since: datetime, linked: set[str]) -> list[IssueState]:
+def _changed_issues(settings: Settings, linear: LinearClient, since: datetime, linked: set[str]) -> list[IssueState]:
     if settings.linear_team:
         team = linear.team_by_key(settings.linear_team)
         found = linear.issues_updated_since(team.id, since, state_types=None)
         return [issue_state(i) for i in found if i.id in linked]
     # Without a team key, read each linked issue (slower, still correct).
-    return [s for s in (issue_state(linear.get_issue(i)) for i in sorted(linked)) if s.updated_at and s.updated_at >= iso(since)]
+    states = (issue_state(linear.get_issue(i)) for i in sorted(linked))
+    return [s for s in states if s.updated_at and s.updated_at >= iso(since)]
 
 
-def _engineer_on_support(db: Any, settings: Any, now: datetime) -> str | None:
-    from core.store.rotation import current_engineer_email
-
+def _engineer_on_support(db: Database, settings: Settings, now: datetime) -> str | None:
     try:
         return store.engineer_name(db, current_engineer_email(db, settings, now))
     except (AppError, ValueError, LookupError) as exc:
@@ -429,7 +499,7 @@ def _attempt(summary: Summary, outcome: str, key: str, action: Any) -> None:
         getattr(summary, outcome).append(key)
 
 
-def _require(db: Any, key: str, *statuses: str) -> dict:
+def _require(db: Database, key: str, *statuses: str) -> dict:
     row = store.reply(db, key)
     if row is None:
         raise ValidationError(f"no staged reply {key}")

@@ -10,8 +10,8 @@ from sqlite_utils import Database
 
 from core.errors import AppError
 from core.hubspot import HubSpotClient
-from core.link_steps import CUSTOMERS_OFF_KEY, UNIQUE_PROPERTY, paused_until
 from core.linear import LinearClient
+from core.link_steps import CUSTOMERS_OFF_KEY, UNIQUE_PROPERTY, paused_until
 from core.settings import Settings
 from core.store import get_state
 

@@ -37,8 +37,8 @@ from core.linear_models import (
     attachment_from,
     comment_from,
     customer_from,
-    issue_from,
     iso_z,
+    issue_from,
     need_from,
     user_from,
 )

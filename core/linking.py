@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from core import context as cx
 from core.errors import AppError, ConfigError, HubSpotRateLimited, LinearRateLimited, ValidationError
 from core.hubspot import HubSpotClient
+from core.linear import LinearClient, LinearFeatureDisabled
 from core.link_steps import (
     CUSTOMERS_OFF_KEY,
     STEPS,
@@ -37,10 +38,9 @@ from core.link_steps import (
     pause,
     paused_until,
 )
-from core.linear import LinearClient, LinearFeatureDisabled
 from core.settings import Settings
-from core.store import iso, open_db, set_state
 from core.store import intake as intake_store
+from core.store import iso, open_db, set_state
 from core.store import links as store
 from core.store.links import JournalEntry
 

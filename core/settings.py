@@ -145,7 +145,10 @@ class Settings:
         return any(domain == d or domain.endswith("." + d) for d in self.company_domains)
 
     def __repr__(self) -> str:  # secrets must never reach logs
-        shown = {f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name)) for f in fields(self)}
+        shown = {
+            f.name: ("***" if f.name in SECRET_FIELDS and getattr(self, f.name) else getattr(self, f.name))
+            for f in fields(self)
+        }
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
@@ -181,7 +184,8 @@ FIELD_DOCS: dict[str, str] = {
     "imap_batch_size": "Messages fetched per IMAP FETCH.",
     "imap_move_to": "Folder to move processed mail to; empty leaves mail where it is (never deleted).",
     "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted.",
-    "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature through without review.",
+    "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature "
+                           "through without review.",
     "max_attachment_mb": "Attachments larger than this are recorded by name and size but not stored.",
     "max_message_mb": "Messages larger than this go to quarantine.",
     "hubspot_token": "HubSpot private-app token, Service Key or project-app static token; empty means local-only.",
@@ -189,7 +193,8 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_api_version": "HubSpot CRM path style: `v3` (/crm/v3) or `2026-03` (date-versioned paths).",
     "hubspot_pipeline": "Ticket pipeline id for new tickets.",
     "hubspot_stage": "Pipeline stage id for new tickets.",
-    "hubspot_staged_stage": "Stage id a ticket moves to when its closing reply is staged; empty leaves the stage alone.",
+    "hubspot_staged_stage": "Stage id a ticket moves to when its closing reply is staged; "
+                            "empty leaves the stage alone.",
     "hubspot_closed_stage": "Stage id a ticket moves to when the closing reply is marked sent.",
     "hubspot_tier_property": "Company property holding the customer's tier.",
     "hubspot_revenue_property": "Company property holding annual revenue.",

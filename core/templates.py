@@ -45,7 +45,7 @@ DEFAULTS: dict[str, str] = {
     ),
     "wont_fix": (
         "Hi {first_name},\n\n"
-        "Thank you for reporting \"{issue_title}\" (ticket #{ticket_number}). We looked into it carefully and have "
+        'Thank you for reporting "{issue_title}" (ticket #{ticket_number}). We looked into it carefully and have '
         "decided not to change this behaviour for now.\n\n"
         "{fix_summary}\n\n"
         "We know this is not the answer you hoped for. If it blocks your work at {company}, reply to this email "
@@ -54,7 +54,7 @@ DEFAULTS: dict[str, str] = {
     ),
     "duplicate": (
         "Hi {first_name},\n\n"
-        "Thank you for reporting \"{issue_title}\" (ticket #{ticket_number}). It turned out to be the same problem "
+        'Thank you for reporting "{issue_title}" (ticket #{ticket_number}). It turned out to be the same problem '
         "as one we were already working on, and that work is now closed.\n\n"
         "{fix_summary}\n\n"
         "If you still see the problem, reply to this email and we will reopen it.\n\n"
@@ -78,7 +78,9 @@ def parse(text: str) -> list[tuple[str, str | None]]:
         if name == "" or name.isdigit():
             raise ValidationError(f"placeholder {shown} needs a name, one of: {', '.join(PLACEHOLDERS)}")
         if any(ch in name for ch in ".[]"):
-            raise ValidationError(f"placeholder {shown} uses attribute or index access; write a plain name like {{first_name}}")
+            raise ValidationError(
+                f"placeholder {shown} uses attribute or index access; write a plain name like {{first_name}}"
+            )
         if name not in PLACEHOLDERS:
             raise ValidationError(f"unknown placeholder {{{name}}}; known placeholders: {', '.join(PLACEHOLDERS)}")
         if conversion or spec:

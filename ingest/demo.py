@@ -7,18 +7,17 @@ local-only mode, so the demo shows what a real deployment shows. Re-running it i
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, time, timedelta, timezone
 from email import policy
 from email.parser import BytesHeaderParser
-from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core import handoff, office_hours
 from core.roster import Unavailability
 from core.settings import Settings
-from core.store import ops
-from core.store import iso, open_db
 from core.store import intake as intake_store
+from core.store import iso, open_db, ops
 from core.store import rotation as rotation_store
 from ingest.pipeline import ingest_raw
 

@@ -22,8 +22,15 @@ from email.message import Message
 from ingest import bigparts, forward
 from ingest.bigparts import BIG_PART_BYTES, Body, Cuts
 from ingest.forward import Level, strip_subject
-from ingest.mailtext import Address, decode_bytes, html_to_text, normalise, parse_address_list, parse_date, \
-    split_signature
+from ingest.mailtext import (
+    Address,
+    decode_bytes,
+    html_to_text,
+    normalise,
+    parse_address_list,
+    parse_date,
+    split_signature,
+)
 
 __all__ = ["Address", "Attachment", "ParsedEmail", "parse", "main_parse"]
 

@@ -55,8 +55,15 @@ def state_change(payload: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(data["id"]), str(state.get("type") or "")
 
 
-def handle_delivery(db: Any, settings: Settings, headers: Mapping[str, str], raw_body: bytes, *, now: datetime,
-                    act: Callable[[str], None]) -> Delivery:
+def handle_delivery(
+    db: Any,
+    settings: Settings,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    *,
+    now: datetime,
+    act: Callable[[str], None],
+) -> Delivery:
     """Verify, de-duplicate and route one delivery; ``act(issue_id)`` is called for changes worth acting on."""
     result = _check(db, settings, {k.lower(): v for k, v in headers.items()}, raw_body, now, act)
     level = logging.WARNING if result.status >= 400 else logging.INFO
@@ -64,8 +71,9 @@ def handle_delivery(db: Any, settings: Settings, headers: Mapping[str, str], raw
     return result
 
 
-def _check(db: Any, settings: Settings, headers: dict[str, str], raw_body: bytes, now: datetime,
-           act: Callable[[str], None]) -> Delivery:
+def _check(
+    db: Any, settings: Settings, headers: dict[str, str], raw_body: bytes, now: datetime, act: Callable[[str], None]
+) -> Delivery:
     if not settings.linear_webhook_secret:
         return Delivery(401, "no webhook secret is configured")
     given = (headers.get("linear-signature") or "").strip().lower()
@@ -135,8 +143,13 @@ class StagingWorker:
         while (issue_id := self.queue.get()) is not None:
             try:
                 summary = stage_for_issue(db, self.settings, hubspot, linear, issue_id, now=datetime.now(timezone.utc))
-                log.info("webhook: issue %s: %d staged, %d withdrawn, %d failed", issue_id,
-                         len(summary.staged), len(summary.withdrawn), len(summary.failed))
+                log.info(
+                    "webhook: issue %s: %d staged, %d withdrawn, %d failed",
+                    issue_id,
+                    len(summary.staged),
+                    len(summary.withdrawn),
+                    len(summary.failed),
+                )
             except Exception:  # keep serving; the next poll retries whatever failed here
                 log.exception("webhook: staging for issue %s failed", issue_id)
         db.close()
@@ -155,7 +168,9 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
                 return
             raw = self.rfile.read(length) if length else b""
             with lock:
-                result = handle_delivery(db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act)
+                result = handle_delivery(
+                    db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act
+                )
             self._answer(result.status, result.reason)
 
         def do_GET(self) -> None:  # noqa: N802

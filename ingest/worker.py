@@ -1,7 +1,8 @@
 """The long-running worker: read the inbox, link new escalations, stage closing replies; repeat.
 
-Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user and
-HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll. Without tokens the last two are skipped: Rotadesk runs local-only.
+Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user
+and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
+Without tokens only the IMAP pass runs: Rotadesk is local-only.
 """
 
 from __future__ import annotations
@@ -39,8 +40,13 @@ class Connectors:
         self.linear.close()
 
 
-def sync_cycle(db: Database, settings: Settings, connectors: Connectors | None, *,
-               progress: Callable[[int, int], None] | None = None) -> None:
+def sync_cycle(
+    db: Database,
+    settings: Settings,
+    connectors: Connectors | None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
     """Link what is not linked yet and stage closing replies. One failing connector never stops the worker."""
     if connectors is None:
         return
@@ -54,10 +60,11 @@ def sync_cycle(db: Database, settings: Settings, connectors: Connectors | None, 
 
     for name, step in (
         ("roster accounts", accounts),
-        ("linking", lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(),
-                                         progress=progress)),
-        ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear,
-                                                   now=_now())),
+        (
+            "linking",
+            lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),
+        ),
+        ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
     ):
         try:
             summary = step()

@@ -35,22 +35,29 @@ def show_reply(db, settings, hubspot, row: dict) -> None:
     key = row["key"]
     with st.container(border=True):
         # Customer-supplied text goes through st.text only: shown as typed, never rendered.
-        who = f"{row.get('customer_name') or 'Unknown customer'} · {row.get('company') or '—'} · tier {row.get('tier') or '—'}"
+        who = (f"{row.get('customer_name') or 'Unknown customer'} · {row.get('company') or '—'}"
+               f" · tier {row.get('tier') or '—'}")
         outcome = templates.OUTCOME_LABELS.get(row["outcome"], row["outcome"])
         st.text(who)
-        st.text(f"{row.get('issue_identifier') or row['linear_issue_id']} → {row.get('state_name') or ''} ({outcome})"
-                f" · ticket {row['hubspot_ticket_id']} · done {row.get('done_at') or '?'}")
+        st.text(
+            f"{row.get('issue_identifier') or row['linear_issue_id']} → {row.get('state_name') or ''} ({outcome})"
+            f" · ticket {row['hubspot_ticket_id']} · done {row.get('done_at') or '?'}"
+        )
         text = st.text_area("Reply", value=row["body"], key=f"replies.body.{key}", height=220)
         st.code(text, language=None)
         if row["status"] == "staging":
-            st.warning(f"Still being staged in HubSpot{': ' + row['error'] if row.get('error') else ''}. "
-                       "The next sync pass finishes it.")
+            st.warning(
+                f"Still being staged in HubSpot{': ' + row['error'] if row.get('error') else ''}. "
+                "The next sync pass finishes it."
+            )
         save, sent = st.columns(2)
         if save.button("Save edits", key=f"replies.save.{key}"):
             act(lambda: closing.edit_reply(db, key, text, hubspot), "Saved.")
         if sent.button("Mark sent", key=f"replies.sent.{key}", type="primary", disabled=row["status"] != "staged"):
-            act(lambda: closing.mark_sent(db, settings, hubspot, key, now=datetime.now(timezone.utc), body=text),
-                "Marked sent." + ("" if hubspot else " (local-only: recorded here only)"))
+            act(
+                lambda: closing.mark_sent(db, settings, hubspot, key, now=datetime.now(timezone.utc), body=text),
+                "Marked sent." + ("" if hubspot else " (local-only: recorded here only)"),
+            )
 
 
 def act(action, message: str) -> None:
@@ -65,12 +72,17 @@ def act(action, message: str) -> None:
 
 def template_editor(db, saved: dict[str, str]) -> None:
     st.subheader("Templates")
-    st.caption("Plain text with named placeholders: " + ", ".join(f"{{{n}}}" for n in templates.PLACEHOLDERS)
-               + ". Write {{ or }} for a literal brace.")
-    outcome = st.selectbox("Outcome", templates.OUTCOMES, format_func=templates.OUTCOME_LABELS.get,
-                           key="replies.template_outcome")
-    text = st.text_area("Template", value=closing.template_for(saved, outcome), height=260,
-                        key=f"replies.template.{outcome}")
+    st.caption(
+        "Plain text with named placeholders: "
+        + ", ".join(f"{{{n}}}" for n in templates.PLACEHOLDERS)
+        + ". Write {{ or }} for a literal brace."
+    )
+    outcome = st.selectbox(
+        "Outcome", templates.OUTCOMES, format_func=templates.OUTCOME_LABELS.get, key="replies.template_outcome"
+    )
+    text = st.text_area(
+        "Template", value=closing.template_for(saved, outcome), height=260, key=f"replies.template.{outcome}"
+    )
     st.markdown("**Preview** (with sample values)")
     try:
         st.code(templates.render(templates.validate(text), templates.SAMPLE_VALUES), language=None)
@@ -80,17 +92,24 @@ def template_editor(db, saved: dict[str, str]) -> None:
         valid = False
     save, reset = st.columns(2)
     if save.button("Save template", key="replies.template_save", disabled=not valid):
-        act(lambda: store.save_template(db, outcome, templates.validate(text), iso(datetime.now(timezone.utc))),
-            f"Saved the {templates.OUTCOME_LABELS[outcome]} template.")
+        act(
+            lambda: store.save_template(db, outcome, templates.validate(text), iso(datetime.now(timezone.utc))),
+            f"Saved the {templates.OUTCOME_LABELS[outcome]} template.",
+        )
     if reset.button("Reset to default", key="replies.template_reset", disabled=outcome not in saved):
         st.session_state.pop(f"replies.template.{outcome}", None)
-        act(lambda: store.reset_template(db, outcome), f"Restored the default {templates.OUTCOME_LABELS[outcome]} template.")
+        act(
+            lambda: store.reset_template(db, outcome),
+            f"Restored the default {templates.OUTCOME_LABELS[outcome]} template.",
+        )
 
 
 settings = settings_or_stop()
 st.title("Replies")
-st.caption("When a linked Linear issue is done, a closing reply is staged for every customer who reported it. "
-           "Review it, copy it into your reply, send it, then mark it sent.")
+st.caption(
+    "When a linked Linear issue is done, a closing reply is staged for every customer who reported it. "
+    "Review it, copy it into your reply, send it, then mark it sent."
+)
 show_flashes("replies")
 
 try:

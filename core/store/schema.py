@@ -95,7 +95,9 @@ def m001_initial(db: Database) -> None:
     db["webhook_deliveries"].create({"delivery_id": str, "received_at": str, "outcome": str}, pk="delivery_id")
 
 
-MIGRATION_SETS: list[Migrations] = [base]
-from core.store.ops import migrations as ops_migrations; MIGRATION_SETS.append(ops_migrations)  # noqa: E402, E702
-from core.store.replies import migrations as replies_migrations; MIGRATION_SETS.append(replies_migrations)  # noqa: E402, E702
-from core.store.links import migrations as links_migrations; MIGRATION_SETS.append(links_migrations)  # noqa: E402, E702
+# Each concept's module keeps its own migration set, imported after ``base``; the list fixes the order they run in.
+from core.store.links import migrations as links_migrations  # noqa: E402
+from core.store.ops import migrations as ops_migrations  # noqa: E402
+from core.store.replies import migrations as replies_migrations  # noqa: E402
+
+MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations]

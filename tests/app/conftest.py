@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from sqlite_utils import Database
 
-from core.store import iso, open_db
 from core.store import intake as store
+from core.store import iso, open_db
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_VARS = ("ROTADESK_HUBSPOT_TOKEN", "ROTADESK_LINEAR_API_KEY", "ROTADESK_TEAM_TIMEZONE", "ROTADESK_WEEK_START")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from core import templates
-from tests.app.conftest import ROOT
 from core.store import replies as store
+from tests.app.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "replies.py")
 

@@ -790,7 +790,7 @@ class HubSpotDouble:
     # -- real server -----------------------------------------------------------------------------
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its base URL and a stop function."""
-        return http.serve(self.handler, "", port)
+        return http.serve(lambda request: self.handler(request), "", port)  # late-bound: tests wrap handler
 
 
 def _limit_response(message: str, policy: str, headers: dict[str, str]) -> httpx.Response:

@@ -347,7 +347,7 @@ class LinearDouble:
 
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its GraphQL URL and a stop function."""
-        return http.serve(self.handler, "/graphql", port)
+        return http.serve(lambda request: self.handler(request), "/graphql", port)  # late-bound: tests wrap it
 
     # Field resolution
     def _resolve(self, source: Any, info: Any, **args: Any) -> Any:

@@ -12,19 +12,39 @@ from core.store import open_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "data" / "samples"
-CONTRACT_KEYS = ["file", "message_id", "kind", "forwarded", "forwarded_by", "customer", "subject", "date", "body",
-                 "note", "attachments"]
+CONTRACT_KEYS = [
+    "file",
+    "message_id",
+    "kind",
+    "forwarded",
+    "forwarded_by",
+    "customer",
+    "subject",
+    "date",
+    "body",
+    "note",
+    "attachments",
+]
 
 
 def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("ROTADESK_")}
-    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=cwd, env={**base, **(env or {})},
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_parse_prints_one_json_object_per_file_in_order() -> None:
-    files = [str(SAMPLES / "02-outlook-forward-globex.eml"), str(SAMPLES / "07-out-of-office.eml"),
-             str(SAMPLES / "04-forward-as-attachment-umbrella.eml")]
+    files = [
+        str(SAMPLES / "02-outlook-forward-globex.eml"),
+        str(SAMPLES / "07-out-of-office.eml"),
+        str(SAMPLES / "04-forward-as-attachment-umbrella.eml"),
+    ]
     result = cli("parse", *files, env={"ROTADESK_COMPANY_DOMAINS": "flowboard.io"})
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -48,8 +68,11 @@ def test_parse_reports_an_unreadable_file_and_goes_on(tmp_path: Path) -> None:
 
 
 def test_import_a_folder_then_again_creates_nothing_twice(tmp_path: Path) -> None:
-    env = {"ROTADESK_DB": str(tmp_path / "t.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data"),
-           "ROTADESK_COMPANY_DOMAINS": "flowboard.io"}
+    env = {
+        "ROTADESK_DB": str(tmp_path / "t.db"),
+        "ROTADESK_DATA_DIR": str(tmp_path / "data"),
+        "ROTADESK_COMPANY_DOMAINS": "flowboard.io",
+    }
     first = cli("import", str(SAMPLES), env=env)
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip().splitlines()[-1] == "9 escalation, 1 followup, 2 ignored, 1 quarantined"
@@ -61,7 +84,11 @@ def test_import_a_folder_then_again_creates_nothing_twice(tmp_path: Path) -> Non
 def test_import_of_a_missing_path_is_one_clear_line(tmp_path: Path) -> None:
     result = cli("import", str(tmp_path / "nope"), env={"ROTADESK_DB": str(tmp_path / "t.db")})
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "no such file or folder" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        result.stderr.count("\n") == 1
+        and "no such file or folder" in result.stderr
+        and "Traceback" not in result.stderr
+    )
 
 
 def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:

@@ -12,8 +12,7 @@ from core import closing
 from core.errors import ValidationError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
-from core.store import get_state, iso
-from core.store import intake
+from core.store import get_state, intake, iso
 from core.store import replies as store
 from tests.doubles.hubspot import TOKEN, FakeClock, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
@@ -30,10 +29,20 @@ class World:
         self.hub = HubSpotDouble(clock=self.clock)
         self.hub.add_ticket_property("linear_issue_state")
         self.lin = LinearDouble(clock=self.clock)
-        self.hubspot = HubSpotClient(TOKEN, transport=httpx.MockTransport(self.hub.handler), sleep=self.clock.sleep, clock=self.clock)
-        self.linear = LinearClient(API_KEY, transport=httpx.MockTransport(self.lin.handler), sleep=self.clock.sleep, clock=self.clock)
-        self.settings = dataclasses.replace(settings, hubspot_token=TOKEN, linear_api_key=API_KEY, linear_team="ENG",
-                                            hubspot_staged_stage="3", hubspot_closed_stage="4")
+        self.hubspot = HubSpotClient(
+            TOKEN, transport=httpx.MockTransport(self.hub.handler), sleep=self.clock.sleep, clock=self.clock
+        )
+        self.linear = LinearClient(
+            API_KEY, transport=httpx.MockTransport(self.lin.handler), sleep=self.clock.sleep, clock=self.clock
+        )
+        self.settings = dataclasses.replace(
+            settings,
+            hubspot_token=TOKEN,
+            linear_api_key=API_KEY,
+            linear_team="ENG",
+            hubspot_staged_stage="3",
+            hubspot_closed_stage="4",
+        )
         self.owner = self.hub.add_owner("sam@ourco.com", "Sam", "Support")
         self.escalations = 0
 
@@ -47,18 +56,40 @@ class World:
     def issue(self, title: str = "Export drops the last row", **fields) -> dict:
         return self.lin.add_issue(title, state_name="In Progress", **fields)
 
-    def report(self, issue: dict, customer: str = "Dana Scully", company: str = "Acme", subject: str = "CSV export broken") -> str:
+    def report(
+        self, issue: dict, customer: str = "Dana Scully", company: str = "Acme", subject: str = "CSV export broken"
+    ) -> str:
         """A customer escalation linked to ``issue`` through a new HubSpot ticket; returns the ticket id."""
         self.escalations += 1
         n = self.escalations
-        escalation_id = intake.create_escalation(self.db, {
-            "message_id": f"<m{n}@acme.example>", "customer_name": customer, "customer_address": f"c{n}@acme.example",
-            "customer_domain": "acme.example", "company": company, "tier": "enterprise", "subject": subject,
-            "body": "it broke", "received_at": iso(self.now), "status": "open"}, [])
+        escalation_id = intake.create_escalation(
+            self.db,
+            {
+                "message_id": f"<m{n}@acme.example>",
+                "customer_name": customer,
+                "customer_address": f"c{n}@acme.example",
+                "customer_domain": "acme.example",
+                "company": company,
+                "tier": "enterprise",
+                "subject": subject,
+                "body": "it broke",
+                "received_at": iso(self.now),
+                "status": "open",
+            },
+            [],
+        )
         ticket_id = self.hub.add_ticket(subject, stage="1", hubspot_owner_id=self.owner)
-        self.db["links"].insert({"escalation_id": escalation_id, "hubspot_ticket_id": ticket_id, "linear_issue_id": issue["id"],
-                                 "linear_identifier": issue["identifier"], "linear_state": "In Progress",
-                                 "linear_state_type": "started", "updated_at": iso(self.now)})
+        self.db["links"].insert(
+            {
+                "escalation_id": escalation_id,
+                "hubspot_ticket_id": ticket_id,
+                "linear_issue_id": issue["id"],
+                "linear_identifier": issue["identifier"],
+                "linear_state": "In Progress",
+                "linear_state_type": "started",
+                "updated_at": iso(self.now),
+            }
+        )
         return ticket_id
 
     def move(self, issue: dict, state: str = "Done") -> None:
@@ -73,7 +104,10 @@ class World:
         return [self.hub.records["tasks"][t]["properties"] for t in self.hub.linked("tickets", ticket_id, "tasks")]
 
     def notes(self, ticket_id: str) -> list[str]:
-        return [self.hub.records["notes"][n]["properties"]["hs_note_body"] for n in self.hub.linked("tickets", ticket_id, "notes")]
+        return [
+            self.hub.records["notes"][n]["properties"]["hs_note_body"]
+            for n in self.hub.linked("tickets", ticket_id, "notes")
+        ]
 
     def stage(self, ticket_id: str) -> str:
         return self.hub.records["tickets"][ticket_id]["properties"]["hs_pipeline_stage"]
@@ -98,11 +132,20 @@ def test_done_stages_one_reply_per_customer_who_reported_it(world: World) -> Non
     summary = world.poll()
 
     assert len(summary.staged) == 2 and not summary.failed
-    for ticket_id, name, company, subject in ((first, "Dana", "Acme", "CSV export broken"), (second, "Fox", "Globex", "Rows missing")):
+    for ticket_id, name, company, subject in (
+        (first, "Dana", "Acme", "CSV export broken"),
+        (second, "Fox", "Globex", "Rows missing"),
+    ):
         [task] = world.tasks(ticket_id)
         assert task["hs_task_subject"] == f"Send closing reply: {subject}"
-        assert (task["hs_task_type"], task["hs_task_status"], task["hubspot_owner_id"]) == ("EMAIL", "NOT_STARTED", world.owner)
-        assert task["hs_task_body"].startswith(f"Hi {name},") and "exports now include every row." in task["hs_task_body"]
+        assert (task["hs_task_type"], task["hs_task_status"], task["hubspot_owner_id"]) == (
+            "EMAIL",
+            "NOT_STARTED",
+            world.owner,
+        )
+        assert (
+            task["hs_task_body"].startswith(f"Hi {name},") and "exports now include every row." in task["hs_task_body"]
+        )
         assert "Customer note:" not in task["hs_task_body"]
         assert any(issue["identifier"] in note and "Fixed" in note for note in world.notes(ticket_id))
         assert world.stage(ticket_id) == "3"
@@ -120,13 +163,17 @@ def test_polling_again_stages_nothing_new(world: World) -> None:
     world.poll()
     world.tick()
     again = world.poll()
-    issue_again = closing.stage_for_issue(world.db, world.settings, world.hubspot, world.linear, issue["id"], now=world.now)
+    issue_again = closing.stage_for_issue(
+        world.db, world.settings, world.hubspot, world.linear, issue["id"], now=world.now
+    )
     assert again.staged == [] and issue_again.staged == []
     assert len(world.tasks(ticket)) == 1
 
 
-@pytest.mark.parametrize(("state", "outcome", "opening"), [("Canceled", "wont_fix", "decided not to change"),
-                                                           ("Duplicate", "duplicate", "same problem")])
+@pytest.mark.parametrize(
+    ("state", "outcome", "opening"),
+    [("Canceled", "wont_fix", "decided not to change"), ("Duplicate", "duplicate", "same problem")],
+)
 def test_canceled_issues_get_their_own_template(world: World, state: str, outcome: str, opening: str) -> None:
     issue = world.issue()
     ticket = world.report(issue)
@@ -139,7 +186,9 @@ def test_canceled_issues_get_their_own_template(world: World, state: str, outcom
 
 
 def test_a_template_saved_in_the_db_is_used(world: World) -> None:
-    store.save_template(world.db, "fixed", "Hello {first_name} from {company}: {issue_identifier} is done.", iso(world.now))
+    store.save_template(
+        world.db, "fixed", "Hello {first_name} from {company}: {issue_identifier} is done.", iso(world.now)
+    )
     issue = world.issue()
     world.report(issue, "Dana Scully", "Acme")
     world.move(issue)
@@ -211,7 +260,9 @@ def test_a_crash_between_creating_the_task_and_recording_it_stages_once(world: W
     issue = world.issue()
     ticket = world.report(issue)
     world.move(issue)
-    crashing = CrashAfterCreate(TOKEN, transport=httpx.MockTransport(world.hub.handler), sleep=world.clock.sleep, clock=world.clock)
+    crashing = CrashAfterCreate(
+        TOKEN, transport=httpx.MockTransport(world.hub.handler), sleep=world.clock.sleep, clock=world.clock
+    )
     with pytest.raises(KeyboardInterrupt):
         closing.poll_and_stage(world.db, world.settings, crashing, world.linear, now=world.now)
     [row] = store.replies_for_issue(world.db, issue["id"])
@@ -272,7 +323,10 @@ def test_mark_sent_completes_the_task_and_closes_the_ticket(world: World) -> Non
     closing.mark_sent(world.db, world.settings, world.hubspot, row["key"], now=world.now, body="Edited reply")
 
     [task] = world.tasks(ticket)
-    assert (task["hs_task_status"], task["hs_task_body"]) == ("COMPLETED", "Edited reply")  # HubSpot keeps what went out
+    assert (task["hs_task_status"], task["hs_task_body"]) == (
+        "COMPLETED",
+        "Edited reply",
+    )  # HubSpot keeps what went out
     assert world.stage(ticket) == "4"
     sent = store.reply(world.db, row["key"])
     assert (sent["status"], sent["body"]) == ("sent", "Edited reply")
@@ -303,15 +357,35 @@ def test_the_cursor_moves_forward_with_what_was_seen(world: World) -> None:
     world.report(issue)
     world.move(issue)
     world.poll()
-    assert get_state(world.db, closing.CURSOR_KEY) == closing.issue_state(world.linear.get_issue(issue["id"])).updated_at
+    assert (
+        get_state(world.db, closing.CURSOR_KEY) == closing.issue_state(world.linear.get_issue(issue["id"])).updated_at
+    )
 
 
 def test_local_only_mode_stages_the_same_reply_in_the_db(db, settings) -> None:
-    escalation_id = intake.create_escalation(db, {
-        "message_id": "<local@acme.example>", "customer_name": "Dana Scully", "company": "Acme", "tier": "pro",
-        "subject": "CSV export broken", "received_at": "2026-03-01T09:00:00+00:00", "status": "open"}, [])
-    db["links"].insert({"escalation_id": escalation_id, "linear_issue_id": "issue-1", "linear_identifier": "ENG-1",
-                        "linear_state": "Done", "linear_state_type": "completed", "updated_at": "2026-03-02T10:00:00+00:00"})
+    escalation_id = intake.create_escalation(
+        db,
+        {
+            "message_id": "<local@acme.example>",
+            "customer_name": "Dana Scully",
+            "company": "Acme",
+            "tier": "pro",
+            "subject": "CSV export broken",
+            "received_at": "2026-03-01T09:00:00+00:00",
+            "status": "open",
+        },
+        [],
+    )
+    db["links"].insert(
+        {
+            "escalation_id": escalation_id,
+            "linear_issue_id": "issue-1",
+            "linear_identifier": "ENG-1",
+            "linear_state": "Done",
+            "linear_state_type": "completed",
+            "updated_at": "2026-03-02T10:00:00+00:00",
+        }
+    )
     now = datetime(2026, 3, 2, 10, 5, tzinfo=timezone.utc)
 
     summary = closing.poll_and_stage(db, settings, None, None, now=now)

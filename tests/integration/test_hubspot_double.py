@@ -30,7 +30,10 @@ def http(hub: HubSpotDouble):
 
 
 def ticket(subject: str = "Bug", stage: str = "1", associations: list | None = None, **props: object) -> dict:
-    return {"properties": {"subject": subject, "hs_pipeline": "0", "hs_pipeline_stage": stage, **props}, "associations": associations or []}
+    return {
+        "properties": {"subject": subject, "hs_pipeline": "0", "hs_pipeline_stage": stage, **props},
+        "associations": associations or [],
+    }
 
 
 def assoc(to_id: str, type_id: int, category: str = "HUBSPOT_DEFINED") -> dict:
@@ -47,16 +50,24 @@ def assert_error(response: httpx.Response, status: int, category: str) -> dict:
 
 def test_requests_need_the_bearer_token(hub: HubSpotDouble) -> None:
     with httpx.Client(transport=httpx.MockTransport(hub.handler)) as anonymous:
-        body = assert_error(anonymous.get("https://api.hubapi.com/account-info/v3/details"), 401, "INVALID_AUTHENTICATION")
-        wrong = anonymous.get("https://api.hubapi.com/account-info/v3/details", headers={"Authorization": "Bearer nope"})
+        body = assert_error(
+            anonymous.get("https://api.hubapi.com/account-info/v3/details"), 401, "INVALID_AUTHENTICATION"
+        )
+        wrong = anonymous.get(
+            "https://api.hubapi.com/account-info/v3/details", headers={"Authorization": "Bearer nope"}
+        )
     assert wrong.status_code == 401 and "nope" not in wrong.text and TOKEN not in body["message"]
 
 
 @pytest.mark.parametrize(
     ("props", "code"),
-    [({"hs_ticket_priority": 3}, "INVALID_TYPE"), ({"no_such": "x"}, "PROPERTY_DOESNT_EXIST"),
-     ({"hs_object_id": "5"}, "READ_ONLY_VALUE"), ({"hs_ticket_priority": "SOON"}, "INVALID_OPTION"),
-     ({"hubspot_owner_id": "123"}, "INVALID_OWNER_ID")],
+    [
+        ({"hs_ticket_priority": 3}, "INVALID_TYPE"),
+        ({"no_such": "x"}, "PROPERTY_DOESNT_EXIST"),
+        ({"hs_object_id": "5"}, "READ_ONLY_VALUE"),
+        ({"hs_ticket_priority": "SOON"}, "INVALID_OPTION"),
+        ({"hubspot_owner_id": "123"}, "INVALID_OWNER_ID"),
+    ],
 )
 def test_bad_property_values_are_rejected(http: httpx.Client, props: dict, code: str) -> None:
     body = assert_error(http.post("/crm/v3/objects/tickets", json=ticket(**props)), 400, "VALIDATION_ERROR")
@@ -66,9 +77,19 @@ def test_bad_property_values_are_rejected(http: httpx.Client, props: dict, code:
 def test_required_ticket_fields_and_the_associations_key(http: httpx.Client) -> None:
     no_subject = {"properties": {"hs_pipeline_stage": "1"}, "associations": []}
     no_stage = {"properties": {"subject": "x"}, "associations": []}
-    assert assert_error(http.post("/crm/v3/objects/tickets", json=no_subject), 400, "VALIDATION_ERROR")["errors"][0]["code"] == "REQUIRED_PROPERTY"
-    assert assert_error(http.post("/crm/v3/objects/tickets", json=no_stage), 400, "VALIDATION_ERROR")["errors"][0]["code"] == "REQUIRED_PROPERTY"
-    assert_error(http.post("/crm/v3/objects/tickets", json={"properties": ticket()["properties"]}), 400, "VALIDATION_ERROR")
+    assert (
+        assert_error(http.post("/crm/v3/objects/tickets", json=no_subject), 400, "VALIDATION_ERROR")["errors"][0][
+            "code"
+        ]
+        == "REQUIRED_PROPERTY"
+    )
+    assert (
+        assert_error(http.post("/crm/v3/objects/tickets", json=no_stage), 400, "VALIDATION_ERROR")["errors"][0]["code"]
+        == "REQUIRED_PROPERTY"
+    )
+    assert_error(
+        http.post("/crm/v3/objects/tickets", json={"properties": ticket()["properties"]}), 400, "VALIDATION_ERROR"
+    )
     assert_error(http.post("/crm/v3/objects/tickets", json=ticket(stage="99")), 400, "VALIDATION_ERROR")
     created = http.post("/crm/v3/objects/tickets", json=ticket())
     assert created.status_code == 201
@@ -77,29 +98,48 @@ def test_required_ticket_fields_and_the_associations_key(http: httpx.Client) -> 
 
 def test_association_types_and_targets_are_checked(http: httpx.Client, hub: HubSpotDouble) -> None:
     contact, company = hub.add_contact("a@acme.com"), hub.add_company("acme.com")
-    assert_error(http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 15)])), 400, "VALIDATION_ERROR")
-    assert_error(http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 999)])), 400, "VALIDATION_ERROR")
-    assert_error(http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 16, "USER_DEFINED")])), 400, "VALIDATION_ERROR")
-    assert_error(http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc("424242", 16)])), 400, "VALIDATION_ERROR")
+    assert_error(
+        http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 15)])), 400, "VALIDATION_ERROR"
+    )
+    assert_error(
+        http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 999)])), 400, "VALIDATION_ERROR"
+    )
+    assert_error(
+        http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 16, "USER_DEFINED")])),
+        400,
+        "VALIDATION_ERROR",
+    )
+    assert_error(
+        http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc("424242", 16)])), 400, "VALIDATION_ERROR"
+    )
     ok = http.post("/crm/v3/objects/tickets", json=ticket(associations=[assoc(contact, 16), assoc(company, 339)]))
     assert ok.status_code == 201
     ticket_id = ok.json()["id"]
     assert hub.linked("contacts", contact, "tickets") == [ticket_id]
     assert hub.links[("companies", company, "tickets", ticket_id)] == {340}
     v4 = http.get(f"/crm/v4/objects/tickets/{ticket_id}/associations/contacts").json()
-    assert v4["results"] == [{"toObjectId": int(contact), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 16, "label": None}]}]
+    assert v4["results"] == [
+        {"toObjectId": int(contact), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 16, "label": None}]}
+    ]
     note = {"properties": {"hs_timestamp": "1", "hs_note_body": "x"}, "associations": [assoc(ticket_id, 16)]}
     assert_error(http.post("/crm/v3/objects/notes", json=note), 400, "VALIDATION_ERROR")
 
 
 def test_duplicates_conflict(http: httpx.Client, hub: HubSpotDouble) -> None:
     existing = hub.add_contact("bob@acme.com")
-    body = assert_error(http.post("/crm/v3/objects/contacts", json={"properties": {"email": "BOB@acme.com"}, "associations": []}), 409, "CONFLICT")
+    body = assert_error(
+        http.post("/crm/v3/objects/contacts", json={"properties": {"email": "BOB@acme.com"}, "associations": []}),
+        409,
+        "CONFLICT",
+    )
     assert body["message"] == f"Contact already exists. Existing ID: {existing}"
     hub.add_ticket_property("rotadesk_key", unique=True)
     assert http.post("/crm/v3/objects/tickets", json=ticket(rotadesk_key="k")).status_code == 201
     assert_error(http.post("/crm/v3/objects/tickets", json=ticket(rotadesk_key="k")), 409, "CONFLICT")
-    assert http.get("/crm/v3/objects/tickets/k", params={"idProperty": "rotadesk_key"}).json()["properties"]["subject"] == "Bug"
+    assert (
+        http.get("/crm/v3/objects/tickets/k", params={"idProperty": "rotadesk_key"}).json()["properties"]["subject"]
+        == "Bug"
+    )
     assert_error(http.get("/crm/v3/objects/tickets/Bug", params={"idProperty": "subject"}), 400, "VALIDATION_ERROR")
 
 
@@ -110,14 +150,19 @@ def test_new_records_reach_search_after_the_delay(http: httpx.Client, hub: HubSp
     clock.advance(hub.search_delay - 0.1)
     assert http.post("/crm/v3/objects/contacts/search", json=query).json()["total"] == 0
     clock.advance(0.1)
-    assert http.post("/crm/v3/objects/contacts/search", json=query).json()["results"][0]["properties"]["email"] == "new@acme.com"
+    assert (
+        http.post("/crm/v3/objects/contacts/search", json=query).json()["results"][0]["properties"]["email"]
+        == "new@acme.com"
+    )
 
 
 def test_search_limits_and_paging(http: httpx.Client, hub: HubSpotDouble) -> None:
     for n in range(250):
         hub.add_contact(f"c{n}@acme.com")
     assert_error(http.post("/crm/v3/objects/contacts/search", json={"limit": 201}), 400, "VALIDATION_ERROR")
-    assert_error(http.post("/crm/v3/objects/contacts/search", json={"limit": 100, "after": "9950"}), 400, "VALIDATION_ERROR")
+    assert_error(
+        http.post("/crm/v3/objects/contacts/search", json={"limit": 100, "after": "9950"}), 400, "VALIDATION_ERROR"
+    )
     first = http.post("/crm/v3/objects/contacts/search", json={"limit": 200}).json()
     assert (len(first["results"]), first["paging"]["next"]["after"], first["total"]) == (200, "200", 250)
     last = http.post("/crm/v3/objects/contacts/search", json={"limit": 200, "after": "200"}).json()
@@ -135,10 +180,15 @@ def test_both_path_styles_reach_the_same_data(http: httpx.Client, hub: HubSpotDo
 
 def test_batch_read_reports_missing_ids(http: httpx.Client, hub: HubSpotDouble) -> None:
     hub.add_contact("bob@acme.com")
-    both = http.post("/crm/v3/objects/contacts/batch/read", json={"idProperty": "email", "inputs": [{"id": "bob@acme.com"}, {"id": "x@y.z"}]})
+    both = http.post(
+        "/crm/v3/objects/contacts/batch/read",
+        json={"idProperty": "email", "inputs": [{"id": "bob@acme.com"}, {"id": "x@y.z"}]},
+    )
     assert both.status_code == 207
     assert both.json()["errors"][0]["context"]["ids"] == ["x@y.z"] and len(both.json()["results"]) == 1
-    assert_error(http.post("/crm/v3/objects/contacts/batch/read", json={"inputs": [{"id": "1"}] * 101}), 400, "VALIDATION_ERROR")
+    assert_error(
+        http.post("/crm/v3/objects/contacts/batch/read", json={"inputs": [{"id": "1"}] * 101}), 400, "VALIDATION_ERROR"
+    )
 
 
 def test_ten_secondly_limit_body_headers_and_recovery(http: httpx.Client, hub: HubSpotDouble, clock: FakeClock) -> None:
@@ -187,9 +237,19 @@ def test_fault_injection_and_request_log(http: httpx.Client, hub: HubSpotDouble)
 
 
 def test_custom_properties_need_a_group_and_are_capped(http: httpx.Client) -> None:
-    prop = {"name": "rotadesk_key", "label": "Key", "type": "string", "fieldType": "text", "groupName": "rotadesk", "hasUniqueValue": True}
+    prop = {
+        "name": "rotadesk_key",
+        "label": "Key",
+        "type": "string",
+        "fieldType": "text",
+        "groupName": "rotadesk",
+        "hasUniqueValue": True,
+    }
     assert_error(http.post("/crm/v3/properties/tickets", json=prop), 400, "VALIDATION_ERROR")
-    assert http.post("/crm/v3/properties/tickets/groups", json={"name": "rotadesk", "label": "Rotadesk"}).status_code == 201
+    assert (
+        http.post("/crm/v3/properties/tickets/groups", json={"name": "rotadesk", "label": "Rotadesk"}).status_code
+        == 201
+    )
     assert http.post("/crm/v3/properties/tickets", json=prop).json()["hasUniqueValue"] is True
     assert_error(http.post("/crm/v3/properties/tickets", json=prop), 409, "CONFLICT")
     for n in range(9):

@@ -13,10 +13,9 @@ from datetime import datetime, timezone
 import pytest
 from imapclient import IMAPClient
 
-from core.errors import ConfigError
+from core.errors import ConfigError, ImapError
 from core.settings import Settings
 from ingest import imap
-from core.errors import ImapError
 from ingest.imap import Backoff, ImapWorker, load_state, save_state
 from tests.support.dovecot import DovecotServer, MailUser
 

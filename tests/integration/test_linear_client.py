@@ -99,32 +99,82 @@ def test_user_by_email_ignores_case_caches_hits_and_asks_again_after_a_miss(
 
 
 def test_a_user_with_another_address_is_not_taken_for_the_one_asked_for() -> None:
-    answer = {"data": {"users": {"nodes": [{"id": "u1", "name": "Someone Else", "displayName": "se",
-                                              "email": "someone@acme.test", "active": True}]}}}
+    answer = {
+        "data": {
+            "users": {
+                "nodes": [
+                    {
+                        "id": "u1",
+                        "name": "Someone Else",
+                        "displayName": "se",
+                        "email": "someone@acme.test",
+                        "active": True,
+                    }
+                ]
+            }
+        }
+    }
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json=answer))
     with LinearClient(API_KEY, transport=transport) as client:
         assert client.user_by_email("ada@acme.test") is None
 
 
 def _issue_node(n: int, updated: str, state_type: str) -> dict:
-    return {"id": f"i{n}", "identifier": f"ENG-{n}", "url": f"https://linear.app/x/issue/ENG-{n}", "title": "t",
-            "description": "", "priority": 0, "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": updated,
-            "completedAt": None, "canceledAt": None, "state": {"id": "s", "name": state_type, "type": state_type},
-            "team": {"id": "team", "key": "ENG"}, "assignee": None, "labels": {"nodes": []}}
+    return {
+        "id": f"i{n}",
+        "identifier": f"ENG-{n}",
+        "url": f"https://linear.app/x/issue/ENG-{n}",
+        "title": "t",
+        "description": "",
+        "priority": 0,
+        "createdAt": "2026-01-01T00:00:00.000Z",
+        "updatedAt": updated,
+        "completedAt": None,
+        "canceledAt": None,
+        "state": {"id": "s", "name": state_type, "type": state_type},
+        "team": {"id": "team", "key": "ENG"},
+        "assignee": None,
+        "labels": {"nodes": []},
+    }
 
 
 def test_a_server_that_ignores_filters_cannot_flood_the_caller() -> None:
     """Only what was asked for comes back, even from a server that answers every query with everything."""
-    nodes = [_issue_node(1, "2026-03-02T10:00:00.000Z", "completed"), _issue_node(2, "2026-03-01T10:00:00.000Z",
-             "completed"), _issue_node(3, "2026-03-02T11:00:00.000Z", "started")]
+    nodes = [
+        _issue_node(1, "2026-03-02T10:00:00.000Z", "completed"),
+        _issue_node(2, "2026-03-01T10:00:00.000Z", "completed"),
+        _issue_node(3, "2026-03-02T11:00:00.000Z", "started"),
+    ]
     answers = {
         "Issues": {"issues": {"nodes": nodes, "pageInfo": {"hasNextPage": False, "endCursor": None}}},
-        "TeamByKey": {"teams": {"nodes": [{"id": "t0", "key": "OPS", "name": "Ops"},
-                                          {"id": "t1", "key": "ENG", "name": "Engineering"}]}},
-        "CommentsStartingWith": {"issue": {"comments": {"nodes": [
-            {"id": "c1", "body": "Customer note: fixed", "createdAt": "2026-03-02T09:00:00.000Z", "url": "u", "user": None},
-            {"id": "c2", "body": "internal: later", "createdAt": "2026-03-02T10:00:00.000Z", "url": "u", "user": None},
-        ], "pageInfo": {"hasNextPage": False, "endCursor": None}}}},
+        "TeamByKey": {
+            "teams": {
+                "nodes": [{"id": "t0", "key": "OPS", "name": "Ops"}, {"id": "t1", "key": "ENG", "name": "Engineering"}]
+            }
+        },
+        "CommentsStartingWith": {
+            "issue": {
+                "comments": {
+                    "nodes": [
+                        {
+                            "id": "c1",
+                            "body": "Customer note: fixed",
+                            "createdAt": "2026-03-02T09:00:00.000Z",
+                            "url": "u",
+                            "user": None,
+                        },
+                        {
+                            "id": "c2",
+                            "body": "internal: later",
+                            "createdAt": "2026-03-02T10:00:00.000Z",
+                            "url": "u",
+                            "user": None,
+                        },
+                    ],
+                    "pageInfo": {"hasNextPage": False, "endCursor": None},
+                }
+            }
+        },
     }
 
     def lenient(request: httpx.Request) -> httpx.Response:

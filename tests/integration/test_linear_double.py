@@ -50,7 +50,7 @@ def test_an_invalid_document_is_refused_like_linear_refuses_it(http: httpx.Clien
 
 
 def test_wrong_argument_types_and_unknown_input_fields_are_validation_errors(http: httpx.Client) -> None:
-    response = post(http, "mutation { issueCreate(input: {teamId: 5, titl: \"x\"}) { success } }")
+    response = post(http, 'mutation { issueCreate(input: {teamId: 5, titl: "x"}) { success } }')
     assert response.status_code == 400 and set(codes(response)) == {"GRAPHQL_VALIDATION_FAILED"}
     assert len(codes(response)) == 2
 
@@ -127,12 +127,22 @@ def test_team_without_triage_puts_new_issues_in_backlog(double: LinearDouble) ->
 
 
 def test_customer_rules(http: httpx.Client, double: LinearDouble) -> None:
-    mutation = "mutation($input: CustomerUpsertInput!) { customerUpsert(input: $input) { success customer { id name tier { name } } } }"
-    acme = post(http, mutation, {"input": {"externalId": "1", "name": "Acme", "domains": ["acme.com"], "tierName": "Gold"}}).json()
+    mutation = (
+        "mutation($input: CustomerUpsertInput!) "
+        "{ customerUpsert(input: $input) { success customer { id name tier { name } } } }"
+    )
+    acme = post(
+        http, mutation, {"input": {"externalId": "1", "name": "Acme", "domains": ["acme.com"], "tierName": "Gold"}}
+    ).json()
     hooli = post(http, mutation, {"input": {"externalId": "2", "name": "Hooli", "domains": ["hooli.com"]}}).json()
     clash = post(http, mutation, {"input": {"externalId": "2", "domains": ["acme.com"]}})
-    assert codes(clash) == ["INPUT_ERROR"] and "acme.com already belongs to customer Acme" in clash.json()["errors"][0]["message"]
-    by_id = post(http, mutation, {"input": {"id": acme["data"]["customerUpsert"]["customer"]["id"], "name": "Acme Inc"}}).json()
+    assert (
+        codes(clash) == ["INPUT_ERROR"]
+        and "acme.com already belongs to customer Acme" in clash.json()["errors"][0]["message"]
+    )
+    by_id = post(
+        http, mutation, {"input": {"id": acme["data"]["customerUpsert"]["customer"]["id"], "name": "Acme Inc"}}
+    ).json()
     assert by_id["data"]["customerUpsert"]["customer"]["name"] == "Acme Inc"
     assert by_id["data"]["customerUpsert"]["customer"]["tier"] == {"name": "Gold"}
     assert hooli["data"]["customerUpsert"]["customer"]["tier"] is None and len(double.customers) == 2
@@ -140,13 +150,19 @@ def test_customer_rules(http: httpx.Client, double: LinearDouble) -> None:
 
 def test_customer_requests_switched_off_are_forbidden(http: httpx.Client, double: LinearDouble) -> None:
     double.customer_requests_enabled = False
-    response = post(http, "mutation { customerUpsert(input: {name: \"Acme\"}) { success } }")
+    response = post(http, 'mutation { customerUpsert(input: {name: "Acme"}) { success } }')
     error = response.json()["errors"][0]
-    assert (error["extensions"]["code"], error["extensions"]["type"], error["extensions"]["statusCode"]) == ("FORBIDDEN", "forbidden", 403)
+    assert (error["extensions"]["code"], error["extensions"]["type"], error["extensions"]["statusCode"]) == (
+        "FORBIDDEN",
+        "forbidden",
+        403,
+    )
     assert double.customers == {}
 
 
-def test_rate_limit_headers_on_every_answer_and_ratelimited_error(http: httpx.Client, double: LinearDouble, clock: FakeClock) -> None:
+def test_rate_limit_headers_on_every_answer_and_ratelimited_error(
+    http: httpx.Client, double: LinearDouble, clock: FakeClock
+) -> None:
     double.rate_limit, double.rate_window, double.ratelimit_status = 2, 60.0, 429
     answers = [post(http, "query { viewer { id } }") for _ in range(3)]
     assert [a.headers["X-RateLimit-Requests-Remaining"] for a in answers] == ["1", "0", "0"]
@@ -182,8 +198,12 @@ def test_filters_pagination_and_cursors(http: httpx.Client, double: LinearDouble
 def test_the_real_http_server_answers_the_same(double: LinearDouble) -> None:
     url, stop = double.serve()
     try:
-        response = httpx.post(url, json={"query": "query { viewer { email } }"}, headers={"Authorization": API_KEY}, timeout=5)
-        invalid = httpx.post(url, json={"query": "query { viewer { mail } }"}, headers={"Authorization": API_KEY}, timeout=5)
+        response = httpx.post(
+            url, json={"query": "query { viewer { email } }"}, headers={"Authorization": API_KEY}, timeout=5
+        )
+        invalid = httpx.post(
+            url, json={"query": "query { viewer { mail } }"}, headers={"Authorization": API_KEY}, timeout=5
+        )
     finally:
         stop()
     assert response.json() == {"data": {"viewer": {"email": "rota-bot@acme.test"}}}

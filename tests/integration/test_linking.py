@@ -15,13 +15,13 @@ from core import health, link_steps, linking
 from core.errors import ValidationError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
+from core.roster import Engineer
+from core.rotation import RotationWeek
 from core.settings import Settings
 from core.store import get_state, open_db
 from core.store import intake as intake_store
 from core.store import links as store
 from core.store import rotation as rotation_store
-from core.roster import Engineer
-from core.rotation import RotationWeek
 from tests.doubles.hubspot import TOKEN, FakeClock, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
 

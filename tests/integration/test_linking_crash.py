@@ -26,9 +26,9 @@ from core import health, linking
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
 from core.settings import Settings
-from core.store import open_db
 from core.store import intake as intake_store
 from core.store import links as store
+from core.store import open_db
 from tests.doubles.hubspot import TOKEN, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
 

@@ -28,9 +28,18 @@ def world(db, settings) -> World:
 
 
 def payload(issue: dict, state_type: str, *, ms: float, action: str = "update", kind: str = "Issue") -> dict:
-    return {"action": action, "type": kind, "webhookTimestamp": int(ms), "url": "https://linear.app/acme/issue/x",
-            "data": {"id": issue["id"], "identifier": issue.get("identifier"), "state": {"id": "s", "name": "Done", "type": state_type}},
-            "updatedFrom": {"stateId": "old-state", "updatedAt": "2026-01-01T00:00:00.000Z"}}
+    return {
+        "action": action,
+        "type": kind,
+        "webhookTimestamp": int(ms),
+        "url": "https://linear.app/acme/issue/x",
+        "data": {
+            "id": issue["id"],
+            "identifier": issue.get("identifier"),
+            "state": {"id": "s", "name": "Done", "type": state_type},
+        },
+        "updatedFrom": {"stateId": "old-state", "updatedAt": "2026-01-01T00:00:00.000Z"},
+    }
 
 
 def signed(body: dict | bytes, delivery: str = "d-1", secret: str = SECRET) -> tuple[dict[str, str], bytes]:
@@ -52,7 +61,9 @@ def deliver(world: World, headers: dict[str, str], raw: bytes, act) -> object:
 
 def staging_act(world: World):
     """What the server's background worker does, run inline: re-read the issue and stage."""
-    return lambda issue_id: closing.stage_for_issue(world.db, world.settings, world.hubspot, world.linear, issue_id, now=world.now)
+    return lambda issue_id: closing.stage_for_issue(
+        world.db, world.settings, world.hubspot, world.linear, issue_id, now=world.now
+    )
 
 
 def done_issue(world: World) -> tuple[dict, str]:
@@ -71,11 +82,14 @@ def test_a_signed_move_to_done_is_handed_on(world: World) -> None:
     assert store.deliveries(world.db)[0]["outcome"].startswith("queued")
 
 
-@pytest.mark.parametrize(("mutate", "status", "reason"), [
-    (lambda h, raw: ({**h, "Linear-Signature": "0" * 64}, raw), 401, "bad signature"),
-    (lambda h, raw: ({k: v for k, v in h.items() if k != "Linear-Signature"}, raw), 401, "bad signature"),
-    (lambda h, raw: (h, raw + b" "), 401, "bad signature"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "status", "reason"),
+    [
+        (lambda h, raw: ({**h, "Linear-Signature": "0" * 64}, raw), 401, "bad signature"),
+        (lambda h, raw: ({k: v for k, v in h.items() if k != "Linear-Signature"}, raw), 401, "bad signature"),
+        (lambda h, raw: (h, raw + b" "), 401, "bad signature"),
+    ],
+)
 def test_a_bad_signature_changes_nothing(world: World, caplog, mutate, status, reason) -> None:
     issue, ticket = done_issue(world)
     headers, raw = mutate(*signed(payload(issue, "completed", ms=world.clock.now * 1000)))
@@ -122,12 +136,31 @@ def test_an_unknown_issue_changes_nothing(world: World, caplog) -> None:
     assert list(world.db["staged_replies"].rows) == [] and "unknown issue" in caplog.text
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ({"type": "Comment", "action": "create", "data": {"id": "c"}}, None),
-    ({"type": "Issue", "action": "update", "data": {"id": "i", "state": {"type": "completed"}}, "updatedFrom": {"title": "x"}}, None),
-    ({"type": "Issue", "action": "remove", "data": {"id": "i"}, "updatedFrom": {"stateId": "s"}}, None),
-    ({"type": "Issue", "action": "update", "data": {"id": "i", "state": {"type": "canceled"}}, "updatedFrom": {"stateId": "s"}}, ("i", "canceled")),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"type": "Comment", "action": "create", "data": {"id": "c"}}, None),
+        (
+            {
+                "type": "Issue",
+                "action": "update",
+                "data": {"id": "i", "state": {"type": "completed"}},
+                "updatedFrom": {"title": "x"},
+            },
+            None,
+        ),
+        ({"type": "Issue", "action": "remove", "data": {"id": "i"}, "updatedFrom": {"stateId": "s"}}, None),
+        (
+            {
+                "type": "Issue",
+                "action": "update",
+                "data": {"id": "i", "state": {"type": "canceled"}},
+                "updatedFrom": {"stateId": "s"},
+            },
+            ("i", "canceled"),
+        ),
+    ],
+)
 def test_only_state_changes_of_issues_count(body: dict, expected) -> None:
     assert state_change(body) == expected
 
@@ -145,7 +178,11 @@ def test_a_redelivery_is_dropped(world: World) -> None:
 def test_the_same_change_sent_twice_under_new_ids_stages_once(world: World) -> None:
     issue, ticket = done_issue(world)
     for delivery in ("d-1", "d-2"):
-        deliver(world, *signed(payload(issue, "completed", ms=world.clock.now * 1000), delivery=delivery), staging_act(world))
+        deliver(
+            world,
+            *signed(payload(issue, "completed", ms=world.clock.now * 1000), delivery=delivery),
+            staging_act(world),
+        )
     assert len(world.tasks(ticket)) == 1
     assert [r["status"] for r in store.replies_for_issue(world.db, issue["id"])] == ["staged"]
 
@@ -163,7 +200,9 @@ def test_moving_back_out_of_done_withdraws_through_the_webhook(world: World) -> 
     deliver(world, *signed(payload(issue, "completed", ms=world.clock.now * 1000), delivery="d-1"), staging_act(world))
     world.lin.set_state(issue["id"], "In Progress")
     world.tick()
-    result = deliver(world, *signed(payload(issue, "started", ms=world.clock.now * 1000), delivery="d-2"), staging_act(world))
+    result = deliver(
+        world, *signed(payload(issue, "started", ms=world.clock.now * 1000), delivery="d-2"), staging_act(world)
+    )
     assert result.issue_id == issue["id"]
     assert world.tasks(ticket)[0]["hs_task_status"] == "COMPLETED" and world.stage(ticket) == "1"
     assert store.replies_for_issue(world.db, issue["id"])[0]["status"] == "withdrawn"
@@ -199,7 +238,10 @@ def test_the_server_answers_before_the_work_is_done(world: World) -> None:
         assert queued == [issue["id"]]
         forged = httpx.post(url, content=raw, headers={**headers, "Linear-Signature": "00"}, timeout=5)
         assert forged.status_code == 401 and forged.text == "bad signature"
-        assert httpx.post(url, content=b"{oops", headers=signed(b"{oops", delivery="live-2")[0], timeout=5).status_code == 400
+        assert (
+            httpx.post(url, content=b"{oops", headers=signed(b"{oops", delivery="live-2")[0], timeout=5).status_code
+            == 400
+        )
     finally:
         release.set()
         server.shutdown()

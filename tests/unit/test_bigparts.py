@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings as hsettings
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from core.store import intake as store
@@ -46,14 +47,23 @@ def _both(raw: bytes, threshold: int, cap: int = 25 * 1024 * 1024) -> tuple[tupl
 # ---- generated MIME trees ----------------------------------------------------------------------------------
 
 CTES = ["base64", "Base64", "quoted-printable", "8bit", "7bit", "binary", "x-uuencode", "bogus", None]
-TYPES = ["text/plain", "text/html", "application/octet-stream", "image/png", "application/ms-tnef",
-         "message/delivery-status", "multipart/mixed"]
+TYPES = [
+    "text/plain",
+    "text/html",
+    "application/octet-stream",
+    "image/png",
+    "application/ms-tnef",
+    "message/delivery-status",
+    "multipart/mixed",
+]
 BOUNDARY = st.text("abcXYZ019'()+_,-./=?", min_size=1, max_size=12)
 
 
 @st.composite
 def leaf(draw) -> str:
-    payload = draw(st.binary(min_size=1, max_size=400) | st.sampled_from([b"--x\n--", b"a\r\rb\n\r\n", b"=\n=0A= \r\n"]))
+    payload = draw(
+        st.binary(min_size=1, max_size=400) | st.sampled_from([b"--x\n--", b"a\r\rb\n\r\n", b"=\n=0A= \r\n"])
+    )
     cte = draw(st.sampled_from(CTES))
     if cte and cte.lower() == "base64":
         body = base64.encodebytes(payload)
@@ -81,11 +91,15 @@ def tree(draw, depth: int = 0) -> str:
     if kind == "leaf":
         return draw(leaf())
     if kind == "message":
-        return "Content-Type: message/rfc822\n\nFrom: Dana <dana@customer.example>\nSubject: inner\n" + draw(tree(depth + 1))
+        return "Content-Type: message/rfc822\n\nFrom: Dana <dana@customer.example>\nSubject: inner\n" + draw(
+            tree(depth + 1)
+        )
     boundary = draw(BOUNDARY)
     parts = draw(st.lists(tree(depth + 1), max_size=4))
-    text = f'Content-Type: multipart/{draw(st.sampled_from(["mixed", "alternative", "digest"]))}; ' \
-           f'boundary="{boundary}"\n\n' + draw(st.sampled_from(["", "preamble\n"]))
+    text = (
+        f"Content-Type: multipart/{draw(st.sampled_from(['mixed', 'alternative', 'digest']))}; "
+        f'boundary="{boundary}"\n\n' + draw(st.sampled_from(["", "preamble\n"]))
+    )
     text += "".join(f"--{boundary}\n{p}\n" for p in parts)
     if draw(st.booleans()):  # sometimes the closing boundary is missing
         text += f"--{boundary}--\n" + draw(st.sampled_from(["", "epilogue\n", "\n\n"]))
@@ -101,7 +115,7 @@ def message(draw) -> bytes:
     if draw(st.booleans()):
         raw = raw.replace(b"\n", b"\r\n")
     if draw(st.booleans()):
-        raw = raw[:draw(st.integers(0, len(raw)))]
+        raw = raw[: draw(st.integers(0, len(raw)))]
     return raw
 
 
@@ -121,23 +135,42 @@ def test_cutting_bodies_out_changes_nothing_in_mutated_real_mail(raw, threshold)
 
 # ---- the cut really happens, and reads back exactly ---------------------------------------------------------
 
+
 def _with_attachment(data: bytes, *, crlf: bool = True) -> bytes:
     msg = EmailMessage()
     msg["From"], msg["To"], msg["Subject"] = "Agent <agent@ourco.com>", "bugs@ourco.com", "Fwd: dump"
     msg["Message-ID"] = "<dump@test>"
-    msg.set_content("---------- Forwarded message ---------\nFrom: Dana <dana@customer.example>\n"
-                    "Subject: Crash\n\nThe app crashed, dump attached.\n")
+    msg.set_content(
+        "---------- Forwarded message ---------\nFrom: Dana <dana@customer.example>\n"
+        "Subject: Crash\n\nThe app crashed, dump attached.\n"
+    )
     msg.add_attachment(data, maintype="application", subtype="octet-stream", filename="dump.bin")
     raw = msg.as_bytes()
     return raw.replace(b"\n", b"\r\n") if crlf else raw
 
 
 def _forwarded_as_attachment(inner: bytes) -> bytes:
-    return b"\r\n".join([
-        b"From: Agent <agent@ourco.com>", b"To: bugs@ourco.com", b"Subject: Fwd: dump", b"MIME-Version: 1.0",
-        b'Content-Type: multipart/mixed; boundary="outer"', b"", b"--outer", b"Content-Type: text/plain", b"",
-        b"See the attached mail.", b"--outer", b"Content-Type: message/rfc822",
-        b'Content-Disposition: attachment; filename="original.eml"', b"", inner, b"--outer--", b""])
+    return b"\r\n".join(
+        [
+            b"From: Agent <agent@ourco.com>",
+            b"To: bugs@ourco.com",
+            b"Subject: Fwd: dump",
+            b"MIME-Version: 1.0",
+            b'Content-Type: multipart/mixed; boundary="outer"',
+            b"",
+            b"--outer",
+            b"Content-Type: text/plain",
+            b"",
+            b"See the attached mail.",
+            b"--outer",
+            b"Content-Type: message/rfc822",
+            b'Content-Disposition: attachment; filename="original.eml"',
+            b"",
+            inner,
+            b"--outer--",
+            b"",
+        ]
+    )
 
 
 @pytest.mark.parametrize("crlf", [True, False])
@@ -156,8 +189,13 @@ def test_a_big_attachment_is_read_from_the_raw_bytes_not_copied(crlf):
 def test_a_big_attachment_over_the_cap_keeps_only_name_size_and_hash():
     data = os.urandom(3000)
     (a,) = parse(_with_attachment(data), OURS, max_attachment_bytes=2000, big_part_bytes=1000).attachments
-    assert (a.size, a.sha256, a.data, a.body, a.has_content) == (3000, hashlib.sha256(data).hexdigest(), None,
-                                                                 None, False)
+    assert (a.size, a.sha256, a.data, a.body, a.has_content) == (
+        3000,
+        hashlib.sha256(data).hexdigest(),
+        None,
+        None,
+        False,
+    )
 
 
 def test_a_forwarded_message_holding_a_big_attachment_is_rebuilt_byte_for_byte():
@@ -172,22 +210,30 @@ def test_a_forwarded_message_holding_a_big_attachment_is_rebuilt_byte_for_byte()
 
 def test_a_huge_text_body_is_still_read_as_text():
     text = "line of the customer's log\r\n" * 200
-    raw = (b"From: dana@customer.example\r\nSubject: log\r\nContent-Type: text/plain\r\n"
-           b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quopri.encodestring(text.encode()))
+    raw = (
+        b"From: dana@customer.example\r\nSubject: log\r\nContent-Type: text/plain\r\n"
+        b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + quopri.encodestring(text.encode())
+    )
     assert bigparts.cut(raw, 1000) is not None
     assert _view(parse(raw, OURS, big_part_bytes=1000)) == _view(parse(raw, OURS, big_part_bytes=None))
 
 
 def test_a_forwarded_multipart_without_boundary_and_8bit_body_still_matches_the_plain_parse():
     # Found by the property test: the generator cannot write this part, so the attachment is empty either way.
-    raw = (b"From: Agent <agent@ourco.com>\nSubject: Fwd: crash\nContent-Type: message/rfc822\n\n"
-           b"From: Dana <dana@customer.example>\nContent-Type: multipart/mixed\n\n\x80")
+    raw = (
+        b"From: Agent <agent@ourco.com>\nSubject: Fwd: crash\nContent-Type: message/rfc822\n\n"
+        b"From: Dana <dana@customer.example>\nContent-Type: multipart/mixed\n\n\x80"
+    )
     assert bigparts.cut(raw, 0) is not None
     assert _view(parse(raw, OURS, big_part_bytes=0)) == _view(parse(raw, OURS, big_part_bytes=None))
 
 
 def test_a_token_that_lands_in_a_preamble_makes_the_whole_parse_plain():
-    raw = b'Content-Type: multipart/mixed; boundary="b"\n\n' + b"A" * 2000 + b"\n--b\nContent-Type: text/plain\n\nhi\n--b--\n"
+    raw = (
+        b'Content-Type: multipart/mixed; boundary="b"\n\n'
+        + b"A" * 2000
+        + b"\n--b\nContent-Type: text/plain\n\nhi\n--b--\n"
+    )
     cuts = bigparts.cut(raw, 100)
     assert cuts is not None
     import email
@@ -197,17 +243,22 @@ def test_a_token_that_lands_in_a_preamble_makes_the_whole_parse_plain():
     assert _view(parse(raw, OURS, big_part_bytes=100)) == _view(parse(raw, OURS, big_part_bytes=None))
 
 
-@pytest.mark.parametrize("decoding, encoded", [
-    ("base64", base64.encodebytes(bytes(range(256)) * 7)),
-    ("quoted-printable", quopri.encodestring(bytes(range(256)) * 7) + b"=\rskipped\nend="),
-    ("lines", b"a\r\nb\rc\n\r\n\r" * 50),
-])
+@pytest.mark.parametrize(
+    "decoding, encoded",
+    [
+        ("base64", base64.encodebytes(bytes(range(256)) * 7)),
+        ("quoted-printable", quopri.encodestring(bytes(range(256)) * 7) + b"=\rskipped\nend="),
+        ("lines", b"a\r\nb\rc\n\r\n\r" * 50),
+    ],
+)
 def test_chunked_decoders_match_a_whole_decode_at_any_chunk_size(monkeypatch, decoding, encoded):
     import binascii
 
-    whole = {"base64": lambda d: binascii.a2b_base64(d.replace(b"\n", b""), strict_mode=True),
-             "quoted-printable": binascii.a2b_qp,
-             "lines": lambda d: d.replace(b"\r\n", b"\n").replace(b"\r", b"\n")}[decoding](encoded)
+    whole = {
+        "base64": lambda d: binascii.a2b_base64(d.replace(b"\n", b""), strict_mode=True),
+        "quoted-printable": binascii.a2b_qp,
+        "lines": lambda d: d.replace(b"\r\n", b"\n").replace(b"\r", b"\n"),
+    }[decoding](encoded)
     for size in (1, 2, 3, 5, 7, 64, 1000):
         monkeypatch.setattr(bigparts, "CHUNK", size)
         body = bigparts.Body((bigparts.Span(encoded, 0, len(encoded)),), decoding)
@@ -239,6 +290,7 @@ def test_parsing_a_big_attachment_allocates_a_fraction_of_its_size():
 
 
 # ---- the pipeline stores streamed attachments --------------------------------------------------------------
+
 
 def test_ingest_streams_a_big_attachment_into_the_store(db, settings):
     data = os.urandom(1536 * 1024)

@@ -12,30 +12,42 @@ from core.closing import IssueState
 DONE_AT = "2026-03-02T10:00:00+00:00"
 
 
-def issue(state_type: str = "completed", state_name: str = "Done", done_at: str | None = DONE_AT, **extra) -> IssueState:
+def issue(
+    state_type: str = "completed", state_name: str = "Done", done_at: str | None = DONE_AT, **extra
+) -> IssueState:
     return IssueState("iss", "ENG-7", "Export drops rows", state_name, state_type, done_at, **extra)
 
 
 def link(escalation_id: int, ticket: str | None, **extra) -> dict:
-    return {"escalation_id": escalation_id, "hubspot_ticket_id": ticket, "linear_issue_id": "iss",
-            "customer_name": "Dana Scully", "company": "Acme", "subject": f"Bug {escalation_id}", **extra}
+    return {
+        "escalation_id": escalation_id,
+        "hubspot_ticket_id": ticket,
+        "linear_issue_id": "iss",
+        "customer_name": "Dana Scully",
+        "company": "Acme",
+        "subject": f"Bug {escalation_id}",
+        **extra,
+    }
 
 
 def reply(key: str, status: str, ticket: str = "t1") -> dict:
     return {"key": key, "status": status, "hubspot_ticket_id": ticket}
 
 
-@pytest.mark.parametrize(("state_type", "name", "labels", "expected"), [
-    ("completed", "Done", (), "fixed"),
-    ("completed", "Released", (), "fixed"),
-    ("canceled", "Canceled", (), "wont_fix"),
-    ("canceled", "Duplicate", (), "duplicate"),
-    ("canceled", "duplicate", (), "duplicate"),
-    ("canceled", "Canceled", ("Duplicate",), "duplicate"),
-    ("started", "In Progress", (), None),
-    ("backlog", "Backlog", (), None),
-    ("triage", "Triage", (), None),
-])
+@pytest.mark.parametrize(
+    ("state_type", "name", "labels", "expected"),
+    [
+        ("completed", "Done", (), "fixed"),
+        ("completed", "Released", (), "fixed"),
+        ("canceled", "Canceled", (), "wont_fix"),
+        ("canceled", "Duplicate", (), "duplicate"),
+        ("canceled", "duplicate", (), "duplicate"),
+        ("canceled", "Canceled", ("Duplicate",), "duplicate"),
+        ("started", "In Progress", (), None),
+        ("backlog", "Backlog", (), None),
+        ("triage", "Triage", (), None),
+    ],
+)
 def test_outcome_from_state(state_type: str, name: str, labels: tuple, expected: str | None) -> None:
     assert closing.outcome_for(state_type, name, labels) == expected
 
@@ -58,7 +70,9 @@ def test_links_without_a_ticket_wait_when_hubspot_is_used_but_not_in_local_mode(
     assert action.key == f"iss:local-1:{DONE_AT}"
 
 
-@pytest.mark.parametrize(("status", "stage", "resume"), [("staged", 0, 0), ("sent", 0, 0), ("withdrawn", 0, 0), ("staging", 0, 1)])
+@pytest.mark.parametrize(
+    ("status", "stage", "resume"), [("staged", 0, 0), ("sent", 0, 0), ("withdrawn", 0, 0), ("staging", 0, 1)]
+)
 def test_an_existing_reply_is_never_staged_again(status: str, stage: int, resume: int) -> None:
     key = f"iss:t1:{DONE_AT}"
     decided = closing.plan(issue(), [link(1, "t1")], [reply(key, status)], need_ticket=True)
@@ -67,8 +81,12 @@ def test_an_existing_reply_is_never_staged_again(status: str, stage: int, resume
 
 @pytest.mark.parametrize("status", ["staged", "staging"])
 def test_moving_back_out_withdraws_active_replies(status: str) -> None:
-    decided = closing.plan(issue("started", "In Progress", None), [link(1, "t1")],
-                           [reply("old", status), reply("gone", "sent"), reply("w", "withdrawn")], need_ticket=True)
+    decided = closing.plan(
+        issue("started", "In Progress", None),
+        [link(1, "t1")],
+        [reply("old", status), reply("gone", "sent"), reply("w", "withdrawn")],
+        need_ticket=True,
+    )
     assert [(w.key, w.reason) for w in decided.withdraw] == [("old", "ENG-7 moved back to In Progress")]
     assert decided.stage == []
 
@@ -82,28 +100,51 @@ def test_closing_again_with_a_new_outcome_withdraws_the_old_and_numbers_the_new_
     assert action.outcome == "duplicate" and action.subject == "Send closing reply: Bug 1 (2)"
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("Customer note: exports work again.", "exports work again."),
-    ("Customer note:", "Export drops rows"),
-    (None, "Export drops rows"),
-    ("Internal: not for customers", "Export drops rows"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Customer note: exports work again.", "exports work again."),
+        ("Customer note:", "Export drops rows"),
+        (None, "Export drops rows"),
+        ("Internal: not for customers", "Export drops rows"),
+    ],
+)
 def test_fix_summary_strips_the_marker_or_falls_back_to_the_title(body: str | None, expected: str) -> None:
     assert closing.fix_summary(body, "Customer note:", "Export drops rows") == expected
 
 
 def test_reply_values_prefer_the_assignee_then_the_engineer_on_support() -> None:
     values = closing.reply_values(link(1, "t1"), issue(assignee_name="Ada Lovelace"), "sum", "Grace Hopper")
-    assert (values["first_name"], values["company"], values["ticket_number"], values["engineer_name"]) == ("Dana", "Acme", "t1", "Ada Lovelace")
+    assert (values["first_name"], values["company"], values["ticket_number"], values["engineer_name"]) == (
+        "Dana",
+        "Acme",
+        "t1",
+        "Ada Lovelace",
+    )
     assert closing.reply_values(link(1, "t1"), issue(), "sum", "Grace Hopper")["engineer_name"] == "Grace Hopper"
     assert closing.reply_values(link(1, "t1", customer_name=""), issue(), "sum", None)["first_name"] == "there"
 
 
 def test_timings_are_medians_of_what_happened() -> None:
     rows = [
-        {"status": "sent", "done_at": "2026-03-02T10:00:00+00:00", "staged_at": "2026-03-02T10:01:00+00:00", "sent_at": "2026-03-02T11:01:00+00:00"},
-        {"status": "sent", "done_at": "2026-03-02T10:00:00+00:00", "staged_at": "2026-03-02T10:03:00+00:00", "sent_at": "2026-03-02T10:13:00+00:00"},
-        {"status": "staged", "done_at": "2026-03-02T10:00:00+00:00", "staged_at": "2026-03-02T10:10:00+00:00", "sent_at": None},
+        {
+            "status": "sent",
+            "done_at": "2026-03-02T10:00:00+00:00",
+            "staged_at": "2026-03-02T10:01:00+00:00",
+            "sent_at": "2026-03-02T11:01:00+00:00",
+        },
+        {
+            "status": "sent",
+            "done_at": "2026-03-02T10:00:00+00:00",
+            "staged_at": "2026-03-02T10:03:00+00:00",
+            "sent_at": "2026-03-02T10:13:00+00:00",
+        },
+        {
+            "status": "staged",
+            "done_at": "2026-03-02T10:00:00+00:00",
+            "staged_at": "2026-03-02T10:10:00+00:00",
+            "sent_at": None,
+        },
     ]
     result = closing.timings(rows)
     assert (result.done_to_staged, result.staged_to_sent, result.waiting, result.sent) == (180, 2100, 1, 2)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import FIELD_DOCS, Settings, env_name
 from bench.__main__ import BENCHMARKS
+from core.settings import FIELD_DOCS, Settings, env_name
 from ingest.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]

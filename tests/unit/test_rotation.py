@@ -8,10 +8,27 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from core.errors import ValidationError
-from core.roster import Engineer, Unavailability, match_external_ids, parse_roster_csv, validate_roster, \
-    validate_unavailability
-from core.rotation import Override, Plan, RotationWeek, apply_overrides, conflicts, current_engineer, generate, \
-    holiday_dates, swap_candidates, week_start_for, working_days
+from core.roster import (
+    Engineer,
+    Unavailability,
+    match_external_ids,
+    parse_roster_csv,
+    validate_roster,
+    validate_unavailability,
+)
+from core.rotation import (
+    Override,
+    Plan,
+    RotationWeek,
+    apply_overrides,
+    conflicts,
+    current_engineer,
+    generate,
+    holiday_dates,
+    swap_candidates,
+    week_start_for,
+    working_days,
+)
 
 MONDAY = date(2026, 1, 5)
 

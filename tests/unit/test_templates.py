@@ -9,9 +9,19 @@ from core.errors import ValidationError
 
 
 def test_render_substitutes_every_known_placeholder() -> None:
-    text = "Hi {first_name} at {company}: {issue_identifier} {issue_title} / {fix_summary} #{ticket_number} {engineer_name}"
-    values = {"first_name": "Dana", "company": "Acme", "issue_identifier": "ENG-1", "issue_title": "Export",
-              "fix_summary": "Fixed rows", "ticket_number": "77", "engineer_name": "Ada"}
+    text = (
+        "Hi {first_name} at {company}: {issue_identifier} {issue_title} / {fix_summary} #{ticket_number} "
+        "{engineer_name}"
+    )
+    values = {
+        "first_name": "Dana",
+        "company": "Acme",
+        "issue_identifier": "ENG-1",
+        "issue_title": "Export",
+        "fix_summary": "Fixed rows",
+        "ticket_number": "77",
+        "engineer_name": "Ada",
+    }
     assert templates.render(text, values) == "Hi Dana at Acme: ENG-1 Export / Fixed rows #77 Ada"
 
 
@@ -24,16 +34,19 @@ def test_missing_values_render_empty() -> None:
     assert templates.render("Hi {first_name}!", {}) == "Hi !"
 
 
-@pytest.mark.parametrize(("text", "named"), [
-    ("Hi {name}", "{name}"),
-    ("Hi {first_name.__class__}", "{first_name.__class__}"),
-    ("Hi {first_name[0]}", "{first_name[0]}"),
-    ("Hi {}", "{}"),
-    ("Hi {0}", "{0}"),
-    ("Hi {first_name!r}", "{first_name!r}"),
-    ("Hi {first_name:>99999}", "{first_name:>99999}"),
-    ("Hi {__import__}", "{__import__}"),
-])
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("Hi {name}", "{name}"),
+        ("Hi {first_name.__class__}", "{first_name.__class__}"),
+        ("Hi {first_name[0]}", "{first_name[0]}"),
+        ("Hi {}", "{}"),
+        ("Hi {0}", "{0}"),
+        ("Hi {first_name!r}", "{first_name!r}"),
+        ("Hi {first_name:>99999}", "{first_name:>99999}"),
+        ("Hi {__import__}", "{__import__}"),
+    ],
+)
 def test_bad_placeholders_are_refused_by_name(text: str, named: str) -> None:
     with pytest.raises(ValidationError) as error:
         templates.validate(text)
