@@ -293,8 +293,16 @@ class HubSpotClient:
         the far tighter search one (a search per new customer would make search the bottleneck of linking).
         """
         body = {"idProperty": "email", "inputs": [{"id": email}], "properties": ["email", "firstname", "lastname"]}
-        results = self._json("POST", self._path("objects", "contacts/batch/read"), json=body).get("results", [])
-        return Contact.from_api(results[0]) if results else None
+        try:
+            results = self._json("POST", self._path("objects", "contacts/batch/read"), json=body).get("results", [])
+        except HubSpotError as exc:
+            if exc.status_code not in (400, 404, 405) or isinstance(exc, HubSpotRateLimited):
+                raise
+            # A portal or proxy that refuses the batch read still answers the search the contract also allows.
+            filters = [{"propertyName": "email", "operator": "EQ", "value": email}]
+            results = list(self._search("contacts", filters, ["email", "firstname", "lastname"], limit=10))
+        found = [Contact.from_api(r) for r in results]
+        return next((c for c in found if c.email.lower() == email.lower()), None)
 
     def get_contact(self, contact_id: str) -> Contact | None:
         params = {"properties": "email,firstname,lastname"}

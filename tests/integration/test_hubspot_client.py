@@ -113,6 +113,22 @@ def test_a_contact_not_yet_searchable_is_found(client: HubSpotClient, hub: HubSp
     assert client.find_contact_by_email("nobody@acme.com") is None
 
 
+def test_a_refused_batch_read_falls_back_to_search(hub: HubSpotDouble, clock: FakeClock) -> None:
+    contact_id = hub.add_contact("bob@acme.com", "Bob", "Jones")
+    hub.add_contact("bobby@acme.com", "Bobby", "Tables")
+
+    def no_batch_read(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/batch/read"):
+            return httpx.Response(404, json={"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"})
+        return hub.handler(request)
+
+    client = HubSpotClient(TOKEN, transport=httpx.MockTransport(no_batch_read), sleep=clock.sleep, clock=clock)
+    with client:
+        assert client.find_contact_by_email("bob@acme.com").id == contact_id
+        assert client.find_contact_by_email("nobody@acme.com") is None
+    assert [r.path.rsplit("/", 1)[-1] for r in hub.requests] == ["search", "search"]
+
+
 def test_create_contact_falls_back_to_the_existing_id(client: HubSpotClient, hub: HubSpotDouble) -> None:
     existing = hub.add_contact("bob@acme.com", "Bob", "Jones")
     contact = client.create_contact("bob@acme.com", "Robert", "J")
