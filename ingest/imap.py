@@ -9,6 +9,7 @@ A UIDVALIDITY change starts again from UID 1; the pipeline's Message-ID/sha256 d
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random
 import sqlite3
@@ -25,7 +26,7 @@ from sqlite_utils import Database
 
 from core.errors import ConfigError, ImapError
 from core.settings import Settings, env_name
-from core.store import utcnow
+from core.store import get_state, set_state, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,16 @@ def load_state(db: Database, folder: str) -> FolderState | None:
 def save_state(db: Database, folder: str, uidvalidity: int, last_uid: int) -> None:
     db["imap_state"].upsert({"folder": folder, "uidvalidity": uidvalidity, "last_uid": last_uid,
                              "updated_at": utcnow()}, pk="folder")
+
+
+def pending_moves(db: Database, folder: str, uidvalidity: int) -> list[int]:
+    """UIDs ingested but not yet moved out of ``folder`` (say, the worker died in between)."""
+    saved = json.loads(get_state(db, f"imap.pending_moves.{folder}") or "{}")
+    return list(saved.get("uids", [])) if saved.get("uidvalidity") == uidvalidity else []
+
+
+def save_pending_moves(db: Database, folder: str, uidvalidity: int, uids: Sequence[int]) -> None:
+    set_state(db, f"imap.pending_moves.{folder}", json.dumps({"uidvalidity": uidvalidity, "uids": list(uids)}))
 
 
 class ImapWorker:
@@ -180,6 +191,8 @@ class ImapWorker:
             save_state(self.db, folder, self._uidvalidity, 0)
         self._client.noop()  # lets the server report mail that arrived since the last command
         # "N:*" always matches the highest UID, even when it is below N, hence the filter.
+        if self._moving and current:
+            result.moved += self._move_leftovers()
         uids = sorted(uid for uid in self._client.search(["UID", f"{last_uid + 1}:*"]) if uid > last_uid)
         result.last_uid = last_uid
         for batch in _chunks(uids, max(1, self.settings.imap_batch_size)):
@@ -240,6 +253,8 @@ class ImapWorker:
                 result.statuses[status] += 1
                 if status != "failed":
                     handled.append(uid)
+                    if self._moving:  # remembered before the move, so a crash in between only delays it
+                        save_pending_moves(self.db, result.folder, self._uidvalidity, handled)
         return handled
 
     def _fetch_groups(self, batch: list[int]) -> Iterator[list[int]]:
@@ -283,7 +298,21 @@ class ImapWorker:
                 log.warning("IMAP server has no MOVE; copying processed mail to %s and leaving the originals", target)
                 self._warned_no_move = True
             self._client.copy(list(uids), target)
+        save_pending_moves(self.db, self.settings.imap_folder, self._uidvalidity, [])
         return len(uids)
+
+    def _move_leftovers(self) -> int:
+        """Move what an earlier pass ingested but could not move (still in the folder, never fetched again)."""
+        assert self._client is not None
+        pending = pending_moves(self.db, self.settings.imap_folder, self._uidvalidity)
+        if not pending:
+            return 0
+        present = sorted(set(self._client.search(["UID", ",".join(map(str, pending))])) & set(pending))
+        if present:
+            log.info("moving %d message(s) an earlier pass ingested but did not move", len(present))
+            return self._move(present)
+        save_pending_moves(self.db, self.settings.imap_folder, self._uidvalidity, [])
+        return 0
 
     def _wait(self) -> None:
         """Wait for new mail: IDLE when the server offers it, otherwise sleep for the poll interval."""

@@ -268,6 +268,36 @@ def test_processed_mail_moves_to_the_configured_folder(dovecot, mail_user, imap_
     assert worker.run_once().fetched == 0
 
 
+class DropsOnMove(CountingClient):
+    """The connection drops just as the worker moves what it ingested."""
+
+    def move(self, *args, **kwargs):
+        self.shutdown()
+        raise ConnectionResetError("connection dropped before MOVE")
+
+
+def test_mail_ingested_but_not_moved_is_moved_on_the_next_pass(dovecot, mail_user, imap_settings, db):
+    settings = replace(imap_settings, imap_move_to="Processed")
+    for n in range(1, 4):
+        dovecot.append(mail_user, message(n))
+    pipeline = RecordingPipeline()
+    broken = ImapWorker(settings, db, ingest=pipeline,
+                        client_factory=lambda: DropsOnMove(settings.imap_host, settings.imap_port, ssl=False))
+    broken._connect()
+    with pytest.raises(ConnectionResetError):
+        broken.poll()
+    assert len(mailbox_flags(dovecot, mail_user)) == 3  # ingested, still in the inbox
+    dovecot.append(mail_user, message(4))
+
+    result = ImapWorker(settings, db, ingest=pipeline).run_once()
+
+    assert (result.fetched, result.moved) == (1, 4)  # the new one, plus the three left behind
+    assert mailbox_flags(dovecot, mail_user) == {}
+    assert len(mailbox_flags(dovecot, mail_user, "Processed")) == 4
+    assert pipeline.escalations == {f"bug-{n}@acme.io" for n in range(1, 5)}
+    assert ImapWorker(settings, db, ingest=pipeline).run_once().moved == 0
+
+
 def test_without_move_support_mail_is_copied_and_the_original_left(dovecot, mail_user, imap_settings, db, caplog):
     settings = replace(imap_settings, imap_move_to="Processed")
     for n in range(1, 5):
