@@ -12,6 +12,7 @@ import streamlit as st
 
 from core import escalations as esc
 from core.errors import AppError
+from core.link_steps import paused_until
 from core.store import intake
 from ui.deps import get_db, settings_or_stop
 
@@ -99,6 +100,12 @@ try:
 except AppError as exc:
     st.error(str(exc))
     st.stop()
+if not settings.local_only:
+    for service, name in (("hubspot", "HubSpot"), ("linear", "Linear")):
+        until = paused_until(db, service, datetime.now(timezone.utc))
+        if until:
+            st.warning(f"{name}'s rate limit is spent: new escalations wait here and are linked after {until} "
+                       "(UTC). Nothing is lost.")
 
 statuses = sorted({(r.get("status") or "open") for r in rows} | {"open"})
 tiers = [*esc.TIER_ORDER, "unknown"]

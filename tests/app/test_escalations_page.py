@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core.link_steps import pause
 from core.store import intake
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "escalations.py")
@@ -31,6 +32,17 @@ def test_linked_mode_hides_the_local_only_notice(app_env, monkeypatch):
     monkeypatch.setenv("ROTADESK_LINEAR_API_KEY", "lin_api_test")
     at = run()
     assert not any(i.value.startswith("Local-only mode") for i in at.info)
+
+
+def test_a_paused_connector_is_announced(app_env, monkeypatch):
+    monkeypatch.setenv("ROTADESK_HUBSPOT_TOKEN", "pat-test")
+    monkeypatch.setenv("ROTADESK_LINEAR_API_KEY", "lin_api_test")
+    now = datetime.now(timezone.utc)
+    pause(app_env.db, "hubspot", 3600, now)
+    pause(app_env.db, "linear", -7200, now - timedelta(hours=3))  # an old pause, long over
+    warnings = [w.value for w in run().warning]
+    assert any(w.startswith("HubSpot's rate limit is spent") for w in warnings)
+    assert not any(w.startswith("Linear") for w in warnings)
 
 
 def test_seeded_page_lists_open_escalations_with_context(app_env):
