@@ -364,10 +364,11 @@ class HubSpotClient:
         assocs = [_assoc(contact_id, TICKET_TO_CONTACT)] if contact_id else []
         assocs += [_assoc(company_id, TICKET_TO_COMPANY)] if company_id else []
         try:
-            # With a unique key a lost answer is safe to retry: the repeat answers 409 and we look it up.
+            # With a unique key a lost answer is safe to retry: the repeat is refused and we look it up.
             return Ticket.from_api(self._create("tickets", props, assocs, idempotent=unique_property in props))
         except HubSpotError as exc:
-            if exc.status_code != 409 or not unique_property or unique_property not in props:
+            # A taken unique value comes back as 409 CONFLICT or as a 400 validation error, depending on the path.
+            if exc.status_code not in (400, 409) or not unique_property or unique_property not in props:
                 raise
             existing = self.get_ticket_by_unique(unique_property, to_hubspot(props[unique_property]))
             if existing is None:

@@ -221,6 +221,28 @@ def test_idempotent_ticket_creation_through_a_unique_property(client: HubSpotCli
     assert client.get_ticket_by_unique("rotadesk_key", "missing") is None
 
 
+def test_a_taken_unique_value_answered_as_a_validation_error_finds_the_ticket(hub: HubSpotDouble, clock) -> None:
+    hub.add_ticket_property("rotadesk_key", unique=True)
+    body = {"status": "error", "category": "VALIDATION_ERROR", "correlationId": "c",
+            "message": "Property values were not valid: rotadesk_key already has a value of k1"}
+
+    def as_validation_error(request: httpx.Request) -> httpx.Response:
+        response = hub.handler(request)
+        return httpx.Response(400, json=body) if response.status_code == 409 else response
+
+    with HubSpotClient(TOKEN, transport=httpx.MockTransport(as_validation_error), sleep=clock.sleep,
+                       clock=clock) as client:
+        first = client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "k1"},
+                                     unique_property="rotadesk_key")
+        again = client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "k1"},
+                                     unique_property="rotadesk_key")
+        assert (again.id, again.existed) == (first.id, True)
+        with pytest.raises(HubSpotError) as info:  # another 400 (a bad stage, say) is not mistaken for a repeat
+            client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "k2", "nope": "x"},
+                                 unique_property="rotadesk_key")
+        assert info.value.status_code == 400
+
+
 def test_a_conflict_without_a_unique_key_is_raised(client: HubSpotClient, hub: HubSpotDouble) -> None:
     hub.add_ticket_property("rotadesk_key", unique=True)
     client.create_ticket("Bug", "", "0", "1", extra_properties={"rotadesk_key": "k1"})
