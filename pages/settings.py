@@ -27,8 +27,14 @@ if st.button("Check HubSpot and Linear now", key="settings.check", disabled=sett
                                                            now=datetime.now(timezone.utc))
 checks = st.session_state.get("settings.health")
 if checks:
-    st.dataframe([{"": "✅" if c.ok else "❌", "check": c.name, "detail": c.detail} for c in checks],
-                 hide_index=True, width="stretch")
+    failing = [c.name for c in checks if not c.ok]
+    if failing:
+        st.error(f"{len(failing)} check{'s' if len(failing) != 1 else ''} failed: {', '.join(failing)}. "
+                 "The detail column says what to fix.")
+    else:
+        st.success("HubSpot and Linear answer, and everything Rotadesk needs is in place.")
+    st.dataframe([{"check": c.name, "result": "ok" if c.ok else "failed", "detail": c.detail} for c in checks],
+                 hide_index=True, width="stretch", key="settings.health_table")
 elif not settings.local_only:
     st.caption("Not checked yet in this session.")
 

@@ -17,6 +17,8 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core.escalations import CLOSED_STATUSES
+
 migrations = Migrations("rotadesk.links")
 COMPLETE = ("done", "skipped")
 CACHE_TTL = timedelta(hours=24)
@@ -130,10 +132,17 @@ def reset_step(db: Database, escalation_id: int, step: str) -> None:
 
 
 def pending_escalation_ids(db: Database) -> list[int]:
-    """Escalations whose linking has not finished, oldest first."""
+    """Escalations whose linking has not finished, oldest first.
+
+    One closed before it was ever linked (fixed while Rotadesk ran local-only) is history, not backlog: it stays
+    out of Linear. One whose linking had begun is always finished, so nothing is left half made.
+    """
+    closed = sorted(CLOSED_STATUSES)
     return [r["id"] for r in db.query(
         "select e.id from escalations e where not exists (select 1 from journal j where j.escalation_id = e.id "
-        "and j.step = 'done' and j.status = 'done') order by e.id")]
+        "and j.step = 'done' and j.status = 'done') and (coalesce(e.status, 'open') not in "
+        f"({', '.join('?' for _ in closed)}) or exists (select 1 from journal j where j.escalation_id = e.id)) "
+        "order by e.id", closed)]
 
 
 def pending_followups(db: Database) -> list[dict]:

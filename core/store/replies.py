@@ -118,12 +118,14 @@ ESCALATION_STATUS_BY_STATE_TYPE = {"completed": DONE_STATUS, "canceled": WONT_FI
 def set_link_state(db: Database, issue_id: str, state_name: str, state_type: str, now: str) -> None:
     """Record the issue's state on its links, and close (or reopen) the escalations it covers to match."""
     status = ESCALATION_STATUS_BY_STATE_TYPE.get(state_type, "open")
+    # Only an issue moving back out of done or canceled reopens; an escalation closed by hand stays closed.
     with db.conn:
+        db.execute("update escalations set status = ?, closed_at = ?, updated_at = ? where status != ? and id in "
+                   "(select escalation_id from links where linear_issue_id = ? and "
+                   "(? != 'open' or linear_state_type in ('completed', 'canceled')))",
+                   [status, None if status == "open" else now, now, status, issue_id, status])
         db.execute("update links set linear_state = ?, linear_state_type = ? where linear_issue_id = ?",
                    [state_name, state_type, issue_id])
-        db.execute("update escalations set status = ?, closed_at = ?, updated_at = ? "
-                   "where status != ? and id in (select escalation_id from links where linear_issue_id = ?)",
-                   [status, None if status == "open" else now, now, status, issue_id])
 
 
 def engineer_name(db: Database, email: str | None) -> str | None:

@@ -233,6 +233,15 @@ def test_the_escalation_closes_with_its_issue_and_reopens_with_it(world: World, 
     assert (escalation["status"], escalation["closed_at"]) == ("open", None)
 
 
+def test_an_escalation_closed_by_hand_stays_closed_while_its_issue_is_open(world: World) -> None:
+    issue = world.issue()
+    world.report(issue)
+    intake.set_escalation_status(world.db, 1, "done", iso(world.now))
+    world.move(issue, "Todo")
+    world.poll()
+    assert world.db["escalations"].get(1)["status"] == "done"
+
+
 def test_done_again_after_a_reopen_stages_a_fresh_reply(world: World) -> None:
     issue = world.issue()
     ticket = world.report(issue)

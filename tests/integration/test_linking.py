@@ -416,6 +416,25 @@ def test_an_in_memory_database_is_linked_on_one_thread(tmp_path) -> None:
     assert w.sync(workers=4).linked == 2
 
 
+def test_escalations_closed_before_linking_stay_out_of_linear(world: World) -> None:
+    done = world.escalation(1)
+    world.escalation(2)
+    intake_store.set_escalation_status(world.db, done, "done", NOW.isoformat())
+    assert world.sync().linked == 1
+    assert [i["id"] for i in world.lin.issues.values()] == [linking.issue_id_for("<m2@acme.com>")]
+    assert store.pending_escalation_ids(world.db) == []
+
+
+def test_an_escalation_closed_mid_linking_is_still_finished(world: World) -> None:
+    escalation = world.escalation()
+    world.hub_route = lambda request: httpx.Response(503, text="down")  # HubSpot down: linking stops part-way
+    world.sync()
+    world.hub_route = None
+    intake_store.set_escalation_status(world.db, escalation, "done", NOW.isoformat())
+    assert store.pending_escalation_ids(world.db) == [escalation]
+    assert world.sync(NOW + timedelta(hours=1)).linked == 1
+
+
 def test_local_only_does_nothing(tmp_path) -> None:
     settings = Settings(db=tmp_path / "l.db", data_dir=tmp_path)
     db = open_db(settings.db)
