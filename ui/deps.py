@@ -30,10 +30,13 @@ def get_db() -> Database:
 
 
 def settings_or_stop() -> Settings:
-    """Settings, or a clear error on the page and a stop when a value is bad. Every page starts here."""
+    """Settings, or a clear error on the page and a stop when a value is bad or the database cannot be opened.
+    Every page starts here."""
     _through_the_router()
     try:
-        return get_settings()
+        settings = get_settings()
+        get_db()
+        return settings
     except ConfigError as exc:
         st.error(f"Configuration problem: {exc}")
         st.stop()

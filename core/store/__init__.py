@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from core.errors import ConfigError
 from core.store.schema import MIGRATION_SETS
 
 
@@ -24,10 +25,13 @@ def open_db(path: Path | str, *, shared: bool = False) -> Database:
     ``shared`` allows the handle to be used from several threads (the dashboard serves sessions on threads).
     """
     path = Path(path)
-    if str(path) != ":memory:":
-        path.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(sqlite3.connect(str(path), check_same_thread=not shared))
-    db.execute("PRAGMA busy_timeout = 10000")
+    try:
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        db = Database(sqlite3.connect(str(path), check_same_thread=not shared))
+        db.execute("PRAGMA busy_timeout = 10000")
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError("ROTADESK_DB", f"cannot open a database at {path}: {exc}") from exc
     db.execute("PRAGMA foreign_keys = ON")
     if str(path) != ":memory:":
         db.enable_wal()
