@@ -3,6 +3,7 @@
     run [--once]          read the IMAP inbox (IDLE or poll) and keep HubSpot and Linear in sync
     import PATH           take a .eml file, a folder of them, or an mbox through the intake pipeline
     parse FILE [FILE...]  print what Rotadesk reads from each message, one JSON object per line
+    report ...            file a customer report that did not come by email (Slack, a call), in one step
     replay                process again every stored message whose processing never finished
     sync                  push escalations not yet linked to HubSpot and Linear
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from core.errors import AppError, ConfigError
+from core.report import SOURCES
 from core.settings import Settings
 
 
@@ -30,6 +32,15 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("path")
     parse = sub.add_parser("parse", help="print the parsed form of each message as JSON lines")
     parse.add_argument("files", nargs="+")
+    report = sub.add_parser("report", help="file a customer report that did not come by email (Slack, a call)")
+    report.add_argument("--customer", required=True, help="the customer's email address")
+    report.add_argument("--customer-name", default="", help="the customer's name")
+    report.add_argument("--subject", required=True, help="one line saying what is wrong")
+    report.add_argument("--source", default="slack", choices=list(SOURCES), help="where it came from")
+    report.add_argument("--by", required=True, help="who is reporting it (your name)")
+    report.add_argument("--by-email", default="", help="your email address")
+    report.add_argument("--link", default="", help="a Slack permalink or a recording")
+    report.add_argument("--body", help="what the customer said; read from standard input when left out")
     sub.add_parser("replay", help="process again messages whose processing never finished")
     sub.add_parser("sync", help="push escalations not yet linked to HubSpot and Linear")
     sub.add_parser("setup-hubspot", help="create Rotadesk's custom ticket properties in HubSpot")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -42,6 +43,22 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         if outcome.status in ("quarantined", "failed"):
             log.info("%s: %s (%s)", name, outcome.status, outcome.reason)
     print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no messages found")
+    return 0
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from core.report import Report
+    from ingest.pipeline import ingest_report
+
+    body = args.body if args.body is not None else sys.stdin.read()
+    report = Report(args.customer, args.subject, body, args.source, args.by, customer_name=args.customer_name,
+                    reporter_email=args.by_email, link=args.link)
+    outcome = ingest_report(open_db(settings.db), settings, report, now=now())
+    if outcome.status == "duplicate":
+        print(f"already filed as escalation #{outcome.escalation_id}")
+    else:
+        print(f"filed as escalation #{outcome.escalation_id}"
+              + ("" if settings.local_only else "; the worker links it to HubSpot and Linear"))
     return 0
 
 

@@ -7,19 +7,24 @@ second delivery of the same message changes nothing.
 
 from __future__ import annotations
 
+import email
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from email import policy
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from core import intake
+from core.errors import IngestError
+from core.report import Report, note_for, to_message, validate
 from core.settings import Settings
 from core.store import intake as store
 from core.store import iso
 
 log = logging.getLogger("rotadesk.ingest")
+REPORT_SOURCE = "report"  # entered by a person on the dashboard or with `python -m ingest report`
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,43 @@ def _store_attachment(settings: Settings, attachment) -> bool:
     return True
 
 
+def ingest_report(db: Database, settings: Settings, report: Report, *, now: datetime) -> Outcome:
+    """File a report entered by a person (Slack, a call): kept like mail, then an escalation, without review.
+
+    The person entering it vouches for it, as a reviewer does when accepting a message from the quarantine.
+    """
+    report = validate(report)
+    stamp = iso(now)
+    previous = store.inbound(db, report.message_id)
+    if previous and previous["status"] not in ("new", "failed"):
+        return Outcome("duplicate", report.message_id, previous["escalation_id"], "the same report was filed before")
+    raw = to_message(report, now)
+    sha, path = store.store_blob(settings.raw_dir, raw, ".eml")
+    _record(db, report.message_id, sha, path, raw, REPORT_SOURCE, None, None, stamp)
+    try:
+        return _process_report(db, settings, raw, stamp)
+    except Exception as exc:
+        log.exception("could not file report %s", report.message_id)
+        store.set_inbound_status(db, report.message_id, "failed", stamp, reason=f"{type(exc).__name__}: {exc}")
+        raise IngestError(f"The report is saved but could not be filed ({exc}); "
+                          "`python -m ingest replay` files it again.") from exc
+
+
+def _process_report(db: Database, settings: Settings, raw: bytes, stamp: str) -> Outcome:
+    from ingest.parse import Address, header_text, parse, parse_address_list
+
+    parsed = parse(raw, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    message = email.message_from_bytes(raw, policy=policy.default)
+    reporter = next(iter(parse_address_list(header_text(message, "X-Rotadesk-Reported-By"))), None) or \
+        Address(header_text(message, "X-Rotadesk-Reported-By"), "")
+    note = note_for(header_text(message, "X-Rotadesk-Source"), reporter.name or reporter.address,
+                    header_text(message, "X-Rotadesk-Link"))
+    parsed = replace(parsed, forwarded=True, forwarded_by=reporter, customer=parsed.sender, note=note)
+    escalation_id = create_escalation(db, settings, parsed, [parsed.message_id], stamp)
+    store.set_inbound_status(db, parsed.message_id, "escalation", stamp, escalation_id=escalation_id)
+    return Outcome("escalation", parsed.message_id, escalation_id)
+
+
 def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,
             uid: int | None, stamp: str) -> None:
     existing = store.inbound(db, message_id)
@@ -185,6 +227,9 @@ def replay(db: Database, settings: Settings, *, now: datetime) -> list[Outcome]:
     outcomes = []
     for row in store.messages_to_replay(db):
         raw = Path(row["raw_path"]).read_bytes()
+        if row["source"] == REPORT_SOURCE:
+            outcomes.append(_process_report(db, settings, raw, iso(now)))
+            continue
         outcomes.append(ingest_raw(db, settings, raw, source=row["source"], folder=row["folder"], uid=row["uid"],
                                    now=now))
     return outcomes

@@ -5,9 +5,11 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from core.errors import AppError
+from core.report import SOURCES, Report
 from core.store import intake as store
 from ingest import pipeline
 from ui.deps import get_db, settings_or_stop
+from ui.flash import flash, show_flashes
 
 settings = settings_or_stop()
 db = get_db()
@@ -18,6 +20,41 @@ cols = st.columns(5)
 for col, (label, key) in zip(cols, [("Escalations", "escalation"), ("Follow-ups", "followup"),
                                     ("Needs review", "quarantined"), ("Ignored", "ignored"), ("Failed", "failed")]):
     col.metric(label, counts.get(key, 0))
+show_flashes("intake")
+
+REPORT_FIELDS = ("customer_email", "customer_name", "source", "subject", "body", "reported_by", "reporter_email",
+                 "link")
+with st.expander("File a report that did not come by email (Slack, a call, a meeting)"):
+    with st.form("intake.report_form", border=False):
+        left, right = st.columns(2)
+        left.text_input("Customer's email", key="intake.report.customer_email", placeholder="jane@customer.com")
+        right.text_input("Customer's name", key="intake.report.customer_name")
+        left.selectbox("Where it came from", list(SOURCES), key="intake.report.source",
+                       format_func=lambda s: SOURCES[s][:1].upper() + SOURCES[s][1:])
+        right.text_input("Link (optional)", key="intake.report.link",
+                         placeholder="https://… a Slack permalink or a recording")
+        st.text_input("Subject", key="intake.report.subject", placeholder="One line: what is wrong")
+        st.text_area("What the customer said", key="intake.report.body", height=160,
+                     placeholder="Their words, the steps, the error, what they expected")
+        left, right = st.columns(2)
+        left.text_input("Your name", key="intake.report.reported_by")
+        right.text_input("Your email (optional)", key="intake.report.reporter_email")
+        if st.form_submit_button("File the report", type="primary"):
+            values = {name: st.session_state[f"intake.report.{name}"] for name in REPORT_FIELDS}
+            try:
+                outcome = pipeline.ingest_report(db, settings, Report(**values), now=datetime.now(timezone.utc))
+            except AppError as exc:
+                st.error(str(exc))
+            else:
+                if outcome.status == "duplicate":
+                    st.info(f"This report was filed before, as escalation #{outcome.escalation_id}.")
+                else:
+                    flash("intake", f"Filed as escalation #{outcome.escalation_id}"
+                          + ("." if settings.local_only else "; the worker links it to HubSpot and Linear."))
+                    for name in REPORT_FIELDS:
+                        if name != "source":
+                            st.session_state.pop(f"intake.report.{name}", None)
+                    st.rerun()
 
 st.subheader("Needs review")
 st.caption("Mail from outside our company domains, mail whose sender could not be verified, and messages that "
@@ -36,7 +73,7 @@ for item in pending:
             if right.button("Accept", key=f"intake.accept.{key}", type="primary"):
                 escalation_id = pipeline.accept_quarantined(db, settings, key, by="dashboard",
                                                             now=datetime.now(timezone.utc))
-                st.success(f"Accepted as escalation #{escalation_id}.")
+                flash("intake", f"Accepted as escalation #{escalation_id}.")
                 st.rerun()
             if right.button("Discard", key=f"intake.discard.{key}"):
                 pipeline.discard_quarantined(db, key, by="dashboard", now=datetime.now(timezone.utc))

@@ -54,3 +54,32 @@ def test_empty_customer_list_says_how_to_import(app_env) -> None:
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     assert not at.exception
     assert "No customers yet" in at.info[-1].value
+
+
+def fill_report(at: AppTest, **values: str) -> AppTest:
+    fields = {"customer_email": "jane@customer.com", "customer_name": "Jane Roe", "subject": "Export fails",
+              "body": "It fails with error 500 since Monday.", "reported_by": "Maria Lopez", **values}
+    for name, value in fields.items():
+        widget = at.text_area(key=f"intake.report.{name}") if name == "body" else at.text_input(
+            key=f"intake.report.{name}")
+        widget.input(value)
+    at.selectbox(key="intake.report.source").select("call")
+    return at.button(key="FormSubmitter:intake.report_form-File the report").click().run()
+
+
+def test_a_report_from_a_call_is_filed_in_one_step(app_env) -> None:
+    at = fill_report(AppTest.from_file(PAGE, default_timeout=20).run())
+    assert not at.exception
+    assert at.success[0].value == "Filed as escalation #1."
+    [escalation] = store.escalations(app_env.db)
+    assert (escalation["customer_address"], escalation["forwarded_by_name"]) == ("jane@customer.com", "Maria Lopez")
+    assert escalation["note"] == "Reported from a call by Maria Lopez."
+    assert at.text_input(key="intake.report.subject").value == ""  # the form is cleared for the next one
+
+
+def test_a_bad_report_keeps_what_was_typed_and_says_what_to_fix(app_env) -> None:
+    at = fill_report(AppTest.from_file(PAGE, default_timeout=20).run(), customer_email="jane at customer")
+    assert not at.exception
+    assert "is not an email address" in at.error[0].value
+    assert at.text_input(key="intake.report.subject").value == "Export fails"
+    assert store.escalations(app_env.db) == []

@@ -27,12 +27,18 @@ CONTRACT_KEYS = [
 ]
 
 
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+def cli(
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path = ROOT,
+    stdin: str = "",
+) -> subprocess.CompletedProcess:
     base = {k: v for k, v in os.environ.items() if not k.startswith("ROTADESK_")}
     return subprocess.run(
         [sys.executable, "-m", "ingest", *args],
         cwd=cwd,
         env={**base, **(env or {})},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=120,
@@ -99,3 +105,23 @@ def test_demo_builds_a_database_with_the_sample_team(tmp_path: Path) -> None:
     assert db["rotation_weeks"].count >= 13
     assert db["escalations"].count == 9
     assert "BEGIN:VCALENDAR" in (tmp_path / "static" / "rotation-team.ics").read_text()
+
+
+def test_report_files_a_slack_thread_in_one_step(tmp_path: Path) -> None:
+    env = {"ROTADESK_DB": str(tmp_path / "t.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data")}
+    args = ("report", "--customer", "jane@customer.com", "--subject", "Export fails", "--by", "Maria Lopez",
+            "--link", "https://ourco.slack.com/archives/C1/p17")
+    first = cli(*args, env=env, stdin="Jane in #acme-shared: the export fails with error 500.\n")
+    again = cli(*args, env=env, stdin="Jane in #acme-shared: the export fails with error 500.\n")
+    assert (first.returncode, first.stdout) == (0, "filed as escalation #1\n")
+    assert (again.returncode, again.stdout) == (0, "already filed as escalation #1\n")
+    db = open_db(tmp_path / "t.db")
+    [row] = db.query("select customer_address, body, note from escalations")
+    assert row == {"customer_address": "jane@customer.com", "body": "Jane in #acme-shared: the export fails with "
+                   "error 500.", "note": "Reported from Slack by Maria Lopez.\nhttps://ourco.slack.com/archives/C1/p17"}
+
+
+def test_a_bad_report_is_one_clear_line(tmp_path: Path) -> None:
+    result = cli("report", "--customer", "jane", "--subject", "x", "--by", "M", "--body", "y",
+                 env={"ROTADESK_DB": str(tmp_path / "t.db")})
+    assert (result.returncode, result.stderr) == (1, "rotadesk: The customer's email 'jane' is not an email address.\n")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from core.errors import IngestError, ValidationError
+from core.report import Report
 from core.store import intake as store
 from ingest import pipeline
 from ingest.pipeline import ingest_raw
@@ -121,3 +123,39 @@ def test_accepting_a_quarantined_mail_files_it_under_its_sender(db, demo_setting
     escalation_id = pipeline.accept_quarantined(db, demo_settings, outcome.message_id, by="sam", now=NOW)
     assert store.escalation(db, escalation_id)["customer_address"] == "richard@piedpiper.com"
     assert ingest_raw(db, demo_settings, raw, source="imap", now=NOW).status == "duplicate"
+
+
+REPORT = Report("jane@customer.com", "Export fails", "It fails with error 500.", "call", "Maria Lopez",
+                customer_name="Jane Roe", link="https://calls.example/rec/1")
+
+
+def test_a_report_by_hand_becomes_one_escalation_under_the_customer(db, settings) -> None:
+    outcome = pipeline.ingest_report(db, settings, REPORT, now=NOW)
+    again = pipeline.ingest_report(db, settings, replace(REPORT, reported_by="Sam Agent"), now=NOW)
+    assert (outcome.status, again.status, again.escalation_id) == ("escalation", "duplicate", outcome.escalation_id)
+    e = store.escalation(db, outcome.escalation_id)
+    assert (e["customer_name"], e["customer_address"], e["customer_domain"]) == ("Jane Roe", "jane@customer.com",
+                                                                               "customer.com")
+    assert (e["subject"], e["body"], e["forwarded_by_name"]) == ("Export fails", "It fails with error 500.",
+                                                                 "Maria Lopez")
+    assert e["note"] == "Reported from a call by Maria Lopez.\nhttps://calls.example/rec/1"
+    assert store.inbound(db, outcome.message_id)["source"] == "report"  # kept on disk like any message
+
+
+def test_a_report_that_fails_midway_is_kept_and_replayed(db, settings, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(pipeline, "create_escalation", broken)
+    with pytest.raises(IngestError, match="python -m ingest replay"):
+        pipeline.ingest_report(db, settings, REPORT, now=NOW)
+    monkeypatch.undo()
+    [replayed] = pipeline.replay(db, settings, now=NOW)
+    assert replayed.status == "escalation"  # filed without review, as entered: not quarantined by the trust rules
+    assert store.escalation(db, replayed.escalation_id)["note"].startswith("Reported from a call by Maria Lopez.")
+
+
+def test_a_bad_report_is_refused_and_nothing_is_stored(db, settings) -> None:
+    with pytest.raises(ValidationError, match="not an email address"):
+        pipeline.ingest_report(db, settings, replace(REPORT, customer_email="jane"), now=NOW)
+    assert db["inbound_messages"].count == 0
