@@ -96,6 +96,26 @@ def test_accepting_a_message_under_review_files_it_as_an_escalation(browser, das
         page.close()
 
 
+def test_a_report_from_a_call_is_filed_from_the_intake_page(browser, dashboard: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    try:
+        page.goto(f"{dashboard}/intake", wait_until="domcontentloaded")
+        page.wait_for_selector(idle, timeout=30_000)
+        page.get_by_text("File a report that did not come by email").click()
+        page.get_by_label("Customer's email").fill("gavin.belson@hooli.com")
+        page.get_by_label("Customer's name").fill("Gavin Belson")
+        page.get_by_label("Subject").fill("Exports are missing the last row")
+        page.get_by_label("What the customer said").fill("On the call Gavin said every CSV export drops its last row.")
+        page.get_by_label("Your name").fill("Tom Becker")
+        screenshot(page, "intake-report-form")
+        page.get_by_role("button", name="File the report").click()
+        page.wait_for_function("() => document.body.innerText.includes('Filed as escalation #')", timeout=30_000)
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        page.close()
+
+
 def test_a_first_visit_straight_to_a_page_gets_the_full_navigation(browser, tmp_path: Path) -> None:
     build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp_path / "data",
                feeds_dir=tmp_path / "static")
