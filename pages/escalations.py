@@ -15,6 +15,7 @@ from core.errors import AppError
 from core.link_steps import paused_until
 from core.store import intake
 from ui.deps import get_db, settings_or_stop
+from ui.flash import flash, show_flashes
 
 st.session_state.setdefault("escalations.selected", None)
 
@@ -46,11 +47,13 @@ def show_detail(db, linked: esc.Escalation) -> None:
         {"field": "received", "value": row.get("received_at") or ""},
         {"field": "status", "value": e.status},
     ], hide_index=True, key="escalations.detail_context")
-    cols = st.columns(2)
+    cols = st.columns(3)
     if linked.linear_url.startswith("https://"):
         cols[0].link_button(f"Open {linked.linear_identifier or 'the issue'} in Linear", linked.linear_url)
     if linked.hubspot_ticket_url.startswith("https://"):
         cols[1].link_button("Open the HubSpot ticket", linked.hubspot_ticket_url)
+    with cols[2]:
+        status_buttons(db, e)
     st.markdown("**Customer's message**")
     st.text(row.get("body") or "(empty message)")
     if row.get("note"):
@@ -65,6 +68,26 @@ def show_detail(db, linked: esc.Escalation) -> None:
         st.text("No attachments.")
     show_followups(db, e.id)
     show_others(db, e)
+
+
+def status_buttons(db, e: esc.Escalation) -> None:
+    """Close an escalation by hand (answered without a code change, a duplicate, spam) or open it again.
+    A linked one also closes by itself when its Linear issue is done."""
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if e.is_open:
+        done, wont = st.columns(2)
+        if done.button("Mark done", key=f"escalations.done.{e.id}"):
+            intake.set_escalation_status(db, e.id, esc.DONE_STATUS, now)
+            flash("escalations", f"Escalation #{e.id} is done.")
+            st.rerun()
+        if wont.button("Won't fix", key=f"escalations.wont_fix.{e.id}"):
+            intake.set_escalation_status(db, e.id, esc.WONT_FIX_STATUS, now)
+            flash("escalations", f"Escalation #{e.id} is closed as won't fix.")
+            st.rerun()
+    elif st.button("Reopen", key=f"escalations.reopen.{e.id}"):
+        intake.set_escalation_status(db, e.id, "open", now)
+        flash("escalations", f"Escalation #{e.id} is open again.")
+        st.rerun()
 
 
 def show_followups(db, escalation_id: int) -> None:
@@ -90,6 +113,7 @@ def show_others(db, e: esc.Escalation) -> None:
 
 settings = settings_or_stop()
 st.title("Escalations")
+show_flashes("escalations")
 if settings.local_only:
     st.info("Local-only mode: escalations live in this database; set ROTADESK_HUBSPOT_TOKEN and "
             "ROTADESK_LINEAR_API_KEY to link them.")

@@ -110,3 +110,22 @@ def test_email_content_is_rendered_inert(app_env):
     for shown in rendered:
         for bad in ("<script", "<img", "javascript:", "onerror"):
             assert bad not in shown, (bad, shown)
+
+
+def test_an_escalation_is_closed_and_reopened_by_hand(app_env):
+    a = app_env.escalation(1)
+    b = app_env.escalation(2, age=timedelta(minutes=30))
+    at = run()
+    at.button(key=f"escalations.wont_fix.{a}").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"Escalation #{a} is closed as won't fix."
+    assert intake.escalation(app_env.db, a)["status"] == "wont_fix"
+    assert at.dataframe[0].value["id"].tolist() == [b]  # only open ones are listed by default
+    at.multiselect(key="escalations.status_filter").select("wont_fix").run()
+    at.selectbox(key="escalations.selected").select(a).run()
+    at.button(key=f"escalations.reopen.{a}").click().run()
+    assert not at.exception
+    row = intake.escalation(app_env.db, a)
+    assert (row["status"], row["closed_at"]) == ("open", None)
+    at.button(key=f"escalations.done.{a}").click().run()
+    assert intake.escalation(app_env.db, a)["status"] == "done"
