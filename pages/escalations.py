@@ -47,12 +47,11 @@ def show_detail(db, linked: esc.Escalation) -> None:
         {"field": "received", "value": row.get("received_at") or ""},
         {"field": "status", "value": e.status},
     ], hide_index=True, key="escalations.detail_context")
-    cols = st.columns(3)
-    if linked.linear_url.startswith("https://"):
-        cols[0].link_button(f"Open {linked.linear_identifier or 'the issue'} in Linear", linked.linear_url)
-    if linked.hubspot_ticket_url.startswith("https://"):
-        cols[1].link_button("Open the HubSpot ticket", linked.hubspot_ticket_url)
-    with cols[2]:
+    with st.container(horizontal=True, key="escalations.actions"):
+        if linked.linear_url.startswith("https://"):
+            st.link_button(f"Open {linked.linear_identifier or 'the issue'} in Linear", linked.linear_url)
+        if linked.hubspot_ticket_url.startswith("https://"):
+            st.link_button("Open the HubSpot ticket", linked.hubspot_ticket_url)
         status_buttons(db, e)
     st.markdown("**Customer's message**")
     st.text(row.get("body") or "(empty message)")
@@ -75,12 +74,11 @@ def status_buttons(db, e: esc.Escalation) -> None:
     A linked one also closes by itself when its Linear issue is done."""
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if e.is_open:
-        done, wont = st.columns(2)
-        if done.button("Mark done", key=f"escalations.done.{e.id}"):
+        if st.button("Mark done", key=f"escalations.done.{e.id}"):
             intake.set_escalation_status(db, e.id, esc.DONE_STATUS, now)
             flash("escalations", f"Escalation #{e.id} is done.")
             st.rerun()
-        if wont.button("Won't fix", key=f"escalations.wont_fix.{e.id}"):
+        if st.button("Won't fix", key=f"escalations.wont_fix.{e.id}"):
             intake.set_escalation_status(db, e.id, esc.WONT_FIX_STATUS, now)
             flash("escalations", f"Escalation #{e.id} is closed as won't fix.")
             st.rerun()
