@@ -164,8 +164,11 @@ def _split_items(value: str) -> list[str]:
 
 def _clean_name(name: str) -> str:
     name = name.strip(" ,;")
+    quoted = False
     while len(name) > 1 and name[0] in "\"'" and name[-1] == name[0]:
-        name = name[1:-1].strip()
+        name, quoted = name[1:-1].strip(), quoted or name[0] == '"'
+    if quoted:  # inside an RFC 5322 quoted string, \" and \\ stand for " and \
+        name = re.sub(r"\\(.)", r"\1", name)
     name = name.strip("\"'«»„“” ").strip()
     return "" if not name or EMAIL_RE.fullmatch(name) else name
 
