@@ -183,7 +183,8 @@ FIELD_DOCS: dict[str, str] = {
     "imap_poll_seconds": "Seconds between polls when the server has no IDLE; also the IDLE renewal interval cap.",
     "imap_batch_size": "Messages fetched per IMAP FETCH.",
     "imap_move_to": "Folder to move processed mail to; empty leaves mail where it is (never deleted).",
-    "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted.",
+    "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted. Unset, "
+                       "nothing is trusted and the inbox's own domain decides who the customer is.",
     "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature "
                            "through without review.",
     "max_attachment_mb": "Attachments larger than this are recorded by name and size but not stored.",
