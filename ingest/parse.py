@@ -194,6 +194,12 @@ AUTO_REPLY_SUBJECT = re.compile(
     re.IGNORECASE)
 
 
+BOUNCE_SUBJECT = re.compile(
+    r"\s*(undeliverable|undelivered mail returned to sender|delivery status notification \(failure\)|"
+    r"mail delivery failed|returned mail|delivery failure|failure notice|unzustellbar|non remis|"
+    r"no se puede entregar|non recapitabile|onbestelbaar)(?=\W|$)", re.IGNORECASE)
+
+
 def classify(msg: Message) -> tuple[str, str | None]:
     """Report, auto-reply or bounce, with the header that decided it."""
     ctype = msg.get_content_type() if _safe(msg.get_content_type) else ""
@@ -220,9 +226,12 @@ def classify(msg: Message) -> tuple[str, str | None]:
         return "auto_reply", f"{lists[0]} header"
     if header_text(msg, "Return-Path").replace(" ", "") == "<>":
         return "bounce", "empty Return-Path"
-    subject = AUTO_REPLY_SUBJECT.match(header_text(msg, "Subject"))
-    if subject:  # some responders set no header at all; their subject line still says what they are
-        return "auto_reply", f"Subject: {subject.group(1)}"
+    # Some responders and mail servers set no header at all; their subject line still says what they are.
+    subject = header_text(msg, "Subject")
+    if found := BOUNCE_SUBJECT.match(subject):
+        return "bounce", f"Subject: {found.group(1)}"
+    if found := AUTO_REPLY_SUBJECT.match(subject):
+        return "auto_reply", f"Subject: {found.group(1)}"
     return "report", None
 
 

@@ -188,6 +188,18 @@ def test_auto_reply_subject_without_headers(subject: str, kind: str) -> None:
     assert p.kind == kind
 
 
+@pytest.mark.parametrize(("subject", "kind"), [
+    ("Undeliverable: Export fails", "bounce"), ("Undelivered Mail Returned to Sender", "bounce"),
+    ("Delivery Status Notification (Failure)", "bounce"), ("Mail delivery failed: returning message", "bounce"),
+    ("Unzustellbar: Fehler", "bounce"), ("Returned mail: see transcript for details", "bounce"),
+    ("Returned mails are missing from the export", "report"),
+])
+def test_bounce_subject_without_headers(subject: str, kind: str) -> None:
+    p = parse(message("The message could not be delivered.", sender="Lena <lena@shop.example>", subject=subject),
+              OURS)
+    assert p.kind == kind
+
+
 @pytest.mark.parametrize("extra, reason", [
     ("Precedence: bulk\r\n", "Precedence: bulk"),
     ("List-Unsubscribe: <mailto:u@list.example>\r\n", "List-Unsubscribe header"),
