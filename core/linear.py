@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 INT32_MAX = 2**31 - 1
 DEFAULT_RATE_LIMIT_WAIT = 2.0  # RATELIMITED without any header to go by
+USER_MISS_TTL = 900.0  # seconds a "no such user" answer stands; people join the workspace while the worker runs
 FEATURE_OFF_CODES = frozenset({"FORBIDDEN", "FEATURE_NOT_ACCESSIBLE", "forbidden", "feature not accessible"})
 # An issue's customer needs, for a retry to see whether its need landed (100 is far above what one issue gathers).
 ISSUE_NEEDS = """
@@ -93,6 +94,7 @@ class LinearClient:
         self._states: dict[str, list[State]] = {}
         self._labels: dict[str, dict[str, Label]] = {}
         self._users: dict[str, User] = {}
+        self._user_misses: dict[str, float] = {}
         self._count_lock = threading.Lock()
         self._labels_lock = threading.RLock()  # linking threads share the label cache
 
@@ -167,12 +169,17 @@ class LinearClient:
 
     def user_by_email(self, email: str) -> User | None:
         key = email.strip().lower()
-        if key not in self._users:
-            nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
-            found = next((n for n in nodes if (n.get("email") or "").lower() == key), None)
-            if found is None:
-                return None  # not remembered: the person may join the workspace later
-            self._users[key] = user_from(found)
+        if key in self._users:
+            return self._users[key]
+        missed = self._user_misses.get(key)
+        if missed is not None and self._clock() - missed < USER_MISS_TTL:
+            return None
+        nodes = self._execute(q.USER_BY_EMAIL, {"email": key})["users"]["nodes"]
+        found = next((n for n in nodes if (n.get("email") or "").lower() == key), None)
+        if found is None:
+            self._user_misses[key] = self._clock()
+            return None
+        self._users[key] = user_from(found)
         return self._users[key]
 
     # Issues

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.accounts import match_accounts
+from core.linear import USER_MISS_TTL
 from core.roster import Engineer
 from core.store import rotation as rotation_store
 from tests.integration.test_linking import World, make_world
@@ -49,9 +50,12 @@ def test_a_second_pass_only_looks_up_the_gaps(tmp_path) -> None:
     world.lin.add_user("Ada Lovelace", "ada@ourco.com")
     match_accounts(world.db, world.hubspot, world.linear)
     before = len(world.lin.operations())
-    again = match_accounts(world.db, world.hubspot, world.linear)
-    assert world.lin.operations()[before:] == ["UserByEmail"]  # only Ben is still unmatched in Linear
-    assert again.filled == 0
+    assert match_accounts(world.db, world.hubspot, world.linear).filled == 0
+    assert world.lin.operations()[before:] == []  # Ben's miss stands for a while
+    world.clock.advance(USER_MISS_TTL + 1)
+    world.lin.add_user("Ben Okafor", "ben@ourco.com")
+    assert match_accounts(world.db, world.hubspot, world.linear).filled == 1
+    assert world.lin.operations()[before:] == ["UserByEmail"]  # only Ben was still unmatched in Linear
 
 
 def test_local_only_matches_nothing_and_reports_no_gaps(tmp_path) -> None:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.integration.test_linking import World, make_world, store
+from datetime import timedelta
+
+import pytest
+
+from core.roster import Engineer
+from core.rotation import RotationWeek
+from core.store import rotation as rotation_store
+from tests.integration.test_linking import NOW, World, make_world, store
 
 HUBSPOT_BUDGET, LINEAR_BUDGET = 5, 4
 
@@ -37,3 +44,18 @@ def test_a_repeat_customer_costs_one_search_less(tmp_path) -> None:
     paths = [r.path for r in world.hub.requests[before:]]
     assert not any(p.endswith("contacts/search") for p in paths)  # the contact id is cached
     assert len(paths) == HUBSPOT_BUDGET - 1
+
+
+@pytest.mark.parametrize("has_linear_account", [True, False])
+def test_routing_to_the_engineer_on_support_stays_in_budget(tmp_path, has_linear_account: bool) -> None:
+    world = make_world(tmp_path)
+    if has_linear_account:
+        world.lin.add_user("Ada Lovelace", "ada@ourco.com")
+    rotation_store.upsert_engineers(world.db, [Engineer("ada@ourco.com", "Ada Lovelace")])
+    monday = NOW.date() - timedelta(days=NOW.weekday())
+    rotation_store.save_schedule(world.db, [RotationWeek(monday, "ada@ourco.com")])
+    world.link(world.escalation(1))  # the first one looks Ada up in Linear
+    lin_before = len(world.lin.requests)
+    world.link(world.escalation(2, subject="Another bug"))
+    assert len(world.lin.operations()[lin_before:]) <= LINEAR_BUDGET
+    assert "UserByEmail" not in world.lin.operations()[lin_before:]

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from core.errors import ConfigError, LinearError, LinearRateLimited
-from core.linear import INT32_MAX, LinearClient, LinearFeatureDisabled
+from core.linear import INT32_MAX, USER_MISS_TTL, LinearClient, LinearFeatureDisabled
 from core.settings import Settings
 from tests.doubles.hubspot import FakeClock
 from tests.doubles.linear import API_KEY, LinearDouble
@@ -87,13 +87,15 @@ def test_ensure_label_creates_a_missing_label_once(client: LinearClient, double:
 
 
 def test_user_by_email_ignores_case_caches_hits_and_asks_again_after_a_miss(
-    client: LinearClient, double: LinearDouble
+    client: LinearClient, double: LinearDouble, clock: FakeClock
 ) -> None:
     ada = double.add_user("Ada Lovelace", "ada@acme.test")
     assert client.user_by_email("ADA@acme.test").id == ada["id"]
     assert client.user_by_email("ada@acme.test").id == ada["id"]
     assert client.user_by_email("new@acme.test") is None
     joined = double.add_user("New Hire", "new@acme.test")  # joins the workspace while the worker runs
+    assert client.user_by_email("new@acme.test") is None  # a miss stands for a while: no query per escalation
+    clock.advance(USER_MISS_TTL + 1)
     assert client.user_by_email("new@acme.test").id == joined["id"]
     assert double.operations().count("UserByEmail") == 3
 

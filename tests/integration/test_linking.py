@@ -41,6 +41,7 @@ class World:
     company_id: str
     hub_route: object = None
     lin_route: object = None
+    clock: FakeClock | None = None
 
     def escalation(
         self,
@@ -87,7 +88,7 @@ def make_world(tmp_path, **settings_overrides: object) -> World:
     hub.add_contact("jane@acme.com", "Jane", "Doe")
     settings = Settings(db=tmp_path / "t.db", data_dir=tmp_path / "data", hubspot_token=TOKEN, linear_api_key=API_KEY,
                         linear_team="ENG", **settings_overrides)
-    world = World(open_db(settings.db), settings, hub, lin, None, None, company_id)  # type: ignore[arg-type]
+    world = World(open_db(settings.db), settings, hub, lin, None, None, company_id, clock=clock)  # type: ignore[arg-type]
     # Tests may put a route in front of a double (to lose or refuse one request).
     hub_transport = httpx.MockTransport(lambda r: (world.hub_route or hub.handler)(r))
     lin_transport = httpx.MockTransport(lambda r: (world.lin_route or lin.handler)(r))
