@@ -1,4 +1,4 @@
-"""Intake: messages waiting for review, messages ignored, and the customer list."""
+"""Intake: reports filed by hand, messages waiting for review, messages ignored, and the customer list."""
 
 from datetime import datetime, timezone
 
@@ -51,8 +51,8 @@ with st.expander("File a report that did not come by email (Slack, a call, a mee
                 else:
                     flash("intake", f"Filed as escalation #{outcome.escalation_id}"
                           + ("." if settings.local_only else "; the worker links it to HubSpot and Linear."))
-                    for name in REPORT_FIELDS:
-                        if name != "source":
+                    for name in REPORT_FIELDS:  # ready for the next one; who files it and from where stay
+                        if name not in ("source", "reported_by", "reporter_email"):
                             st.session_state.pop(f"intake.report.{name}", None)
                     st.rerun()
 

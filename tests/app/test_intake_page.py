@@ -75,6 +75,7 @@ def test_a_report_from_a_call_is_filed_in_one_step(app_env) -> None:
     assert (escalation["customer_address"], escalation["forwarded_by_name"]) == ("jane@customer.com", "Maria Lopez")
     assert escalation["note"] == "Reported from a call by Maria Lopez."
     assert at.text_input(key="intake.report.subject").value == ""  # the form is cleared for the next one
+    assert at.text_input(key="intake.report.reported_by").value == "Maria Lopez"  # but remembers who files
 
 
 def test_a_bad_report_keeps_what_was_typed_and_says_what_to_fix(app_env) -> None:
