@@ -468,9 +468,26 @@ def parse(raw: bytes, company_domains: tuple[str, ...] = (), *, max_attachment_b
             return _parse(data, domains, max_attachment_bytes, threshold)
         except Exception:  # the chunked path failing must never cost a result the plain parse would give
             continue
-    # Last resort: a message we cannot read is still a message to record.
-    return ParsedEmail(message_id=_stable_id(data), kind="report", kind_reason=None, forwarded=False,
-                       forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
+    return _lenient(data)
+
+
+def _lenient(data: bytes) -> ParsedEmail:
+    """Last resort for a message the full parse cannot read: mail-parser's forgiving reading of the headers and
+    text, and failing that an empty record. A message we cannot read is still a message to record."""
+    try:
+        import mailparser
+
+        mail = mailparser.parse_from_bytes(data)
+        sender = next((Address(name or "", address.lower()) for name, address in mail.from_ if address), None)
+        ids = _ids(mail.message_id or "")
+        return ParsedEmail(message_id=ids[0] if ids else _stable_id(data), kind="report", kind_reason=None,
+                           forwarded=False, forwarded_by=None, customer=sender, sender=sender,
+                           subject=strip_subject(mail.subject or ""),
+                           date=mail.date.isoformat() if mail.date else None,
+                           body=normalise("\n".join(mail.text_plain)).strip(), note=None)
+    except Exception:  # nothing about this message can be trusted to parse
+        return ParsedEmail(message_id=_stable_id(data), kind="report", kind_reason=None, forwarded=False,
+                           forwarded_by=None, customer=None, sender=None, subject="", date=None, body="", note=None)
 
 
 def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,

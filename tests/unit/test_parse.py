@@ -363,6 +363,20 @@ def test_garbage_never_raises(raw: bytes) -> None:
     assert p.kind in ("report", "auto_reply", "bounce") and isinstance(p.body, str)
 
 
+def test_a_message_the_full_parse_cannot_read_is_read_leniently(monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise ValueError("a structure the full parse chokes on")
+
+    monkeypatch.setattr("ingest.parse._parse", broken)
+    raw = message("The export fails.\n", sender="Lena Lind <Lena@Shop.example>", subject="Re: Export",
+                  extra="Date: Mon, 2 Mar 2026 10:00:00 +0000\r\n")
+    p = parse(raw, OURS)
+    assert (p.sender, p.customer) == (Address("Lena Lind", "lena@shop.example"),) * 2
+    assert (p.subject, p.body, p.message_id, p.date) == ("Export", "The export fails.", "t@ourco.com",
+                                                         "2026-03-02T10:00:00+00:00")
+    assert parse(b"\x00\xff" * 50, OURS).message_id.startswith("sha256:")
+
+
 def test_only_the_topmost_authentication_results_header_is_trusted() -> None:
     # A sender can write its own Authentication-Results before the message reaches our server.
     raw = (b"Authentication-Results: mx.ourco.com; dkim=pass header.d=esp.net; dkim=pass header.d=ourco.com; "
