@@ -68,14 +68,16 @@ def _entry_item(entry: dict[str, Any], by_id: dict[int, Escalation]) -> QueueIte
 
 def build_queue(open_items: Iterable[Escalation], entries_today: Iterable[dict[str, Any]], *,
                 latest_followups: dict[int, str | datetime] | None = None,
-                last_discussed: dict[int, str | datetime] | None = None) -> list[QueueItem]:
+                last_discussed: dict[int, str | datetime] | None = None,
+                closed_items: Iterable[Escalation] = ()) -> list[QueueItem]:
     """The day's queue from open escalations, today's ``office_hours`` rows and discussion history.
 
     ``latest_followups`` maps escalation id → newest follow-up time; ``last_discussed`` maps escalation id →
-    when it was last marked discussed on an earlier day.
+    when it was last marked discussed on an earlier day. A closed escalation (``closed_items``) comes back only
+    when the customer wrote after it was closed: "still broken" and "thanks" both wait for a person to read.
     """
     escalations = list(open_items)
-    by_id = {e.id: e for e in escalations}
+    by_id = {e.id: e for e in [*closed_items, *escalations]}
     entries = [_entry_item(dict(r), by_id) for r in entries_today]
     covered = {i.escalation_id for i in entries if i.escalation_id is not None}
     followed = {k: parse_time(v) for k, v in (latest_followups or {}).items()}
@@ -89,6 +91,11 @@ def build_queue(open_items: Iterable[Escalation], entries_today: Iterable[dict[s
             auto.append(QueueItem("followup", e.subject, "new follow-up", newest, e.id, tier=e.tier))
         elif last is None:
             auto.append(QueueItem("escalation", e.subject, "not discussed yet", e.received_at, e.id, tier=e.tier))
+    for e in closed_items:
+        newest, last = followed.get(e.id), talked.get(e.id)
+        if (e.id not in covered and newest is not None and e.closed_at is not None and newest > e.closed_at
+                and (last is None or newest > last)):
+            auto.append(QueueItem("followup", e.subject, "wrote again after it was closed", newest, e.id, tier=e.tier))
     return sorted(entries + auto, key=_order)
 
 

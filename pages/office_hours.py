@@ -22,10 +22,12 @@ def item_key(item: oh.QueueItem) -> str:
 
 
 def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
-    open_items = esc.open_escalations(intake.escalations(db, limit=2000))
+    rows = intake.escalations(db, limit=2000)
+    open_items = esc.open_escalations(rows)
     queue = oh.build_queue(open_items, ops.office_hours_for_day(db, day.isoformat()),
                            latest_followups=ops.latest_followups(db),
-                           last_discussed=ops.last_discussed(db, day.isoformat()))
+                           last_discussed=ops.last_discussed(db, day.isoformat()),
+                           closed_items=[e for e in map(esc.from_row, rows) if not e.is_open])
     return queue, open_items
 
 

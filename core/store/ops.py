@@ -60,10 +60,9 @@ def staged_reply_times(db: Database) -> list[dict]:
 
 
 def latest_followups(db: Database) -> dict[int, str]:
-    """Newest follow-up time per open escalation."""
+    """Newest follow-up time per escalation, open or closed."""
     return {r["escalation_id"]: r["at"] for r in db.query(
-        "select f.escalation_id, max(f.received_at) as at from followups f "
-        "join escalations e on e.id = f.escalation_id where e.status = 'open' group by f.escalation_id")}
+        "select escalation_id, max(received_at) as at from followups group by escalation_id")}
 
 
 # Office hours

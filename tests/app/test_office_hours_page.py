@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.store import ops
+from core.store import intake, ops
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "office_hours.py")
 
@@ -90,3 +90,20 @@ def test_bad_configuration_is_reported(app_env, monkeypatch):
     monkeypatch.setenv("ROTADESK_TEAM_TIMEZONE", "Mars/Olympus")
     at = run()
     assert at.error[0].value.startswith("Configuration problem: ROTADESK_TEAM_TIMEZONE")
+
+
+def test_a_closed_escalation_the_customer_wrote_to_again_is_queued(app_env):
+    now = datetime.now(timezone.utc)
+    done = app_env.escalation(1, age=timedelta(days=3), status="done", closed_at=(now - timedelta(days=1)).isoformat())
+    intake.add_followup(app_env.db, {"message_id": "<f1@acme.example>", "escalation_id": done,
+                                     "sender": "user1@acme.example", "body": "Still broken for us.",
+                                     "received_at": (now - timedelta(hours=2)).isoformat()})
+    at = run()
+    queue = at.dataframe[0].value
+    assert queue["escalation"].tolist() == [f"#{done}"]
+    assert queue["why"].tolist() == ["wrote again after it was closed"]
+    at.text_input(key="office_hours.outcome").input("Answered: a browser cache, not the bug")
+    at = run(at.button(key="office_hours.discuss").click())
+    queue = at.dataframe[0].value
+    assert (queue["status"].tolist(), queue["outcome"].tolist()) == (
+        ["discussed"], ["Answered: a browser cache, not the bug"])

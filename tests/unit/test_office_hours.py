@@ -69,6 +69,22 @@ def test_topic_linked_to_a_closed_escalation_is_still_a_topic():
     assert item.kind == "topic" and item.escalation_id == 99 and item.reason == "added by hand"
 
 
+def closed(n: int, *, closed_hours_ago: float) -> object:
+    return from_row({"id": n, "subject": f"Bug {n}", "status": "done", "tier": "enterprise",
+                     "received_at": at(100), "closed_at": at(closed_hours_ago)})
+
+
+def test_a_customer_writing_after_the_close_comes_back_to_the_queue():
+    queue = oh.build_queue(
+        [esc(1)], [],
+        closed_items=[closed(7, closed_hours_ago=10), closed(8, closed_hours_ago=10), closed(9, closed_hours_ago=10)],
+        latest_followups={7: at(2), 8: at(20), 9: at(3)},
+        last_discussed={9: at(1)},
+    )
+    assert [(i.escalation_id, i.reason) for i in queue] == [
+        (7, "wrote again after it was closed"), (1, "not discussed yet")]  # 8 wrote before the close; 9 was discussed
+
+
 def test_empty_queue():
     assert oh.build_queue([], []) == []
 
