@@ -65,7 +65,8 @@ def test_received_times_and_latest_followups(db):
                                  "received_at": at})
     assert ops.received_times(db, "2026-02-01T00:00:00+00:00") == ["2026-03-01T09:00:00+00:00",
                                                                     "2026-03-03T09:00:00+00:00"]
-    assert ops.latest_followups(db) == {a: "2026-03-05T09:00:00+00:00"}  # closed ones are not queued
+    # Closed ones too: the office-hours queue decides whether a follow-up came after the close.
+    assert ops.latest_followups(db) == {a: "2026-03-05T09:00:00+00:00", c: "2026-03-05T10:00:00+00:00"}
 
 
 def test_office_hours_topics_and_discussion(db):
