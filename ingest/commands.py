@@ -104,9 +104,10 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from core.rotation import local_date
     from ingest.demo import build_demo
 
     samples = Path(__file__).resolve().parent.parent / "data" / "samples"
-    summary = build_demo(Path(args.db), samples, today=now().date())
+    summary = build_demo(Path(args.db), samples, today=local_date(now(), settings.team_timezone), settings=settings)
     print(summary)
     return 0

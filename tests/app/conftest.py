@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from core.store import intake as store
 from core.store import iso, open_db
+from tests.support.clock import APP_NOW, clock_at
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG_VARS = ("ROTADESK_HUBSPOT_TOKEN", "ROTADESK_LINEAR_API_KEY", "ROTADESK_TEAM_TIMEZONE", "ROTADESK_WEEK_START")
@@ -30,7 +31,7 @@ class AppEnv:
             "customer_address": f"user{n}@acme.example", "customer_domain": "acme.example", "company": "Acme",
             "tier": "enterprise", "subject": f"Bug number {n}", "body": f"Body of bug {n}", "note": "",
             "forwarded": 1, "forwarded_by_name": "Sam Support", "forwarded_by_address": "sam@ourco.com",
-            "received_at": iso(datetime.now(timezone.utc) - age), "attachments": [], "status": "open",
+            "received_at": iso(APP_NOW - age), "attachments": [], "status": "open",
             **extra,
         }
         return store.create_escalation(self.db, row, [row["message_id"]])
@@ -59,3 +60,10 @@ def app_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppEnv]
     db.close()
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[datetime]:
+    """Every page and every row a test seeds agree on "now", whatever the real date."""
+    with clock_at(APP_NOW) as moment:
+        yield moment

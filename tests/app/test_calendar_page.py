@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ from core.rotation import Plan, RotationWeek, conflicts, generate
 from core.settings import Settings
 from core.store import open_db
 from core.store import rotation as store
+from tests.support.clock import APP_NOW
 from ui.calendar_chart import calendar_cells, rotation_chart
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages/calendar.py")
@@ -40,7 +41,7 @@ def calendar_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def seeded(path: Path) -> None:
     db = open_db(path / "app.db")
     store.import_roster_csv(db, CSV)
-    store.regenerate(db, Settings(db=path / "app.db"), datetime.now(timezone.utc))
+    store.regenerate(db, Settings(db=path / "app.db"), APP_NOW)
     db.close()
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.capacity import week_start_of
 from core.store import iso
+from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "capacity.py")
 
@@ -70,12 +71,12 @@ def test_small_team_low_volume_and_deadline_warn_with_what_to_change(app_env):
 
 def test_time_to_close_chart_appears_with_staged_replies(app_env):
     seed_team(app_env, 4)
-    done = datetime.now(timezone.utc) - timedelta(days=3)
+    done = APP_NOW - timedelta(days=3)
     app_env.db["staged_replies"].insert_all([
         {"key": "r1", "escalation_id": 1, "done_at": iso(done), "staged_at": iso(done + timedelta(hours=2)),
          "sent_at": iso(done + timedelta(hours=5)), "status": "sent"},
     ], pk="key")
-    this_week = week_start_of(datetime.now(timezone.utc).date()).isoformat()
+    this_week = week_start_of(APP_NOW.date()).isoformat()
     app_env.db["rotation_weeks"].insert({"week_start": this_week, "engineer_email": "e1@ourco.com"}, pk="week_start")
     at = run()
     assert at.metric[1].value == "25%"

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.link_steps import pause
 from core.store import intake
+from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "escalations.py")
 PAYLOADS = ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[link](javascript:alert(3))")
@@ -37,7 +38,7 @@ def test_linked_mode_hides_the_local_only_notice(app_env, monkeypatch):
 def test_a_paused_connector_is_announced(app_env, monkeypatch):
     monkeypatch.setenv("ROTADESK_HUBSPOT_TOKEN", "pat-test")
     monkeypatch.setenv("ROTADESK_LINEAR_API_KEY", "lin_api_test")
-    now = datetime.now(timezone.utc)
+    now = APP_NOW
     pause(app_env.db, "hubspot", 3600, now)
     pause(app_env.db, "linear", -7200, now - timedelta(hours=3))  # an old pause, long over
     warnings = [w.value for w in run().warning]

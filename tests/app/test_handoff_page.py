@@ -8,9 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from core.capacity import week_start_of
 from core.store import iso, ops
+from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "handoff.py")
-THIS_WEEK = week_start_of(datetime.now(timezone.utc).date())
+THIS_WEEK = week_start_of(APP_NOW.date())
 WEEKS = [(THIS_WEEK + timedelta(weeks=i)).isoformat() for i in (-1, 0, 1)]
 
 
@@ -33,7 +34,7 @@ def seed_schedule(app_env) -> None:
 def since_week_start(hours: float) -> timedelta:
     """An age that puts an escalation ``hours`` after the start of this week (never in the future)."""
     start = datetime.combine(THIS_WEEK, datetime.min.time(), tzinfo=timezone.utc) + timedelta(hours=hours)
-    return max(datetime.now(timezone.utc) - start, timedelta(0))
+    return max(APP_NOW - start, timedelta(0))
 
 
 def preview(at: AppTest) -> str:
@@ -56,7 +57,7 @@ def test_without_a_schedule_the_page_offers_this_week(app_env):
 def test_draft_edit_submit_and_list(app_env):
     seed_schedule(app_env)
     fixed = app_env.escalation(1, age=since_week_start(0.5), status="closed",
-                               closed_at=iso(datetime.now(timezone.utc)))
+                               closed_at=iso(APP_NOW))
     triaged = app_env.escalation(2, age=since_week_start(0.2))
     app_env.link(triaged, "ENG-2")
     still = app_env.escalation(3, age=since_week_start(0.1), tier="business")

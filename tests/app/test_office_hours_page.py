@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
 from core.store import intake, ops
+from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "office_hours.py")
 
@@ -93,7 +94,7 @@ def test_bad_configuration_is_reported(app_env, monkeypatch):
 
 
 def test_a_closed_escalation_the_customer_wrote_to_again_is_queued(app_env):
-    now = datetime.now(timezone.utc)
+    now = APP_NOW
     done = app_env.escalation(1, age=timedelta(days=3), status="done", closed_at=(now - timedelta(days=1)).isoformat())
     intake.add_followup(app_env.db, {"message_id": "<f1@acme.example>", "escalation_id": done,
                                      "sender": "user1@acme.example", "body": "Still broken for us.",

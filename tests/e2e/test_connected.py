@@ -38,8 +38,10 @@ def connected(tmp_path_factory: pytest.TempPathFactory):
            "ROTADESK_HUBSPOT_BASE_URL": hub_url, "ROTADESK_LINEAR_API_KEY": API_KEY,
            "ROTADESK_LINEAR_API_URL": lin_url, "ROTADESK_LINEAR_TEAM": "ENG", "ROTADESK_HUBSPOT_STAGED_STAGE": "3",
            "ROTADESK_HUBSPOT_CLOSED_STAGE": "4"}
+    # The dashboard runs on the real clock, so the demo is built for the real today; connected, the closing loop
+    # stages replies for real instead of the local-only sample.
     build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data",
-               feeds_dir=tmp / "static")
+               feeds_dir=tmp / "static", sample_reply=False)
     settings = Settings.from_env(env, env_file=None)
     db = open_db(settings.db)
     with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:

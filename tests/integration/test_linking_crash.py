@@ -15,7 +15,6 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -31,6 +30,7 @@ from core.store import links as store
 from core.store import open_db
 from tests.doubles.hubspot import TOKEN, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
+from tests.support.clock import APP_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 CRASHED = 86
@@ -167,7 +167,7 @@ class Served:
             settings = self.settings_for(case.folder)
             db = open_db(settings.db)
             with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:
-                case.summary = linking.sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc))
+                case.summary = linking.sync_pending(db, settings, hubspot, linear, now=APP_NOW)
             db.close()
 
     def assert_exactly_one_of_each(self, case: Case) -> None:
@@ -243,7 +243,7 @@ def test_an_uninterrupted_child_links_everything(served) -> None:
 # from this module so the child imports neither pytest nor the doubles; pandas is not needed and takes longest to load.
 CHILD = """
 import os, sys
-from datetime import datetime, timezone
+from datetime import datetime
 sys.modules.update(pandas=None, numpy=None)
 from core import linking
 from core.hubspot import HubSpotClient
@@ -260,5 +260,5 @@ def checkpoint(step, phase):
 settings = Settings.from_env(env_file=None)
 db = open_db(settings.db)
 with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:
-    linking.sync_pending(db, settings, hubspot, linear, now=datetime.now(timezone.utc), checkpoint=checkpoint)
-""" % CRASHED
+    linking.sync_pending(db, settings, hubspot, linear, now=datetime.fromisoformat(%r), checkpoint=checkpoint)
+""" % (CRASHED, APP_NOW.isoformat())
