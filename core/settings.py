@@ -168,6 +168,20 @@ def describe(settings: Settings) -> list[dict[str, str]]:
     return rows
 
 
+def env_example() -> str:
+    """The text of ``.env.example``: every setting with its meaning and default, commented out."""
+    lines = ["# Rotadesk settings. Copy to .env, uncomment and change what you need; real environment variables win.",
+             "# Secrets belong here or in the environment, never in the repository."]
+    for f in fields(Settings):
+        value = f.default
+        if isinstance(value, tuple):
+            value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        lines += ["", f"# {FIELD_DOCS[f.name].replace('`', '')}", f"#{env_name(f.name)}={value}"]
+    return "\n".join(lines) + "\n"
+
+
 SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
 
 FIELD_DOCS: dict[str, str] = {

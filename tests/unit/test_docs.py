@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import BENCHMARKS
-from core.settings import FIELD_DOCS, Settings, env_name
+from core.settings import FIELD_DOCS, Settings, env_example, env_name
 from ingest.__main__ import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,3 +72,11 @@ def test_every_benchmark_has_measured_figures(name: str) -> None:
     rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| measurement")]
     assert rows and all(re.search(r"\d", row.split("|")[2]) for row in rows), f"{name}: a row without a figure"
     assert not re.search(r"^[A-Z][A-Z_]{3,}$", section, re.M), f"{name}: a placeholder is left in the text"
+
+
+def test_env_example_lists_every_setting_with_its_default() -> None:
+    written = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert written == env_example(), (".env.example is out of date: python -c \"from core.settings import "
+                                      "env_example; print(env_example(), end='')\" > .env.example")
+    for f in fields(Settings):
+        assert f"#{env_name(f.name)}=" in written
