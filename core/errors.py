@@ -2,6 +2,7 @@
 
     AppError
     ├── ConfigError            a setting is missing or malformed
+    │   └── MailboxTokenRevoked  the mailbox's OAuth refresh token was refused
     ├── ValidationError        input that breaks a domain rule
     ├── IngestError            a message that cannot be taken in
     └── ExternalServiceError   an external service answered with an error or could not be reached
@@ -28,6 +29,14 @@ class ConfigError(AppError):
     def __init__(self, setting: str, problem: str) -> None:
         self.setting = setting
         super().__init__(f"{setting}: {problem}")
+
+
+class MailboxTokenRevoked(ConfigError):
+    """The provider refused the mailbox's refresh token (revoked or expired): a person must authorize again."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("ROTADESK_IMAP_OAUTH_REFRESH_TOKEN", f"was refused by the token endpoint ({detail}); "
+                         "run `python -m ingest imap-authorize` to authorize the mailbox again")
 
 
 class ValidationError(AppError):

@@ -17,6 +17,7 @@ from core.errors import ConfigError
 
 PREFIX = "ROTADESK_"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+IMAP_OAUTH_PROVIDERS = ("", "google", "microsoft", "generic")
 HUBSPOT_PREFIXES = {"v3": "/crm/v3", "2026-03": "/crm/2026-03"}
 
 
@@ -37,6 +38,13 @@ class Settings:
     imap_poll_seconds: int = 60
     imap_batch_size: int = 100
     imap_move_to: str = ""
+    imap_oauth_provider: str = ""
+    imap_oauth_client_id: str = ""
+    imap_oauth_client_secret: str = ""
+    imap_oauth_refresh_token: str = ""
+    imap_oauth_token_url: str = ""
+    imap_oauth_device_url: str = ""
+    imap_oauth_scope: str = ""
     company_domains: tuple[str, ...] = ()
     trust_customer_dkim: bool = False
     max_attachment_mb: float = 25.0
@@ -95,6 +103,8 @@ class Settings:
             raise ConfigError(env_name("log_level"), "must be DEBUG, INFO, WARNING or ERROR")
         if self.week_start not in WEEKDAYS:
             raise ConfigError(env_name("week_start"), f"must be one of {', '.join(WEEKDAYS)}")
+        if self.imap_oauth_provider not in IMAP_OAUTH_PROVIDERS:
+            raise ConfigError(env_name("imap_oauth_provider"), "must be google, microsoft, generic or empty")
         if self.hubspot_api_version not in HUBSPOT_PREFIXES:
             raise ConfigError(env_name("hubspot_api_version"), f"must be one of {', '.join(HUBSPOT_PREFIXES)}")
         if self.holiday_country:
@@ -182,7 +192,8 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
-SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
+SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
+                           "linear_api_key", "linear_webhook_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -197,6 +208,16 @@ FIELD_DOCS: dict[str, str] = {
     "imap_poll_seconds": "Seconds between polls when the server has no IDLE; also the IDLE renewal interval cap.",
     "imap_batch_size": "Messages fetched per IMAP FETCH.",
     "imap_move_to": "Folder to move processed mail to; empty leaves mail where it is (never deleted).",
+    "imap_oauth_provider": "Log in to the mailbox with OAuth 2.0 (XOAUTH2) instead of a password: `google`, "
+                           "`microsoft` or `generic`; empty uses `ROTADESK_IMAP_PASSWORD`.",
+    "imap_oauth_client_id": "OAuth client id of the app registered with the mail provider.",
+    "imap_oauth_client_secret": "OAuth client secret (never logged or stored); empty for a public client.",
+    "imap_oauth_refresh_token": "Refresh token from `python -m ingest imap-authorize` (never logged or stored); "
+                                "access tokens are renewed from it and kept in memory only.",
+    "imap_oauth_token_url": "Token endpoint; needed for `generic`, overrides Google's or Microsoft's (for example "
+                            "a tenant's own `https://login.microsoftonline.com/<tenant>/oauth2/v2.0/token`).",
+    "imap_oauth_device_url": "Device-authorization endpoint used by `imap-authorize`; needed for `generic`.",
+    "imap_oauth_scope": "Scope asked for; empty uses the provider's IMAP scope.",
     "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted. Unset, "
                        "nothing is trusted and the inbox's own domain decides who the customer is.",
     "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature "

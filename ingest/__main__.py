@@ -9,6 +9,7 @@
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
     webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
     demo                  build the demo database from data/samples (local-only)
+    imap-authorize        consent once to the mailbox's OAuth sign-in and save its refresh token to .env
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     hook = sub.add_parser("webhook", help="receive Linear webhooks")
     hook.add_argument("--port", type=int, default=8502)
     hook.add_argument("--host", default="127.0.0.1")
+    authorize = sub.add_parser("imap-authorize", help="authorize the mailbox's OAuth sign-in once (device code)")
+    authorize.add_argument("--env-file", default=".env", help="where to save the refresh token (default .env)")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

@@ -103,6 +103,28 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_imap_authorize(settings: Settings, args: argparse.Namespace) -> int:
+    """Device-code consent: the person opens a page and enters a code; the refresh token goes to the env file."""
+    from dotenv import set_key
+
+    from core.mail_oauth import start_device_authorization, wait_for_consent
+    from core.settings import env_name
+
+    if not (settings.imap_oauth_provider and settings.imap_oauth_client_id):
+        raise ConfigError(env_name("imap_oauth_provider"),
+                          "set it and ROTADESK_IMAP_OAUTH_CLIENT_ID before authorizing the mailbox")
+    code = start_device_authorization(settings)
+    print(f"Open {code.verification_uri} and enter the code {code.user_code} "
+          f"(signed in as {settings.imap_user or 'the mailbox user'}); waiting...", flush=True)
+    refresh_token = wait_for_consent(settings, code)
+    path = Path(args.env_file)
+    path.touch(exist_ok=True)
+    path.chmod(0o600)  # a secret lives here now: readable by its owner only
+    set_key(path, env_name("imap_oauth_refresh_token"), refresh_token, quote_mode="never")
+    print(f"Saved {env_name('imap_oauth_refresh_token')} to {path}; the worker renews access tokens from it.")
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from core.rotation import local_date
     from ingest.demo import build_demo

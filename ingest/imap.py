@@ -25,6 +25,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from sqlite_utils import Database
 
 from core.errors import ConfigError, ImapError
+from core.mail_oauth import AccessTokens
 from core.settings import Settings, env_name
 from core.store import get_state, set_state, utcnow
 
@@ -34,7 +35,8 @@ IDLE_CAP_SECONDS = 29 * 60  # RFC 2177: re-issue IDLE before the server's 30-min
 FETCH_BUDGET_BYTES = 32 * 1024 * 1024  # bodies held in memory per FETCH; larger messages come alone
 CONNECT_TIMEOUT_SECONDS = 60.0
 # Errors that mean "the mailbox or the store is unreachable right now": drop the connection and retry later.
-RETRYABLE = (OSError, IMAPClientError, sqlite3.OperationalError)
+# ImapError here is a token endpoint that could not be reached: transient, like a dropped connection.
+RETRYABLE = (OSError, IMAPClientError, ImapError, sqlite3.OperationalError)
 
 
 class IngestFn(Protocol):
@@ -116,6 +118,7 @@ class ImapWorker:
         rng: Callable[[], float] = random.random,
         backoff: Backoff = Backoff(),
         after_pass: Callable[[], None] | None = None,
+        tokens: AccessTokens | None = None,
     ) -> None:
         if not settings.imap_configured:
             raise ConfigError(env_name("imap_host"), "set ROTADESK_IMAP_HOST and ROTADESK_IMAP_USER to read mail")
@@ -128,6 +131,7 @@ class ImapWorker:
         self._sleep, self._clock, self._now, self._rng = sleep, clock, now, rng
         self.backoff = backoff
         self._after_pass = after_pass or (lambda: None)
+        self._tokens = tokens if tokens is not None else tokens_for(settings)
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
         self._warned_no_move = False
@@ -226,7 +230,7 @@ class ImapWorker:
         s = self.settings
         client = self._factory()
         try:
-            client.login(s.imap_user, s.imap_password)
+            login(client, s, self._tokens)
             if self._moving and not client.folder_exists(s.imap_move_to):
                 client.create_folder(s.imap_move_to)
             info = client.select_folder(s.imap_folder, readonly=not self._moving)
@@ -324,6 +328,24 @@ class ImapWorker:
         self._client.idle()
         self._client.idle_check(timeout=timeout)
         self._client.idle_done()
+
+
+def tokens_for(settings: Settings) -> AccessTokens | None:
+    """The OAuth access-token source when the mailbox signs in with OAuth, else None (password login)."""
+    return AccessTokens(settings) if settings.imap_oauth_provider else None
+
+
+def login(client: IMAPClient, settings: Settings, tokens: AccessTokens | None) -> None:
+    """Password login, or SASL XOAUTH2 with a current access token; a token the server refuses before its time
+    (revoked, or the clocks disagree) is renewed once on the same connection."""
+    if tokens is None:
+        client.login(settings.imap_user, settings.imap_password)
+        return
+    try:
+        client.oauth2_login(settings.imap_user, tokens.token())
+    except LoginError:
+        tokens.invalidate()
+        client.oauth2_login(settings.imap_user, tokens.token())
 
 
 def _pipeline_ingest() -> IngestFn:

@@ -84,6 +84,26 @@ service imap-login {{
 """
 
 
+# With an introspection URL, Dovecot also takes OAuth bearer tokens (XOAUTH2, OAUTHBEARER) and asks that endpoint
+# (RFC 7662) whether each is active and whose it is; password logins keep working beside it.
+OAUTH2_CONFIG = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}
+"""
+OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 @dataclass(frozen=True)
 class MailUser:
     name: str
@@ -93,10 +113,11 @@ class MailUser:
 class DovecotServer:
     """One Dovecot instance in its own temporary folder. Use as a context manager or call start()/stop()."""
 
-    def __init__(self, *, startup_timeout: float = 15.0) -> None:
+    def __init__(self, *, startup_timeout: float = 15.0, oauth2_introspection_url: str | None = None) -> None:
         if not DOVECOT.exists():
             raise RuntimeError(MISSING)
         self.startup_timeout = startup_timeout
+        self.oauth2_introspection_url = oauth2_introspection_url
         self.host = "127.0.0.1"
         self.port = 0
         self.root = Path()
@@ -125,7 +146,11 @@ class DovecotServer:
         self._users["probe"] = "pw-probe"
         self._pool = self._new_users(POOL_SIZE)
         conf = self.root / "dovecot.conf"
-        conf.write_text(CONFIG.format(root=self.root, port=self.port, uid=owner.pw_uid, gid=owner.pw_gid))
+        config = CONFIG.format(root=self.root, port=self.port, uid=owner.pw_uid, gid=owner.pw_gid)
+        if self.oauth2_introspection_url:
+            config = config.replace("auth_mechanisms = plain login\n", OAUTH2_CONFIG.format(root=self.root))
+            (self.root / "dovecot-oauth2.conf.ext").write_text(OAUTH2_ARGS.format(url=self.oauth2_introspection_url))
+        conf.write_text(config)
         self._launch()
         try:
             self._wait_until_ready()
