@@ -135,6 +135,11 @@ class Settings:
         return not (self.hubspot_token and self.linear_api_key)
 
     @property
+    def imap_folders(self) -> tuple[str, ...]:
+        """The folders to read, in order; ``ROTADESK_IMAP_FOLDER`` may list several, comma-separated."""
+        return tuple(f.strip() for f in self.imap_folder.split(",") if f.strip()) or ("INBOX",)
+
+    @property
     def imap_configured(self) -> bool:
         return bool(self.imap_host and self.imap_user)
 
@@ -203,7 +208,8 @@ FIELD_DOCS: dict[str, str] = {
     "imap_port": "IMAP port.",
     "imap_user": "IMAP login.",
     "imap_password": "IMAP password (never logged or stored).",
-    "imap_folder": "Folder to read.",
+    "imap_folder": "Folder to read; several are comma-separated (for example `INBOX,Support/Bugs`), each with "
+                   "its own cursor.",
     "imap_ssl": "Use implicit TLS (IMAPS).",
     "imap_poll_seconds": "Seconds between polls when the server has no IDLE; also the IDLE renewal interval cap.",
     "imap_batch_size": "Messages fetched per IMAP FETCH.",

@@ -103,7 +103,8 @@ def save_pending_moves(db: Database, folder: str, uidvalidity: int, uids: Sequen
 
 
 class ImapWorker:
-    """Reads ``settings.imap_folder``. ``run_once()`` is one pass; ``run()`` loops with IDLE or polling."""
+    """Reads the folders of ``settings.imap_folders``. ``run_once()`` is one pass; ``run()`` loops with IDLE (one
+    folder) or polling (several)."""
 
     def __init__(
         self,
@@ -122,8 +123,8 @@ class ImapWorker:
     ) -> None:
         if not settings.imap_configured:
             raise ConfigError(env_name("imap_host"), "set ROTADESK_IMAP_HOST and ROTADESK_IMAP_USER to read mail")
-        if settings.imap_move_to and settings.imap_move_to == settings.imap_folder:
-            raise ConfigError(env_name("imap_move_to"), "must differ from ROTADESK_IMAP_FOLDER")
+        if settings.imap_move_to and settings.imap_move_to in settings.imap_folders:
+            raise ConfigError(env_name("imap_move_to"), "must differ from every folder in ROTADESK_IMAP_FOLDER")
         self.settings = settings
         self.db = db
         self._factory = client_factory or self._default_client
@@ -134,6 +135,7 @@ class ImapWorker:
         self._tokens = tokens if tokens is not None else tokens_for(settings)
         self._client: IMAPClient | None = None
         self._uidvalidity = 0
+        self._folder = settings.imap_folders[0]  # the folder selected now; each one keeps its own cursor
         self._warned_no_move = False
 
     @property
@@ -179,10 +181,26 @@ class ImapWorker:
         return passes
 
     def poll(self) -> PassResult:
-        """One pass on the open connection: fetch every UID above the stored one and hand it on."""
+        """One pass on the open connection over every folder: fetch each UID above the folder's stored one."""
         assert self._client is not None, "connect first"
+        folders = self.settings.imap_folders
+        if len(folders) == 1:
+            return self._poll_selected()
+        total = PassResult(", ".join(folders))
+        for folder in folders:
+            self._select(folder)
+            one = self._poll_selected()
+            total.fetched += one.fetched
+            total.statuses.update(one.statuses)
+            total.moved += one.moved
+            total.duration += one.duration
+            total.resynced = total.resynced or one.resynced
+        return total
+
+    def _poll_selected(self) -> PassResult:
+        assert self._client is not None
         started = self._clock()
-        folder = self.settings.imap_folder
+        folder = self._folder
         result = PassResult(folder)
         state = load_state(self.db, folder)
         current = state is not None and state.uidvalidity == self._uidvalidity
@@ -233,12 +251,17 @@ class ImapWorker:
             login(client, s, self._tokens)
             if self._moving and not client.folder_exists(s.imap_move_to):
                 client.create_folder(s.imap_move_to)
-            info = client.select_folder(s.imap_folder, readonly=not self._moving)
+            self._client = client
+            self._select(s.imap_folders[0])
         except BaseException:
+            self._client = None
             _shutdown(client)
             raise
-        self._client = client
-        self._uidvalidity = int(info[b"UIDVALIDITY"])
+
+    def _select(self, folder: str) -> None:
+        assert self._client is not None
+        info = self._client.select_folder(folder, readonly=not self._moving)
+        self._folder, self._uidvalidity = folder, int(info[b"UIDVALIDITY"])
 
     def _take_batch(self, batch: list[int], result: PassResult) -> list[int]:
         """Fetch and ingest ``batch`` in UID order; returns the UIDs that may be moved."""
@@ -278,7 +301,7 @@ class ImapWorker:
             yield group
 
     def _ingest_one(self, uid: int, raw: bytes | None) -> str | None:
-        folder = self.settings.imap_folder
+        folder = self._folder
         if raw is None:  # expunged by someone else between SEARCH and FETCH
             log.warning("UID %s in %s vanished before it could be fetched", uid, folder)
             return None
@@ -302,27 +325,28 @@ class ImapWorker:
                 log.warning("IMAP server has no MOVE; copying processed mail to %s and leaving the originals", target)
                 self._warned_no_move = True
             self._client.copy(list(uids), target)
-        save_pending_moves(self.db, self.settings.imap_folder, self._uidvalidity, [])
+        save_pending_moves(self.db, self._folder, self._uidvalidity, [])
         return len(uids)
 
     def _move_leftovers(self) -> int:
         """Move what an earlier pass ingested but could not move (still in the folder, never fetched again)."""
         assert self._client is not None
-        pending = pending_moves(self.db, self.settings.imap_folder, self._uidvalidity)
+        pending = pending_moves(self.db, self._folder, self._uidvalidity)
         if not pending:
             return 0
         present = sorted(set(self._client.search(["UID", ",".join(map(str, pending))])) & set(pending))
         if present:
             log.info("moving %d message(s) an earlier pass ingested but did not move", len(present))
             return self._move(present)
-        save_pending_moves(self.db, self.settings.imap_folder, self._uidvalidity, [])
+        save_pending_moves(self.db, self._folder, self._uidvalidity, [])
         return 0
 
     def _wait(self) -> None:
         """Wait for new mail: IDLE when the server offers it, otherwise sleep for the poll interval."""
         assert self._client is not None
         timeout = max(1, min(self.settings.imap_poll_seconds, IDLE_CAP_SECONDS))
-        if not self._client.has_capability("IDLE"):
+        # IDLE watches the selected folder only: with several folders, every one is polled instead.
+        if len(self.settings.imap_folders) > 1 or not self._client.has_capability("IDLE"):
             self._sleep(timeout)
             return
         self._client.idle()

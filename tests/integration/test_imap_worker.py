@@ -458,3 +458,26 @@ def test_run_calls_the_after_pass_hook_each_cycle(imap_settings, db) -> None:
     worker = ImapWorker(imap_settings, db, ingest=lambda *a, **k: None, after_pass=lambda: cycles.append(1))
     assert worker.run(max_passes=2) == 2
     assert len(cycles) == 2
+
+
+def test_several_folders_are_read_each_from_its_own_cursor(dovecot, mail_user, imap_settings, db):
+    settings = replace(imap_settings, imap_folder="INBOX, Support/Bugs")
+    dovecot.append(mail_user, message(1))
+    dovecot.append(mail_user, message(2), folder="Support/Bugs")
+    dovecot.append(mail_user, message(3), folder="Support/Bugs")
+    pipeline = RecordingPipeline()
+    worker = ImapWorker(settings, db, ingest=pipeline)
+    first = worker.run_once()
+    assert first.fetched == 3 and first.statuses["escalation"] == 3
+    assert sorted((folder, uid) for uid, folder, _ in pipeline.calls) == [
+        ("INBOX", 1), ("Support/Bugs", 1), ("Support/Bugs", 2)]
+    assert (load_state(db, "INBOX").last_uid, load_state(db, "Support/Bugs").last_uid) == (1, 2)
+    dovecot.append(mail_user, message(4), folder="Support/Bugs")
+    again = worker.run_once()
+    assert again.fetched == 1 and pipeline.calls[-1] == (3, "Support/Bugs", "bug-4@acme.io")
+    assert load_state(db, "INBOX").last_uid == 1
+
+
+def test_the_move_target_may_not_be_one_of_the_folders_read(imap_settings, db):
+    with pytest.raises(ConfigError, match="ROTADESK_IMAP_MOVE_TO"):
+        ImapWorker(replace(imap_settings, imap_folder="INBOX,Done", imap_move_to="Done"), db)
