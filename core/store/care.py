@@ -113,10 +113,12 @@ def gather_customer(db: Database, address: str, extra_message_ids: list[str]) ->
     quarantine = list(q("select * from quarantine where lower(sender) = ?", [address]))
     message_ids = sorted({*(r["message_id"] for r in data.rows["escalations"]),
                           *(r["message_id"] for r in data.rows["followups"]),
-                          *(r["message_id"] for r in quarantine), *extra_message_ids})
+                          *(r["message_id"] for r in quarantine)})
+    # A message that only names the address (say, in Cc) but became someone else's escalation is theirs.
+    extra = sorted(set(extra_message_ids))
     data.rows["inbound_messages"] = list(q(
-        f"select * from inbound_messages where escalation_id in ({_in(ids)}) or message_id in ({_in(message_ids)})",
-        [*ids, *message_ids]))
+        f"select * from inbound_messages where escalation_id in ({_in(ids)}) or message_id in ({_in(message_ids)}) "
+        f"or (message_id in ({_in(extra)}) and escalation_id is null)", [*ids, *message_ids, *extra]))
     inbound_ids = [r["message_id"] for r in data.rows["inbound_messages"]]
     data.rows["quarantine"] = list(q(f"select * from quarantine where lower(sender) = ? "
                                      f"or message_id in ({_in(inbound_ids)})", [address, *inbound_ids]))
