@@ -111,7 +111,7 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     unknown = sorted(set(only or []) - set(PARTS))
     if unknown:
         raise ConfigError("--only", f"unknown part {', '.join(unknown)} (parts: {', '.join(PARTS)})")
-    probes, close = Probes(http=_fetch), []
+    probes, close = Probes(http=fetch_url), []
     if not args.offline:
         from ingest.imap import probe
 
@@ -131,7 +131,7 @@ def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
                                   max_retries=0)
             close.append(linear)
         probes = Probes(imap=lambda: probe(settings, timeout=PROBE_TIMEOUT), hubspot=hubspot, linear=linear,
-                        http=_fetch)
+                        http=fetch_url)
     try:
         parts = check(settings, now(), probes, url=args.url, only=only)
     finally:
@@ -148,7 +148,7 @@ class HttpProbeError(ExternalServiceError):
     service = "HTTP"
 
 
-def _fetch(url: str) -> str:
+def fetch_url(url: str) -> str:
     import httpx
 
     try:
