@@ -105,7 +105,8 @@ def gather(db: Database, address: str) -> care.CustomerData:
 
 
 def export_customer(db: Database, settings: Settings, address: str, target: Path) -> care.CustomerData:
-    """Write everything held about ``address`` to a zip: ``data.json`` (every row), ``raw/`` and ``attachments/``."""
+    """Write everything held about ``address`` to a zip: ``data.json`` (every row), ``raw/`` and ``attachments/``
+    (every file their escalations refer to, including one another customer sent as well)."""
     data = gather(db, address)
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -115,7 +116,7 @@ def export_customer(db: Database, settings: Settings, address: str, target: Path
         for raw in data.raw_paths:
             if Path(raw).is_file():
                 archive.write(raw, f"raw/{Path(raw).name}")
-        for sha in data.attachment_shas:
+        for sha in data.referenced_shas:
             path = attachment_path(settings, sha)
             if path.is_file():
                 archive.write(path, f"attachments/{sha}")

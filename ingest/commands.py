@@ -203,7 +203,7 @@ def cmd_export_customer(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(f"{args.out}: {_counts(data.counts())}; {len(data.raw_paths)} raw message(s), "
-          f"{len(data.attachment_shas)} attachment(s)")
+          f"{len(data.referenced_shas)} attachment(s)")
     _print_external(external_records(data), NOT_HELD_HERE)
     return 0
 

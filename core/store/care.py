@@ -76,12 +76,17 @@ def raw_path_shared(db: Database, raw_path: str, besides: set[str]) -> bool:
 # -- one customer's data ---------------------------------------------------------------------------------------
 @dataclass
 class CustomerData:
-    """Every row held about one address, by table; ``raw_paths`` and ``attachment_shas`` name the files."""
+    """Every row held about one address, by table, and the files: raw messages and attachments.
+
+    ``attachment_shas`` are the attachments only this address's escalations refer to (erasure deletes those);
+    ``referenced_shas`` are all their escalations refer to (an export includes those).
+    """
 
     address: str
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     raw_paths: list[str] = field(default_factory=list)
     attachment_shas: list[str] = field(default_factory=list)
+    referenced_shas: list[str] = field(default_factory=list)
     handoff_weeks: list[str] = field(default_factory=list)
 
     @property
@@ -128,7 +133,7 @@ def gather_customer(db: Database, address: str, extra_message_ids: list[str]) ->
     data.rows["hubspot_contacts"] = list(q("select * from hubspot_contacts where lower(email) = ?", [address]))
     data.raw_paths = sorted({r["raw_path"] for r in data.rows["inbound_messages"]
                              if r["raw_path"] and not r.get("raw_purged_at")})
-    data.attachment_shas = _attachments_only_of(db, ids)
+    data.referenced_shas, data.attachment_shas = _attachments_of(db, ids)
     data.rows["attachments"] = list(q(f"select * from attachments where sha256 in ({_in(data.attachment_shas)})",
                                       data.attachment_shas))
     text = " || char(10) || ".join(f"coalesce({c}, '')" for c in HANDOFF_TEXT)
@@ -137,13 +142,14 @@ def gather_customer(db: Database, address: str, extra_message_ids: list[str]) ->
     return data
 
 
-def _attachments_only_of(db: Database, escalation_ids: list[int]) -> list[str]:
+def _attachments_of(db: Database, escalation_ids: list[int]) -> tuple[list[str], list[str]]:
+    """(attachments these escalations refer to, those no other escalation refers to)."""
     mine: set[str] = set()
     others: set[str] = set()
     for row in db.query("select id, attachments from escalations where attachments like '%sha256%'"):
         shas = {a.get("sha256") for a in json.loads(row["attachments"] or "[]") if a.get("sha256")}
         (mine if row["id"] in escalation_ids else others).update(shas)
-    return sorted(mine - others)
+    return sorted(mine), sorted(mine - others)
 
 
 def erase_customer(db: Database, data: CustomerData, now: str) -> None:
