@@ -132,3 +132,27 @@ def test_a_backup_never_overwrites_the_database_itself(tmp_path: Path) -> None:
     open_db(live).close()
     with pytest.raises(StoreError, match="must not overwrite"):
         backup(live, live)
+
+
+def test_backup_and_restore_commands(tmp_path: Path) -> None:
+    from tests.integration.test_cli import ROOT, cli
+
+    live = tmp_path / "rotadesk.db"
+    db = open_db(live)
+    db["escalations"].insert({"message_id": "<kept@x>", "subject": "kept"})
+    db.close()
+    env = {"ROTADESK_DB": str(live), "ROTADESK_DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    made = cli("backup", str(tmp_path / "b" / "copy.db"), env=env, cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"backed up to {tmp_path / 'b' / 'copy.db'}: schema version {SCHEMA_VERSION}")
+    db = open_db(live)
+    db["escalations"].insert({"message_id": "<later@x>", "subject": "after the backup"})
+    db.close()
+    back = cli("restore", str(tmp_path / "b" / "copy.db"), env=env, cwd=tmp_path)
+    assert back.returncode == 0, back.stderr
+    assert "the database it replaced is kept at" in back.stdout
+    db = open_db(live)
+    assert [r["subject"] for r in db.query("select subject from escalations")] == ["kept"]
+    db.close()
+    refused = cli("restore", str(tmp_path / "nothing.db"), env=env, cwd=tmp_path)
+    assert refused.returncode == 1 and "no such file" in refused.stderr

@@ -128,3 +128,9 @@ def test_health_exits_1_and_says_what_is_wrong(tmp_path: Path, problem: str) -> 
     assert expected in result.stdout
     if problem == "missing":
         assert not db_path.exists()  # a health check creates nothing
+
+
+def test_the_command_line_names_every_part() -> None:
+    from ingest.__main__ import HEALTH_PARTS
+
+    assert HEALTH_PARTS.split(", ") == list(PARTS)

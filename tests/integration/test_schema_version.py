@@ -110,3 +110,28 @@ def test_a_database_from_a_newer_rotadesk_is_refused_and_left_alone(tmp_path: Pa
 def test_every_migration_can_run_inside_the_one_upgrade_transaction() -> None:
     assert all(m.transactional for s in version_module.MIGRATION_SETS for m in s._migrations)
     assert SCHEMA_VERSION == sum(len(s._migrations) for s in version_module.MIGRATION_SETS)
+
+
+def test_processes_starting_together_upgrade_once(tmp_path: Path) -> None:
+    import threading
+
+    path = previous_db(tmp_path / "old.db")
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        try:
+            barrier.wait()
+            open_db(path).close()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert conn.execute("select count(*) from _sqlite_migrations").fetchone()[0] == SCHEMA_VERSION
