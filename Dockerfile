@@ -21,7 +21,7 @@ COPY data/samples/ data/samples/
 
 # A fixed, unprivileged user; data/ (the volume) and static/ (calendar feeds) are the only places it writes.
 RUN groupadd --system --gid 10001 rotadesk \
-    && useradd --system --uid 10001 --gid rotadesk --home-dir /app --no-create-home --shell /usr/sbin/nologin rotadesk \
+    && useradd --system --uid 10001 --gid rotadesk --create-home --home-dir /home/rotadesk --shell /usr/sbin/nologin rotadesk \
     && mkdir -p /app/data /app/static \
     && chown rotadesk:rotadesk /app/data /app/static
 USER 10001:10001

@@ -107,6 +107,7 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
     from core.monitor import PARTS, Probes, check
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # stdout is the report; no request log beside it
     only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
     unknown = sorted(set(only or []) - set(PARTS))
     if unknown:

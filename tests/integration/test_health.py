@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -134,3 +135,37 @@ def test_the_command_line_names_every_part() -> None:
     from ingest.__main__ import HEALTH_PARTS
 
     assert HEALTH_PARTS.split(", ") == list(PARTS)
+
+
+def test_the_compose_health_check_of_the_webhook_receiver_passes_against_the_real_receiver(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    db_path = tmp_path / "r.db"
+    open_db(db_path).close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"ROTADESK_DB": str(db_path), "ROTADESK_LINEAR_WEBHOOK_SECRET": "s3cret", "PYTHONPATH": str(ROOT)}
+    receiver = subprocess.Popen([sys.executable, "-m", "ingest", "webhook", "--port", str(port)], cwd=tmp_path,
+                                env={**{k: v for k, v in os.environ.items() if not k.startswith("ROTADESK_")}, **env},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        test = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["webhook"]["healthcheck"]["test"]
+        argv = [a.replace(":8502/", f":{port}/") for a in test[4:]]  # the same check, on this test's port
+        deadline = time.monotonic() + 30
+        while True:
+            result = cli(*argv, env=env, cwd=tmp_path)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+    finally:
+        receiver.terminate()
+        receiver.wait(10)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[1] == f"http      ok   http://127.0.0.1:{port}/ answered 200"
+    assert result.stderr == ""
