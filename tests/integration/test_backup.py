@@ -156,3 +156,18 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     db.close()
     refused = cli("restore", str(tmp_path / "nothing.db"), env=env, cwd=tmp_path)
     assert refused.returncode == 1 and "no such file" in refused.stderr
+
+
+def test_a_backup_from_the_previous_schema_is_restored_and_upgraded(tmp_path: Path) -> None:
+    from tests.integration.test_schema_version import previous_db
+
+    old = previous_db(tmp_path / "old-backup.db")
+    escalations = rows(old)[0]
+    live = tmp_path / "rotadesk.db"
+    open_db(live).close()
+    restored, _ = restore(live, old, stamp="x")
+    assert restored.version == 0  # restored as it was ...
+    db = open_db(live)  # ... and upgraded on the next start, as `restore` itself does
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db["escalations"].count == escalations > 0
+    db.close()
