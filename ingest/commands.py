@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.errors import ConfigError, ExternalServiceError, IngestError
+from core.errors import ConfigError, ExternalServiceError, IngestError, StoreError
 from core.settings import Settings
 from core.store import open_db
 
@@ -164,6 +164,8 @@ def fetch_url(url: str) -> str:
 def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     from core.store.backup import backup
 
+    if not settings.db.is_file():  # checked before open_db, which would create an empty one to back up
+        raise StoreError(f"{settings.db}: no database to back up (ROTADESK_DB)")
     open_db(settings.db).close()  # brings an older schema up to date first, so the copy is a current one
     print(f"backed up to {backup(settings.db, Path(args.path)).summary()}")
     print(f"raw messages and attachments are files under {settings.data_dir}: copy that folder too")

@@ -156,6 +156,10 @@ def test_backup_and_restore_commands(tmp_path: Path) -> None:
     db.close()
     refused = cli("restore", str(tmp_path / "nothing.db"), env=env, cwd=tmp_path)
     assert refused.returncode == 1 and "no such file" in refused.stderr
+    missing = cli("backup", str(tmp_path / "b2.db"), env={**env, "ROTADESK_DB": str(tmp_path / "none.db")},
+                  cwd=tmp_path)
+    assert missing.returncode == 1 and "no database to back up" in missing.stderr
+    assert not (tmp_path / "none.db").exists() and not (tmp_path / "b2.db").exists()
 
 
 def test_a_backup_from_the_previous_schema_is_restored_and_upgraded(tmp_path: Path) -> None:
