@@ -5,6 +5,7 @@
     │   └── MailboxTokenRevoked  the mailbox's OAuth refresh token was refused
     ├── ValidationError        input that breaks a domain rule
     ├── IngestError            a message that cannot be taken in
+    ├── StoreError             a database Rotadesk must not use (a newer schema, a damaged backup)
     └── ExternalServiceError   an external service answered with an error or could not be reached
         ├── ImapError
         ├── HubSpotError
@@ -45,6 +46,10 @@ class ValidationError(AppError):
 
 class IngestError(AppError):
     """A message that cannot be parsed or stored."""
+
+
+class StoreError(AppError):
+    """A database Rotadesk must not use or write: written by a newer version, damaged, or not a Rotadesk backup."""
 
 
 class ExternalServiceError(AppError):

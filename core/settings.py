@@ -28,6 +28,7 @@ class Settings:
     db: Path = Path("data/rotadesk.db")
     data_dir: Path = Path("data")
     log_level: str = "INFO"
+    retention_days: int = 0
     # Mail intake
     imap_host: str = ""
     imap_port: int = 993
@@ -204,6 +205,9 @@ FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
     "data_dir": "Folder for raw messages (`raw/`) and attachments (`attachments/`).",
     "log_level": "Logging level of the worker (DEBUG, INFO, WARNING, ERROR).",
+    "retention_days": "Days raw messages and attachments are kept once nothing open needs them; escalation "
+                      "records and links stay. `0` keeps them forever. Applied daily by the worker and by "
+                      "`python -m ingest retention`.",
     "imap_host": "IMAP server of the shared bug inbox; empty disables the IMAP worker.",
     "imap_port": "IMAP port.",
     "imap_user": "IMAP login.",

@@ -8,6 +8,12 @@
     sync                  push escalations not yet linked to HubSpot and Linear
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
     webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
+    health                one line per part (database, IMAP, HubSpot, Linear, poll, sync, queues); exit 0 or 1
+    backup PATH           copy the database while the worker runs (SQLite's online backup)
+    restore PATH          check a backup and put it in place of the database
+    retention             remove raw messages and attachments older than ROTADESK_RETENTION_DAYS
+    export-customer ADDR  write everything held about one customer address to a zip
+    erase-customer ADDR   delete everything held about one customer address (right to erasure)
     demo                  build the demo database from data/samples (local-only)
     imap-authorize        consent once to the mailbox's OAuth sign-in and save its refresh token to .env
 """
@@ -22,6 +28,8 @@ from collections.abc import Sequence
 from core.errors import AppError, ConfigError
 from core.report import SOURCES
 from core.settings import Settings
+
+HEALTH_PARTS = "database, imap, hubspot, linear, poll, sync, queues, http"  # core.monitor.PARTS, without its imports
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
     hook.add_argument("--host", default="127.0.0.1")
     authorize = sub.add_parser("imap-authorize", help="authorize the mailbox's OAuth sign-in once (device code)")
     authorize.add_argument("--env-file", default=".env", help="where to save the refresh token (default .env)")
+    health = sub.add_parser("health", help="check each part of the deployment; exit 1 when one fails")
+    health.add_argument("--offline", action="store_true",
+                        help="judge IMAP, HubSpot and Linear from what the worker recorded, without calling them")
+    health.add_argument("--only", help="comma-separated parts to check, of " + HEALTH_PARTS)
+    health.add_argument("--url", help="also fetch this URL (the dashboard's /_stcore/health, the webhook receiver)")
+    backup = sub.add_parser("backup", help="copy the database while the worker runs")
+    backup.add_argument("path")
+    restore = sub.add_parser("restore", help="check a backup and put it in place of the database")
+    restore.add_argument("path")
+    sub.add_parser("retention", help="remove raw messages and attachments older than ROTADESK_RETENTION_DAYS")
+    export = sub.add_parser("export-customer", help="write everything held about one customer address to a zip")
+    export.add_argument("address")
+    export.add_argument("--out", required=True, help="the zip file to write")
+    erase = sub.add_parser("erase-customer", help="delete everything held about one customer address")
+    erase.add_argument("address")
+    erase.add_argument("--yes", action="store_true", help="delete; without it, only list what would be deleted")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser
@@ -64,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return getattr(commands, "cmd_" + args.command.replace("-", "_"))(settings, args)
     except ConfigError as exc:
+        if args.command == "health":  # health speaks 0/1 only: container engines reserve exit code 2
+            print(f"settings  fail {exc}")
+            return 1
         print(f"rotadesk: configuration error: {exc}", file=sys.stderr)
         return 2
     except AppError as exc:

@@ -9,11 +9,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from core.errors import ConfigError, IngestError
+from core.errors import ConfigError, ExternalServiceError, IngestError, StoreError
 from core.settings import Settings
 from core.store import open_db
 
 log = logging.getLogger("rotadesk")
+PROBE_TIMEOUT = 5.0  # seconds per health probe
 
 
 def now() -> datetime:
@@ -123,6 +124,144 @@ def cmd_imap_authorize(settings: Settings, args: argparse.Namespace) -> int:
     set_key(path, env_name("imap_oauth_refresh_token"), refresh_token, quote_mode="never")
     print(f"Saved {env_name('imap_oauth_refresh_token')} to {path}; the worker renews access tokens from it.")
     return 0
+
+
+def cmd_health(settings: Settings, args: argparse.Namespace) -> int:
+    from core.monitor import PARTS, Probes, check
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # stdout is the report; no request log beside it
+    only = [p.strip() for p in args.only.split(",") if p.strip()] if args.only else None
+    unknown = sorted(set(only or []) - set(PARTS))
+    if unknown:
+        raise ConfigError("--only", f"unknown part {', '.join(unknown)} (parts: {', '.join(PARTS)})")
+    probes, close = Probes(http=fetch_url), []
+    if not args.offline:
+        from ingest.imap import probe
+
+        hubspot = linear = None
+        # One short try each: a health check answers within a container engine's timeout or says it cannot.
+        if settings.hubspot_token:
+            from core.hubspot import HubSpotClient
+            from core.ratelimit import RetryPolicy
+
+            hubspot = HubSpotClient(settings.hubspot_token, base_url=settings.hubspot_base_url,
+                                    prefix=settings.hubspot_prefix, timeout=PROBE_TIMEOUT, policy=RetryPolicy(0))
+            close.append(hubspot)
+        if settings.linear_api_key:
+            from core.linear import LinearClient
+
+            linear = LinearClient(settings.linear_api_key, url=settings.linear_api_url, timeout=PROBE_TIMEOUT,
+                                  max_retries=0)
+            close.append(linear)
+        probes = Probes(imap=lambda: probe(settings, timeout=PROBE_TIMEOUT), hubspot=hubspot, linear=linear,
+                        http=fetch_url)
+    try:
+        parts = check(settings, now(), probes, url=args.url, only=only)
+    finally:
+        for client in close:
+            client.close()
+    for part in parts:
+        print(part.line())
+    return 1 if any(p.failed for p in parts) else 0
+
+
+class HttpProbeError(ExternalServiceError):
+    """The dashboard or webhook receiver did not answer ``health --url`` with 200."""
+
+    service = "HTTP"
+
+
+def fetch_url(url: str) -> str:
+    import httpx
+
+    try:
+        response = httpx.get(url, timeout=PROBE_TIMEOUT)
+    except httpx.HTTPError as exc:
+        raise HttpProbeError(f"{url}: {type(exc).__name__}: {exc}") from exc
+    if response.status_code != 200:
+        raise HttpProbeError(f"{url} answered {response.status_code}", status_code=response.status_code)
+    return f"{url} answered 200"
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from core.store.backup import backup
+
+    if not settings.db.is_file():  # checked before open_db, which would create an empty one to back up
+        raise StoreError(f"{settings.db}: no database to back up (ROTADESK_DB)")
+    open_db(settings.db).close()  # brings an older schema up to date first, so the copy is a current one
+    print(f"backed up to {backup(settings.db, Path(args.path)).summary()}")
+    print(f"raw messages and attachments are files under {settings.data_dir}: copy that folder too")
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from core.store.backup import restore
+
+    restored, kept = restore(settings.db, Path(args.path), stamp=now().strftime("%Y%m%dT%H%M%SZ"))
+    open_db(settings.db).close()  # a backup from an older version is upgraded now, not at the next start
+    print(f"restored {args.path} into {restored.summary()}")
+    if kept is not None:
+        print(f"the database it replaced is kept at {kept}")
+    return 0
+
+
+def cmd_retention(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.care import apply_retention
+
+    if settings.retention_days <= 0:
+        print("retention is off (ROTADESK_RETENTION_DAYS=0): everything is kept")
+        return 0
+    db = open_db(settings.db)
+    try:
+        print(apply_retention(db, settings, now()).summary())
+    finally:
+        db.close()
+    return 0
+
+
+def cmd_export_customer(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.care import NOT_HELD_HERE, export_customer, external_records
+
+    db = open_db(settings.db)
+    try:
+        data = export_customer(db, settings, args.address, Path(args.out))
+    finally:
+        db.close()
+    print(f"{args.out}: {_counts(data.counts())}; {len(data.raw_paths)} raw message(s), "
+          f"{len(data.referenced_shas)} attachment(s)")
+    _print_external(external_records(data), NOT_HELD_HERE)
+    return 0
+
+
+def cmd_erase_customer(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.care import NOT_HELD_HERE, erase_customer, external_records, gather
+
+    db = open_db(settings.db)
+    try:
+        data = erase_customer(db, settings, args.address, now()) if args.yes else gather(db, args.address)
+    finally:
+        db.close()
+    if data.empty:
+        print(f"nothing is held about {args.address}")
+        return 0
+    verb = "erased" if args.yes else "would erase (run again with --yes to delete)"
+    print(f"{verb}: {_counts(data.counts())}; {len(data.raw_paths)} raw message(s), "
+          f"{len(data.attachment_shas)} attachment(s)")
+    if data.handoff_weeks:
+        print(f"the address is {'redacted' if args.yes else 'mentioned'} in the handoffs of "
+              f"{', '.join(data.handoff_weeks)}")
+    _print_external(external_records(data), NOT_HELD_HERE)
+    return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {table}" for table, n in sorted(counts.items())) or "no rows"
+
+
+def _print_external(records: list[str], note: str) -> None:
+    if records:
+        print("left alone in HubSpot and Linear: " + ", ".join(records))
+    print(note)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

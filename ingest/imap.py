@@ -26,8 +26,9 @@ from sqlite_utils import Database
 
 from core.errors import ConfigError, ImapError
 from core.mail_oauth import AccessTokens
+from core.monitor import LAST_POLL_KEY
 from core.settings import Settings, env_name
-from core.store import get_state, set_state, utcnow
+from core.store import get_state, iso, set_state, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,7 @@ class ImapWorker:
             if self._moving and handled:
                 result.moved += self._move(handled)
         result.duration = self._clock() - started
+        set_state(self.db, LAST_POLL_KEY, iso(self._now()))  # what `python -m ingest health` reports
         log.log(logging.INFO if result.fetched or result.resynced else logging.DEBUG, result.summary())
         return result
 
@@ -370,6 +372,24 @@ def login(client: IMAPClient, settings: Settings, tokens: AccessTokens | None) -
     except LoginError:
         tokens.invalidate()
         client.oauth2_login(settings.imap_user, tokens.token())
+def probe(settings: Settings, client_factory: Callable[[], IMAPClient] | None = None, *,
+          timeout: float = CONNECT_TIMEOUT_SECONDS) -> str:
+    """Log in and look at the folder (read-only), for ``python -m ingest health``; IMAP failures become ImapError."""
+    s = settings
+    try:
+        client = client_factory() if client_factory else IMAPClient(s.imap_host, s.imap_port, ssl=s.imap_ssl,
+                                                                    timeout=timeout)
+    except (OSError, IMAPClientError) as exc:
+        raise ImapError(_describe(exc)) from exc
+    try:
+        login(client, s, tokens_for(s))
+        counts = [f"{folder}: {int(client.select_folder(folder, readonly=True).get(b'EXISTS', 0))} message(s)"
+                  for folder in s.imap_folders]
+        client.logout()
+    except (OSError, IMAPClientError) as exc:
+        _shutdown(client)
+        raise ImapError(_describe(exc)) from exc
+    return f"{s.imap_host}:{s.imap_port} " + ", ".join(counts)
 
 
 def _pipeline_ingest() -> IngestFn:

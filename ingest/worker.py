@@ -2,12 +2,14 @@
 
 Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user
 and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
-Without tokens only the IMAP pass runs: Rotadesk is local-only.
+Without tokens only the IMAP pass runs: Rotadesk is local-only. Once a day a cycle also applies the retention
+setting (``ROTADESK_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -74,6 +76,21 @@ def sync_cycle(
             log.warning("%s postponed: %s", name, exc)
 
 
+def retention_cycle(db: Database, settings: Settings, now: datetime) -> None:
+    """Apply ``ROTADESK_RETENTION_DAYS`` once a day; a failure here never stops the worker."""
+    from ingest.care import apply_retention, retention_due
+
+    if not retention_due(db, settings, now):
+        return
+    try:
+        result = apply_retention(db, settings, now)
+    except (AppError, OSError, sqlite3.Error) as exc:
+        log.warning("retention postponed: %s", exc)
+        return
+    if result is not None and (result.raw_files or result.attachments):
+        log.info(result.summary())
+
+
 def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None] = time.sleep) -> int:
     db = open_db(settings.db)
     connectors = None if settings.local_only else Connectors(settings)
@@ -82,6 +99,7 @@ def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None
 
     def cycle() -> None:
         sync_cycle(db, settings, connectors)
+        retention_cycle(db, settings, _now())
 
     try:
         if settings.imap_configured:

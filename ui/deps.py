@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlite_utils import Database
 
-from core.errors import ConfigError
+from core.errors import ConfigError, StoreError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
 from core.settings import Settings
@@ -41,6 +41,10 @@ def settings_or_stop() -> Settings:
         st.error(f"Configuration problem: {exc}")
         st.stop()
         raise  # unreachable; keeps type checkers honest
+    except StoreError as exc:  # a database from a newer Rotadesk, say
+        st.error(f"Database problem: {exc}")
+        st.stop()
+        raise
 
 
 @st.cache_resource

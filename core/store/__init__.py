@@ -1,6 +1,7 @@
 """The SQLite store, over sqlite-utils.
 
-``open_db(path)`` returns a ``Database`` in WAL mode with every migration applied (re-running is a no-op).
+``open_db(path)`` returns a ``Database`` in WAL mode with every migration applied (re-running is a no-op); an older
+database is upgraded in one transaction and one from a newer Rotadesk is refused (see ``core.store.version``).
 Reads and writes live in one small module per concept beside this one; each write upserts on a natural key
 (Message-ID, HubSpot id, Linear id), so every sync and ingest can be repeated safely.
 """
@@ -16,7 +17,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from core.errors import ConfigError
-from core.store.schema import MIGRATION_SETS
 
 
 def open_db(path: Path | str, *, shared: bool = False) -> Database:
@@ -38,13 +38,19 @@ def open_db(path: Path | str, *, shared: bool = False) -> Database:
         # In WAL mode NORMAL never corrupts the database; a power cut can lose only the last commits, and the raw
         # message files on disk let `replay` redo them.
         db.execute("PRAGMA synchronous = NORMAL")
-    migrate(db)
+    try:
+        migrate(db)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
-def migrate(db: Database) -> None:
-    for migrations in MIGRATION_SETS:
-        migrations.apply(db)
+def migrate(db: Database) -> int:
+    """Apply pending migrations in one transaction; refuses a database from a newer Rotadesk."""
+    from core.store.version import migrate as upgrade
+
+    return upgrade(db)
 
 
 def utcnow() -> str:

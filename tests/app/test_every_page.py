@@ -25,3 +25,13 @@ def test_a_bad_setting_is_one_clear_error(app_env, monkeypatch, page: str) -> No
     at = AppTest.from_file(page, default_timeout=20).run()
     assert not at.exception
     assert "ROTADESK_WEEK_START" in at.error[0].value
+
+
+@pytest.mark.parametrize("page", PAGES[:1] + PAGES[-1:], ids=lambda p: Path(p).stem)
+def test_a_database_from_a_newer_rotadesk_is_one_clear_error(app_env, page: str) -> None:
+    from core.store.version import SCHEMA_VERSION
+
+    app_env.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    at = AppTest.from_file(page, default_timeout=20).run()
+    assert not at.exception
+    assert at.error[0].value.startswith("Database problem: ") and "written by a newer Rotadesk" in at.error[0].value
