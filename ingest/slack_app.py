@@ -102,7 +102,7 @@ class SlackApp:
         self.db, self.settings, self.client, self.clock = db, settings, client, clock
         self.lock = threading.Lock()  # one SQLite handle, shared by the listener threads
         self._ingest_report = ingest_report
-        self.app = App(signing_secret=settings.slack_signing_secret, token=settings.slack_bot_token, client=client,
+        self.app = App(signing_secret=settings.slack_signing_secret, client=client,
                        request_verification_enabled=False, token_verification_enabled=False,
                        before_authorize=SignedOnce(settings.slack_signing_secret, db, self.lock, clock),
                        listener_executor=executor, raise_error_for_unhandled_request=False)
