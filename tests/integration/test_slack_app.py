@@ -246,3 +246,40 @@ def test_concurrent_retries_file_once(world) -> None:
     assert len(intake_store.escalations(world.db)) == 1
     assert len(world.double.replies("C0ACME", message["ts"])) == 1
     assert results == [200, 200, 200]
+
+
+def test_the_http_server_hands_slack_requests_to_the_app(world) -> None:
+    import urllib.error
+    import urllib.request
+
+    from ingest.slack_server import make_server
+
+    seed_rotation(world.db)
+    server = make_server(world.app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+        body = urlencode({"command": "/rotadesk", "text": "who", "team_id": "T0TEAM001", "user_id": "U0SAM",
+                          "channel_id": "C0ACME", "trigger_id": world.double.issue_trigger()})
+        request = urllib.request.Request(url, data=body.encode(), headers=world.sign(body), method="POST")
+        with urllib.request.urlopen(request, timeout=5) as answer:
+            assert answer.status == 200 and "*Ada Lovelace*" in answer.read().decode()
+        forged = urllib.request.Request(url, data=body.encode(), headers=world.sign(body, secret="x"), method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(forged, timeout=5)
+        assert refused.value.code == 401
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_slack_command_needs_its_token_and_secret(monkeypatch, tmp_path, capsys) -> None:
+    from ingest.__main__ import main
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.setenv("ROTADESK_DB", str(tmp_path / "t.db"))
+    monkeypatch.delenv("ROTADESK_SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.setenv("ROTADESK_SLACK_SIGNING_SECRET", "s")
+    assert main(["slack", "--port", "0"]) == 2
+    assert "ROTADESK_SLACK_BOT_TOKEN" in capsys.readouterr().err
