@@ -101,6 +101,18 @@ def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool
     return block
 
 
+def mrkdwn_escape(text: str) -> str:
+    """Slack's three control characters escaped, so text from a message can never mention @channel or link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def loading_modal() -> dict[str, Any]:
+    """What views.open shows at once, while the message is looked up (a trigger lasts three seconds)."""
+    return {"type": "modal", "callback_id": CALLBACK_ID, "title": _text("File a customer bug"),
+            "close": _text("Cancel"),
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Reading the message…"}}]}
+
+
 def bug_modal(draft: Draft, suggested: CustomerChoice | None, *, customer_email: str = "",
               customer_name: str = "") -> dict[str, Any]:
     """The "File as customer bug" modal, pre-filled from the message."""
@@ -109,7 +121,8 @@ def bug_modal(draft: Draft, suggested: CustomerChoice | None, *, customer_email:
                               "placeholder": _text("Search customers")}
     if suggested:
         picker["initial_option"] = _option(suggested)
-    context = [f"From {draft.author_name or 'someone'}" + (f" in #{draft.channel_name}" if draft.channel_name else "")]
+    where = f" in #{draft.channel_name}" if draft.channel_name else ""
+    context = [mrkdwn_escape(f"From {draft.author_name or 'someone'}{where}")]
     if draft.permalink:
         context.append(f"<{draft.permalink}|the message>")
     blocks: list[dict[str, Any]] = [
@@ -130,7 +143,7 @@ def bug_modal(draft: Draft, suggested: CustomerChoice | None, *, customer_email:
                len(draft.text) > TEXT_LIMIT else ""),
     ]
     if draft.files:
-        names = ", ".join(f.get("name") or "file" for f in draft.files)
+        names = mrkdwn_escape(", ".join(f.get("name") or "file" for f in draft.files))
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"Files: {names}"[:3000]}]})
     return {"type": "modal", "callback_id": CALLBACK_ID, "title": _text("File a customer bug"),
             "submit": _text("File"), "close": _text("Cancel"), "blocks": blocks,

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.rotation import Override, RotationWeek, week_start_for
+from core.slack import mrkdwn_escape
 
 OFFICE_HOURS_LEAD = timedelta(minutes=15)  # "about to start": this long before the sync
 SWAP_RECENT = timedelta(days=7)  # older swaps are history, not news (a first start posts none of them)
@@ -53,7 +54,7 @@ def due(facts: Facts, settings, now: datetime) -> list[Event]:
 
 
 def _name(facts: Facts, email: str | None) -> str:
-    return facts.names.get(email, email) if email else "nobody"
+    return mrkdwn_escape(facts.names.get(email, email)) if email else "nobody"
 
 
 def _week_start(facts: Facts, today: date, week_start_index: int) -> list[Event]:
@@ -65,7 +66,7 @@ def _week_start(facts: Facts, today: date, week_start_index: int) -> list[Event]
             f"(next week: {_name(facts, by_start.get(start + timedelta(weeks=1)))}).")
     handoff = facts.handoffs.get(start - timedelta(weeks=1))
     if handoff:
-        parts = [(label, (handoff.get(column) or "").strip()) for label, column in
+        parts = [(label, mrkdwn_escape((handoff.get(column) or "").strip())) for label, column in
                  (("Priorities", "priorities"), ("Still open", "triaged"), ("Notes", "notes"))]
         body = "\n".join(f"*{label}:*\n{value}" for label, value in parts if value)
         if body:
@@ -105,8 +106,8 @@ def _swaps(facts: Facts, now: datetime) -> list[Event]:
     for o in facts.overrides:
         if o.at is None or now - o.at > SWAP_RECENT or o.at > now:
             continue
-        why = f" ({o.reason})" if o.reason else ""
-        by = f", decided by {o.decided_by}" if o.decided_by else ""
+        why = f" ({mrkdwn_escape(o.reason)})" if o.reason else ""
+        by = f", decided by {mrkdwn_escape(o.decided_by)}" if o.decided_by else ""
         events.append(Event(f"swap:{o.week_start.isoformat()}:{o.at.isoformat()}",
                             f"The week of {o.week_start:%a %d %b} changes hands: {_name(facts, o.from_email)} → "
                             f"*{_name(facts, o.to_email)}*{why}{by}."))

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import asdict, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlite_utils import Database
 
 from core import slack as cs
 from core.errors import AppError
+from core.report import EMAIL
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import rotation as rotation_store
@@ -119,34 +121,42 @@ class SlackApp:
 
     # -- the shortcut -----------------------------------------------------------------------------------------
     def _open_from_message(self, body: dict[str, Any], client: WebClient) -> None:
-        message, channel = body.get("message") or {}, (body.get("channel") or {}).get("id", "")
-        author_name, author_email = self._person(client, message.get("user") or "")
-        channel_name = self._channel_name(client, channel) or (body.get("channel") or {}).get("name", "")
-        permalink = ""
-        try:
-            permalink = client.chat_getPermalink(channel=channel, message_ts=message.get("ts", ""))["permalink"]
-        except SlackApiError as exc:
-            log.warning("no permalink for the message: %s", exc.response.get("error"))
+        message, channel = body.get("message") or {}, body.get("channel") or {}
         files = tuple({k: f.get(k) for k in ("id", "name", "mimetype", "size", "permalink")}
                       for f in message.get("files") or [])
-        draft = cs.Draft(secrets.token_hex(8), message.get("text") or "", channel, channel_name,
-                         message.get("ts", ""), message.get("thread_ts") or "", author_name, author_email,
-                         permalink, files)
-        self._open_modal(client, body["trigger_id"], draft)
+        draft = cs.Draft(secrets.token_hex(8), message.get("text") or "", channel.get("id", ""),
+                         channel.get("name", ""), message.get("ts", ""), message.get("thread_ts") or "",
+                         files=files)
+        self._open_modal(client, body["trigger_id"], draft, author_id=message.get("user") or "")
 
-    def _open_modal(self, client: WebClient, trigger_id: str, draft: cs.Draft) -> None:
-        with self.lock:
-            store.save_draft(self.db, draft.__dict__, self.now())
-            customers = _choices(self.db)
-        suggested = cs.suggest_customer(draft.author_email, draft.channel_name, customers,
-                                        self.settings.company_domains)
-        external = bool(draft.author_email) and not self.settings.is_company_address(draft.author_email)
-        view = cs.bug_modal(draft, suggested, customer_email=draft.author_email if external else "",
-                            customer_name=draft.author_name if external else "")
+    def _open_modal(self, client: WebClient, trigger_id: str, draft: cs.Draft, *, author_id: str) -> None:
+        """Spend the trigger at once (it lasts three seconds), then look the message up and fill the form in."""
         try:
-            client.views_open(trigger_id=trigger_id, view=view)
+            opened = client.views_open(trigger_id=trigger_id, view=cs.loading_modal())["view"]
         except SlackApiError as exc:
             log.warning("could not open the bug modal: %s", exc.response.get("error"))
+            return
+        author_name, author_email = self._person(client, author_id)
+        channel_name = self._channel_name(client, draft.channel) or draft.channel_name
+        permalink = ""
+        if draft.message_ts:
+            try:
+                permalink = client.chat_getPermalink(channel=draft.channel, message_ts=draft.message_ts)["permalink"]
+            except SlackApiError as exc:
+                log.warning("no permalink for the message: %s", exc.response.get("error"))
+        draft = replace(draft, author_name=author_name, author_email=author_email, channel_name=channel_name,
+                        permalink=permalink)
+        with self.lock:
+            store.save_draft(self.db, asdict(draft), self.now())
+            customers = _choices(self.db)
+        suggested = cs.suggest_customer(author_email, channel_name, customers, self.settings.company_domains)
+        external = bool(author_email) and not self.settings.is_company_address(author_email)
+        view = cs.bug_modal(draft, suggested, customer_email=author_email if external else "",
+                            customer_name=author_name if external else "")
+        try:
+            client.views_update(view_id=opened["id"], hash=opened["hash"], view=view)
+        except SlackApiError as exc:  # hash_conflict: the person closed or changed the form meanwhile
+            log.warning("could not fill the bug modal in: %s", exc.response.get("error"))
 
     def _person(self, client: WebClient, user_id: str) -> tuple[str, str]:
         if not user_id:
@@ -182,14 +192,17 @@ class SlackApp:
             ack(response_action="errors", errors={"body": "This form has expired; open it again from the message."})
             return
         draft = cs.Draft(**row)
-        reporter_name, reporter_email = self._person(client, (body.get("user") or {}).get("id", ""))
+        user = body.get("user") or {}
         report, errors = cs.report_from_submission(cs.submitted_values(view), draft,
-                                                   reporter_name=reporter_name or body["user"].get("name", ""),
-                                                   reporter_email=reporter_email)
+                                                   reporter_name=user.get("name") or "someone on Slack")
         if errors:
             ack(response_action="errors", errors=errors)
             return
-        ack()  # the modal closes now; filing and replying happen after Slack has its answer
+        ack()  # the modal closes now; the look-up, filing and replying happen after Slack has its answer
+        reporter_name, reporter_email = self._person(client, user.get("id", ""))
+        if reporter_name:  # the reporter is not part of the report's identity, so a retry still files once
+            report = replace(report, reported_by=reporter_name,
+                             reporter_email=reporter_email if EMAIL.match(reporter_email) else "")
         try:
             with self.lock:
                 outcome = self._ingest_report(self.db, self.settings, report, now=self.now())
@@ -226,10 +239,9 @@ class SlackApp:
             ack(text=self.who())
         elif verb == "file" and rest.strip():
             ack()
-            author_name, author_email = self._person(client, command.get("user_id") or "")
             draft = cs.Draft(secrets.token_hex(8), rest.strip(), command.get("channel_id") or "",
-                             command.get("channel_name") or "", author_name=author_name, author_email=author_email)
-            self._open_modal(client, command["trigger_id"], draft)
+                             command.get("channel_name") or "")
+            self._open_modal(client, command["trigger_id"], draft, author_id=command.get("user_id") or "")
         elif verb == "file":
             ack(text="Say what the customer reported: `/rotadesk file <text>`.")
         else:

@@ -141,3 +141,12 @@ def test_each_notification_can_be_switched_off() -> None:
     assert keys(facts, now, off) == []
     assert [k.split(":")[0] for k in keys(facts, now, replace(SETTINGS, slack_notify_swaps=False))] == \
         ["week", "office_hours", "reply_waiting"]
+
+
+def test_text_from_people_cannot_ping_the_channel() -> None:
+    facts = sn.Facts(WEEKS, {"ada@ourco.com": "<!channel> Ada"}, handoffs={
+        date(2026, 2, 23): {"engineer_email": "linus@ourco.com", "priorities": "<!here> read <https://x|this>"}})
+    (event,) = sn.due(facts, SETTINGS, datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc))
+    assert "<!" not in event.text and "&lt;!channel&gt; Ada" in event.text and "&lt;!here&gt;" in event.text
+    view = cs.bug_modal(cs.Draft("d", "text", author_name="<!channel>", channel_name="x"), None)
+    assert "<!channel>" not in str(view["blocks"][0])
