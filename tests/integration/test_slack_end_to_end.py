@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import time_machine
 
 from core.roster import Engineer
 from core.rotation import RotationWeek
@@ -13,6 +16,7 @@ from core.store import rotation as rotation_store
 from core.store import slack as slack_store
 from core.store.intake import Customer
 from ingest.slack_posts import slack_cycle
+from ingest.worker import sync_cycle
 from tests.integration.test_linking import NOW, make_world
 from tests.support.slack import SIGNING_SECRET, make_slack_world
 
@@ -42,16 +46,15 @@ def test_from_a_slack_message_to_a_linked_ticket_and_issue_told_in_the_thread(tm
         slack.executor.settle()
         (escalation,) = intake_store.escalations(db)
 
-        # The worker links it (the same code `python -m ingest run` runs) and tells the thread.
-        result = linked.link(escalation["id"])
-        assert result.status == "linked"
+        # One worker cycle (what `python -m ingest run` repeats) links it and tells the thread.
+        connectors = SimpleNamespace(hubspot=linked.hubspot, linear=linked.linear)
+        with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
+            sync_cycle(db, settings, connectors, slack=slack.client)
         (issue,) = linked.lin.issues.values()
         (ticket_id,) = linked.hub.records["tickets"]
         assert linked.hub.linked("tickets", ticket_id, "companies") == [linked.company_id]
         assert "Exports fail with a 500" in issue["description"] and "Acme Corp" in issue["description"]
         assert f"C0ACME/p{message['ts'].replace('.', '')}" in issue["description"]  # the permalink
-        slack_cycle(db, settings, slack.client, NOW + timedelta(minutes=1))
-
         replies = [m["text"] for m in slack.double.replies("C0ACME", message["ts"])]
         assert replies[0].startswith(f"Filed as escalation #{escalation['id']}.")
         assert replies[1] == f"Escalation #{escalation['id']} is Linear issue <{issue['url']}|{issue['identifier']}>."
@@ -117,6 +120,50 @@ def test_a_post_cut_off_by_a_crash_is_never_sent_twice(tmp_path) -> None:
         slack.double.channels["C0ROTA"]["is_member"] = True
         slack_cycle(db, settings, slack.client, NOW)
         assert [m["text"] for m in slack.double.messages["C0ROTA"]] == ["another swap"]
+    finally:
+        slack.executor.shutdown(wait=True)
+        slack.stop()
+        db.close()
+
+
+def test_the_settings_page_health_shows_refused_slack_posts(tmp_path) -> None:
+    from core import health
+
+    settings = slack_settings(make_world(tmp_path).settings)
+    db = open_db(settings.db)
+    (check,) = [c for c in health.connector_health(settings, None, None, db=db, now=NOW) if c.name == "Slack"]
+    assert check.ok and "C0ROTA" in check.detail
+    slack_store.enqueue(db, "swap:x", "notification", "C0ROTA", "a swap", NOW)
+    for _ in range(slack_store.MAX_ATTEMPTS):
+        slack_store.claim_post(db, "swap:x", NOW)
+        slack_store.fail_post(db, "swap:x", "not_in_channel", NOW)
+    (check,) = [c for c in health.connector_health(settings, None, None, db=db, now=NOW) if c.name == "Slack"]
+    assert not check.ok and check.detail == "1 refused (not_in_channel)"
+    db.close()
+
+
+def test_slack_secrets_never_reach_the_database_or_the_logs(tmp_path, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    settings = slack_settings(make_world(tmp_path).settings)
+    db = open_db(settings.db, shared=True)
+    slack = make_slack_world(db, settings, NOW)
+    try:
+        message = slack.double.add_message("C0ACME", "U0JANE", "Exports fail.")
+        slack.interaction(slack.shortcut_payload("C0ACME", message))
+        slack.executor.settle()
+        view = slack.opened_view()
+        slack.interaction(slack.submission_payload(view, {"email": "jane@acme.com", "name": "", "subject": "Fails",
+                                                          "body": "Exports fail."}))
+        slack.interaction(slack.submission_payload(view, {"email": "x", "name": "", "subject": "", "body": ""}),
+                          secret="wrong")
+        slack.executor.settle()
+        dump = "\n".join(db.conn.iterdump())
+        assert len(intake_store.escalations(db)) == 1
+        for secret in (settings.slack_bot_token, settings.slack_signing_secret):
+            assert secret not in dump and secret not in caplog.text
+        assert "xoxb-test-bot-token" not in repr(settings)
     finally:
         slack.executor.shutdown(wait=True)
         slack.stop()
