@@ -76,6 +76,7 @@ def test_views_update_needs_an_existing_view_and_its_current_hash(slack) -> None
     assert error_of(lambda: slack.client.views_update(view_id="V404", view=MODAL)) == "not_found"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")  # the blank text is the point
 def test_messages_threads_and_permalinks(slack) -> None:
     parent = slack.add_message("C0ACME", "U0JANE", "Export fails")
     posted = slack.client.chat_postMessage(channel="C0ACME", thread_ts=parent["ts"], text="Filed as #1")
