@@ -150,3 +150,13 @@ def test_text_from_people_cannot_ping_the_channel() -> None:
     assert "<!" not in event.text and "&lt;!channel&gt; Ada" in event.text and "&lt;!here&gt;" in event.text
     view = cs.bug_modal(cs.Draft("d", "text", author_name="<!channel>", channel_name="x"), None)
     assert "<!channel>" not in str(view["blocks"][0])
+
+
+@pytest.mark.parametrize("value", ["25:00", "10", "9:5", "ten"])
+def test_a_bad_office_hours_time_stops_start_up_naming_the_setting(value) -> None:
+    from core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ROTADESK_SLACK_OFFICE_HOURS_TIME"):
+        Settings.from_env({"ROTADESK_SLACK_OFFICE_HOURS_TIME": value}, env_file=None)
+    assert Settings.from_env({"ROTADESK_SLACK_OFFICE_HOURS_TIME": "09:45"}, env_file=None).slack_office_hours_time \
+        == "09:45"
