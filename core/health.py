@@ -54,11 +54,25 @@ def connector_health(settings: Settings, hubspot: HubSpotClient | None, linear: 
     """
     now = now or datetime.now(timezone.utc)
     checks = [*_hubspot_checks(settings, hubspot, db, now), *_linear_checks(settings, linear, db, now)]
+    if db is not None and settings.slack_bot_token:
+        checks.append(_slack_check(settings, db))
     if db is not None:
         last = get_state(db, "linking.last_sync")
         detail = f"{last}: {get_state(db, 'linking.last_summary', '')}" if last else "never"
         checks.append(Check("Last sync", bool(last), detail))
     return checks
+
+
+def _slack_check(settings: Settings, db: Database) -> Check:
+    """What the Slack outbox says: posts Slack kept refusing, or cut off by a crash (never sent twice)."""
+    stuck = list(db.query("select status, count(*) as n, max(error) as error from slack_posts "
+                          "where status in ('failed', 'sending') group by status"))
+    if not stuck:
+        where = settings.slack_channel or "no notification channel (ROTADESK_SLACK_CHANNEL)"
+        return Check("Slack", True, f"posting to threads and {where}")
+    detail = "; ".join(f"{r['n']} {'refused' if r['status'] == 'failed' else 'cut off'}"
+                       + (f" ({r['error']})" if r["error"] else "") for r in stuck)
+    return Check("Slack", False, detail)
 
 
 def _checked(name: str, probe: Callable[[], tuple[bool, str]]) -> Check:

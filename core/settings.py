@@ -76,6 +76,17 @@ class Settings:
     freeze_weeks: int = 2
     new_hire_ramp_weeks: int = 6
     public_url: str = "http://localhost:8501"
+    # Slack
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_api_url: str = "https://slack.com/api/"
+    slack_channel: str = ""
+    slack_notify_week_start: bool = True
+    slack_notify_office_hours: bool = True
+    slack_office_hours_time: str = "10:00"
+    slack_notify_waiting_replies: bool = True
+    slack_reply_wait_hours: int = 24
+    slack_notify_swaps: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
@@ -113,7 +124,10 @@ class Settings:
 
             if self.holiday_country.upper() not in holidays.list_supported_countries():
                 raise ConfigError(env_name("holiday_country"), f"unknown country code {self.holiday_country!r}")
-        for name in ("hubspot_base_url", "linear_api_url", "public_url"):
+        hours, _, minutes = self.slack_office_hours_time.partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
+            raise ConfigError(env_name("slack_office_hours_time"), "must be a time of day like 10:00")
+        for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
 
@@ -139,6 +153,9 @@ class Settings:
     def imap_folders(self) -> tuple[str, ...]:
         """The folders to read, in order; ``ROTADESK_IMAP_FOLDER`` may list several, comma-separated."""
         return tuple(f.strip() for f in self.imap_folder.split(",") if f.strip()) or ("INBOX",)
+    def slack_configured(self) -> bool:
+        """True when the Slack app can run: a bot token and the signing secret that verifies Slack's requests."""
+        return bool(self.slack_bot_token and self.slack_signing_secret)
 
     @property
     def imap_configured(self) -> bool:
@@ -199,7 +216,7 @@ def env_example() -> str:
 
 
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
-                           "linear_api_key", "linear_webhook_secret"})
+                           "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -258,6 +275,16 @@ FIELD_DOCS: dict[str, str] = {
     "freeze_weeks": "Published weeks within this horizon never change when the schedule is regenerated.",
     "new_hire_ramp_weeks": "Weeks after an engineer's start date before their first rotation.",
     "public_url": "Address the dashboard is reached at; used in calendar subscribe links.",
+    "slack_bot_token": "Bot token (`xoxb-...`) of Rotadesk's Slack app; empty turns the Slack app off.",
+    "slack_signing_secret": "Signing secret of the Slack app; every request from Slack is checked against it.",
+    "slack_api_url": "Slack Web API base URL.",
+    "slack_channel": "Channel id (for example `C0123456789`) for rotation notifications; empty sends none.",
+    "slack_notify_week_start": "Post who is on support when a rotation week starts, with last week's handoff.",
+    "slack_notify_office_hours": "Post the queue's size when the office-hours sync is about to start.",
+    "slack_office_hours_time": "Time of day (team time zone, `HH:MM`) the office-hours sync starts.",
+    "slack_notify_waiting_replies": "Post when a staged closing reply has waited too long to be sent.",
+    "slack_reply_wait_hours": "Hours a closing reply may wait before the channel hears about it.",
+    "slack_notify_swaps": "Post when a rotation week changes hands.",
 }
 
 

@@ -14,6 +14,7 @@
     retention             remove raw messages and attachments older than ROTADESK_RETENTION_DAYS
     export-customer ADDR  write everything held about one customer address to a zip
     erase-customer ADDR   delete everything held about one customer address (right to erasure)
+    slack --port N        serve the Slack app (message shortcut, modal, /rotadesk)
     demo                  build the demo database from data/samples (local-only)
     imap-authorize        consent once to the mailbox's OAuth sign-in and save its refresh token to .env
 """
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     erase = sub.add_parser("erase-customer", help="delete everything held about one customer address")
     erase.add_argument("address")
     erase.add_argument("--yes", action="store_true", help="delete; without it, only list what would be deleted")
+    slack = sub.add_parser("slack", help="serve the Slack app: the bug shortcut, its modal and /rotadesk")
+    slack.add_argument("--port", type=int, default=8503)
+    slack.add_argument("--host", default="127.0.0.1")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

@@ -264,6 +264,17 @@ def _print_external(records: list[str], note: str) -> None:
     print(note)
 
 
+def cmd_slack(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.slack_server import serve
+
+    for name, value in (("ROTADESK_SLACK_BOT_TOKEN", settings.slack_bot_token),
+                        ("ROTADESK_SLACK_SIGNING_SECRET", settings.slack_signing_secret)):
+        if not value:
+            raise ConfigError(name, "is needed to run the Slack app")
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from core.rotation import local_date
     from ingest.demo import build_demo

@@ -42,15 +42,31 @@ class Connectors:
         self.linear.close()
 
 
+def slack_step(db: Database, settings: Settings, client) -> None:
+    """Post Linear issues into their Slack threads and the due notifications; Slack being down never stops us."""
+    if client is None:
+        return
+    from ingest.slack_posts import slack_cycle
+
+    try:
+        summary = slack_cycle(db, settings, client, _now())
+        if summary:
+            log.info("slack: %s", summary)
+    except Exception as exc:  # noqa: BLE001 - a Slack outage must not stop the inbox or linking
+        log.warning("slack postponed: %s", exc)
+
+
 def sync_cycle(
     db: Database,
     settings: Settings,
     connectors: Connectors | None,
     *,
     progress: Callable[[int, int], None] | None = None,
+    slack=None,
 ) -> None:
     """Link what is not linked yet and stage closing replies. One failing connector never stops the worker."""
     if connectors is None:
+        slack_step(db, settings, slack)
         return
     from core.accounts import match_accounts
     from core.closing import poll_and_stage
@@ -74,6 +90,7 @@ def sync_cycle(
                 log.info("%s: %s", name, summary)
         except AppError as exc:
             log.warning("%s postponed: %s", name, exc)
+    slack_step(db, settings, slack)
 
 
 def retention_cycle(db: Database, settings: Settings, now: datetime) -> None:
@@ -96,9 +113,14 @@ def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None
     connectors = None if settings.local_only else Connectors(settings)
     if connectors is None:
         log.info("local-only mode: escalations stay in %s (no HubSpot or Linear token)", settings.db)
+    slack = None
+    if settings.slack_bot_token:
+        from ingest.slack_app import web_client
+
+        slack = web_client(settings)
 
     def cycle() -> None:
-        sync_cycle(db, settings, connectors)
+        sync_cycle(db, settings, connectors, slack=slack)
         retention_cycle(db, settings, _now())
 
     try:
