@@ -1,8 +1,9 @@
 """The long-running worker: read the inbox, link new escalations, stage closing replies; repeat.
 
-Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user
+Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
+its calendar feeds, then matching roster engineers to their Linear user
 and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
-Without tokens only the IMAP pass runs: Rotadesk is local-only.
+Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only.
 """
 
 from __future__ import annotations
@@ -38,6 +39,22 @@ class Connectors:
     def close(self) -> None:
         self.hubspot.close()
         self.linear.close()
+
+
+def rotation_cycle(db: Database, settings: Settings, *, now: datetime | None = None) -> None:
+    """Keep the rotation planned to its horizon and the feeds current, so nobody has to open the Calendar page."""
+    from core.store.rotation import roll_forward
+
+    moment = now or _now()
+    try:
+        schedule = roll_forward(db, settings, moment)
+    except (AppError, OSError) as exc:
+        log.warning("rotation postponed: %s", exc)
+        return
+    if schedule is not None:
+        log.info("rotation planned to the week of %s", schedule.weeks[-1].week_start if schedule.weeks else "-")
+        for warning in schedule.warnings:
+            log.warning("rotation: %s", warning)
 
 
 def sync_cycle(
@@ -81,6 +98,7 @@ def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None
         log.info("local-only mode: escalations stay in %s (no HubSpot or Linear token)", settings.db)
 
     def cycle() -> None:
+        rotation_cycle(db, settings)
         sync_cycle(db, settings, connectors)
 
     try:

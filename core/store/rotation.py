@@ -173,6 +173,17 @@ def ensure_schedule(db: Database, settings: Settings, now: datetime) -> Schedule
     return regenerate(db, settings, day)
 
 
+def roll_forward(db: Database, settings: Settings, now: datetime, directory: Path = FEED_DIR) -> Schedule | None:
+    """What the worker does every cycle: keep the horizon full, then republish the feeds (unchanged files stay).
+
+    Feeds are rewritten every time, not only when the plan moved, because a swap or override made in the
+    dashboard changes them too; ``write_feeds`` leaves unchanged files alone, so this costs a comparison."""
+    schedule = ensure_schedule(db, settings, now)
+    if db["engineers"].count_where("active = 1"):
+        refresh_feeds(db, settings, now, directory)
+    return schedule
+
+
 def effective_schedule(db: Database) -> list[RotationWeek]:
     return rotation.apply_overrides(load_schedule(db), list_overrides(db))
 
