@@ -9,8 +9,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from core import readiness, rotation
+from core import coverage, readiness, rotation
 from core.calendar_feed import write_feeds
+from core.coverage import Absences
 from core.errors import ValidationError
 from core.roster import Engineer, Unavailability, parse_roster_csv
 from core.rotation import Override, Plan, RotationWeek, Schedule
@@ -40,7 +41,8 @@ class CalendarView:
 def list_engineers(db: Database) -> list[Engineer]:
     return [Engineer(email=r["email"], name=r["name"], timezone=r["timezone"] or "UTC",
                      start_date=_date(r["start_date"]), active=bool(r["active"]),
-                     linear_user_id=r["linear_user_id"] or "", hubspot_owner_id=r["hubspot_owner_id"] or "")
+                     linear_user_id=r["linear_user_id"] or "", hubspot_owner_id=r["hubspot_owner_id"] or "",
+                     holiday_country=r["holiday_country"] or "")
             for r in db.query("select * from engineers order by name, email")]
 
 
@@ -91,14 +93,15 @@ def add_unavailability(db: Database, item: Unavailability) -> None:
 
 def load_schedule(db: Database) -> list[RotationWeek]:
     return [RotationWeek(date.fromisoformat(r["week_start"]), r["engineer_email"], bool(r["published"]),
-                         r["sequence"] or 0, r["note"] or "")
+                         r["sequence"] or 0, r["note"] or "", r["backup_email"])
             for r in db.query("select * from rotation_weeks order by week_start")]
 
 
 def save_schedule(db: Database, weeks: Sequence[RotationWeek]) -> None:
     now = utcnow()
     rows = [{"week_start": w.week_start.isoformat(), "engineer_email": w.engineer_email,
-             "published": int(w.published), "sequence": w.sequence, "note": w.note, "updated_at": now}
+             "published": int(w.published), "sequence": w.sequence, "note": w.note, "backup_email": w.backup_email,
+             "updated_at": now}
             for w in weeks]
     with db.atomic():
         db["rotation_weeks"].upsert_all(rows, pk="week_start")
@@ -136,13 +139,24 @@ def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: 
     return override
 
 
-def plan_for(settings: Settings, today: date, weeks_ahead: int | None = None) -> Plan:
+def plan_for(settings: Settings, today: date, weeks_ahead: int | None = None,
+             engineers: Sequence[Engineer] = ()) -> Plan:
+    """Generation parameters; engineers with a holiday country of their own get that country's holidays."""
     ahead = max(MIN_WEEKS_AHEAD, weeks_ahead if weeks_ahead is not None else settings.rotation_weeks_ahead)
-    first = today - timedelta(weeks=2)
+    first, last = today - timedelta(weeks=2), today + timedelta(weeks=ahead + 60)
+    team_country = settings.holiday_country.upper()
+    calendars = {c: rotation.holiday_dates(c, first, last) for c in
+                 {team_country} | {e.holiday_country for e in engineers if e.holiday_country}}
+    own = {e.email: calendars[e.holiday_country] for e in engineers
+           if e.holiday_country and e.holiday_country != team_country}
     return Plan(weeks_ahead=ahead, freeze_weeks=settings.freeze_weeks, ramp_weeks=settings.new_hire_ramp_weeks,
-                week_start_index=settings.week_start_index,
-                holidays=rotation.holiday_dates(settings.holiday_country, first,
-                                                today + timedelta(weeks=ahead + 60)))
+                week_start_index=settings.week_start_index, holidays=calendars[team_country], engineer_holidays=own)
+
+
+def absences(db: Database, settings: Settings, today: date) -> Absences:
+    """Time off and every engineer's own holidays, for who-covers-which-day questions."""
+    plan = plan_for(settings, today, engineers=list_engineers(db))
+    return Absences(list_unavailability(db), dict(plan.engineer_holidays), plan.holidays)
 
 
 def regenerate(db: Database, settings: Settings, today: date | datetime, *, extend_weeks: int = 0) -> Schedule:
@@ -154,8 +168,9 @@ def regenerate(db: Database, settings: Settings, today: date | datetime, *, exte
         current = rotation.week_start_for(day, settings.week_start_index)
         last = max((w.week_start for w in existing), default=current)
         ahead = max(ahead, (last - current).days // 7 + 1 + extend_weeks)
-    schedule = rotation.generate(list_engineers(db), list_unavailability(db), today=day,
-                                 plan=plan_for(settings, day, ahead), existing=existing,
+    engineers = list_engineers(db)
+    schedule = rotation.generate(engineers, list_unavailability(db), today=day,
+                                 plan=plan_for(settings, day, ahead, engineers), existing=existing,
                                  overrides=list_overrides(db))
     save_schedule(db, schedule.weeks)
     return schedule
@@ -199,8 +214,8 @@ def open_bug_count(db: Database) -> int:
 
 def current_engineer_email(db: Database, settings: Settings, now: datetime) -> str | None:
     """Who is on support at ``now``; the linking pipeline routes tier-3 escalations to them."""
-    return rotation.current_engineer(load_schedule(db), list_overrides(db), now, settings.team_timezone,
-                                     settings.week_start_index)
+    return coverage.current_engineer(load_schedule(db), list_overrides(db), now, settings.team_timezone,
+                                     settings.week_start_index, absences(db, settings, _team_day(now, settings)))
 
 
 def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarView:
@@ -209,7 +224,7 @@ def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarVi
     overrides = list_overrides(db)
     weeks = rotation.apply_overrides(load_schedule(db), overrides)
     today = _team_day(now, settings)
-    plan = plan_for(settings, today)
+    plan = plan_for(settings, today, engineers=engineers)
     start = rotation.week_start_for(today, settings.week_start_index)
     by_start = {w.week_start: w.engineer_email for w in weeks}
     findings = readiness.check(engineers, away, weeks, today=today, week_start_index=settings.week_start_index,
@@ -228,7 +243,8 @@ def _team_day(moment: date | datetime, settings: Settings) -> date:
 def _engineer_row(e: Engineer, now: str) -> dict:
     return {"email": e.email, "name": e.name, "timezone": e.timezone,
             "start_date": e.start_date.isoformat() if e.start_date else None, "active": int(e.active),
-            "linear_user_id": e.linear_user_id, "hubspot_owner_id": e.hubspot_owner_id, "updated_at": now}
+            "linear_user_id": e.linear_user_id, "hubspot_owner_id": e.hubspot_owner_id,
+            "holiday_country": e.holiday_country, "updated_at": now}
 
 
 def _unavailability_row(u: Unavailability) -> dict:
