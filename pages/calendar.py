@@ -12,6 +12,7 @@ from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
 from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
+from core.store import handovers
 from core.store import rotation as store
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
@@ -55,10 +56,22 @@ if not view.engineers:
     st.info("No engineers yet. Add them in the **Roster** tab below: type rows into the table and press Save, "
             "or upload (or paste) a CSV file with the columns name, email, timezone, start_date.")
 else:
-    now_col, next_col, team_col = st.columns(3)
+    this_week = next((w for w in view.weeks if w.week_start == view.current_week), None)
+    backup = this_week.backup_email if this_week else None
+    now_col, backup_col, next_col, team_col = st.columns(4)
     now_col.metric("On support now", names.get(view.on_support, view.on_support or "Nobody"))
+    backup_col.metric("Backup this week", names.get(backup, backup or "Nobody"))
     next_col.metric("Next up", names.get(view.next_up, view.next_up or "Nobody"))
     team_col.metric("Engineers on the rotation", sum(e.active for e in view.engineers))
+    # One click hands the rest of today to the other of the pair; routing follows at once.
+    if view.on_support and backup and view.on_support in {this_week.engineer_email, backup}:
+        if st.button(f"{names.get(view.on_support, view.on_support)} is out today", key="calendar.out_today",
+                     help="The rest of today goes to the other of this week's primary and backup."):
+            try:
+                moved = handovers.out_today(db, settings, view.on_support, decided_by="dashboard", now=now)
+                changed([f"{names.get(moved.to_email, moved.to_email)} is on support for the rest of today."])
+            except AppError as exc:
+                st.error(str(exc))
 
 for finding in view.findings:
     st.warning(f"{finding.message}  \n**What to change:** {finding.fix}")
@@ -74,14 +87,17 @@ if view.weeks:
     st.markdown("**Who is on support, week by week**")
     st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), key="calendar.chart")
 
-schedule_tab, swap_tab, roster_tab, away_tab, feed_tab = st.tabs(
-    ["Schedule", "Swap a week", "Roster", "Time off", "Shared calendar"])
+schedule_tab, swap_tab, cover_tab, roster_tab, away_tab, feed_tab = st.tabs(
+    ["Schedule", "Swap a week", "Cover days", "Roster", "Time off", "Shared calendar"])
 
 with schedule_tab:
     upcoming = [w for w in view.weeks if w.week_start >= current_week]
     if upcoming:
         st.dataframe(pd.DataFrame([{"week": w.week_start, "engineer": names.get(w.engineer_email or "", "—"),
-                                    "email": w.engineer_email, "published": w.published, "note": w.note}
+                                    "email": w.engineer_email, "backup": names.get(w.backup_email or "", "—"),
+                                    "covered": "; ".join(f"{p.first:%a}–{p.last:%a} {names.get(p.email, p.email)}"
+                                                         for p in view.covers.get(w.week_start, []) if p.covering),
+                                    "published": w.published, "note": w.note}
                                    for w in upcoming]), hide_index=True, key="calendar.schedule")
     else:
         st.info("No schedule yet; it is planned as soon as the roster has an active engineer.")
@@ -122,9 +138,28 @@ with swap_tab:
             except AppError as exc:
                 st.error(str(exc))
     if view.overrides:
-        st.caption("Swap history")
+        st.caption("Swap and cover history")
         st.dataframe(pd.DataFrame([o.__dict__ for o in reversed(view.overrides)]), hide_index=True,
                      key="calendar.overrides")
+
+with cover_tab:
+    st.caption("Someone covers a day or a few days of a week without changing the plan; the calendar, the feeds, "
+               "routing and capacity follow.")
+    active = [e.email for e in view.engineers if e.active]
+    with st.form("calendar.cover_form"):
+        cover_to = st.selectbox("Who covers", active, format_func=lambda e: names.get(e, e), key="calendar.cover_to")
+        first_col, last_col = st.columns(2)
+        first_day = first_col.date_input("First day", value=view.today, key="calendar.cover_first")
+        last_day = last_col.date_input("Last day", value=view.today, key="calendar.cover_last")
+        cover_by = st.text_input("Decided by", key="calendar.cover_decided_by")
+        cover_reason = st.text_input("Why", key="calendar.cover_reason")
+        if st.form_submit_button("Cover these days", disabled=not active):
+            try:
+                handovers.cover_days(db, settings, first_day, last_day, cover_to, requested_by="",
+                                     decided_by=cover_by, reason=cover_reason, now=now)
+                changed([f"{names.get(cover_to, cover_to)} covers {first_day} to {last_day}."])
+            except AppError as exc:
+                st.error(str(exc))
 
 with roster_tab:
     roster = pd.DataFrame([e.__dict__ for e in view.engineers], columns=list(ROSTER_COLUMNS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +11,7 @@ from sqlite_utils import Database
 
 from core import coverage, readiness, rotation
 from core.calendar_feed import write_feeds
-from core.coverage import Absences
+from core.coverage import NOBODY_AWAY, Absences, Segment
 from core.errors import ValidationError
 from core.roster import Engineer, Unavailability, parse_roster_csv
 from core.rotation import Override, Plan, RotationWeek, Schedule
@@ -32,10 +32,12 @@ class CalendarView:
     overrides: list[Override]
     today: date
     current_week: date
-    on_support: str | None
+    on_support: str | None  # today, day overrides and the backup honoured
     next_up: str | None
     conflicts: list[rotation.Conflict]
     findings: list[readiness.Finding]
+    covers: dict[date, list[Segment]] = field(default_factory=dict)  # weeks from this one where someone covers days
+    absences: Absences = NOBODY_AWAY
 
 
 def list_engineers(db: Database) -> list[Engineer]:
@@ -109,17 +111,15 @@ def save_schedule(db: Database, weeks: Sequence[RotationWeek]) -> None:
 
 def list_overrides(db: Database) -> list[Override]:
     return [Override(date.fromisoformat(r["week_start"]), r["to_email"], r["from_email"], r["requested_by"] or "",
-                     r["decided_by"] or "", r["reason"] or "", datetime.fromisoformat(r["at"]) if r["at"] else None)
+                     r["decided_by"] or "", r["reason"] or "", datetime.fromisoformat(r["at"]) if r["at"] else None,
+                     _date(r["first_day"]), _date(r["last_day"]))
             for r in db.query("select * from rotation_overrides order by at, id")]
 
 
 def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: str, decided_by: str, reason: str,
                 now: datetime) -> Override:
     """Hand a week to ``to_email``, recording who asked, who decided, when and why."""
-    if not reason.strip():
-        raise ValidationError("Say why the week changes hands; the reason goes into the audit trail.")
-    if not db["engineers"].count_where("email = ? and active = 1", [to_email]):
-        raise ValidationError(f"{to_email} is not an active engineer on the roster.")
+    _check_handover(db, to_email, reason)
     weeks = rotation.apply_overrides(load_schedule(db), list_overrides(db))
     current = next((w for w in weeks if w.week_start == week_start), None)
     if current is None:
@@ -128,15 +128,28 @@ def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: 
         raise ValidationError(f"{to_email} already covers the week of {week_start}.")
     override = Override(week_start, to_email, current.engineer_email, requested_by.strip(), decided_by.strip(),
                         reason.strip(), now)
-    with db.atomic():
-        db["rotation_overrides"].insert({"week_start": week_start.isoformat(), "from_email": override.from_email,
-                                         "to_email": to_email, "requested_by": override.requested_by,
-                                         "decided_by": override.decided_by, "reason": override.reason,
-                                         "at": iso(now)})
-        # The calendar event of this week changes, so its SEQUENCE must rise.
-        db.execute("update rotation_weeks set sequence = sequence + 1, updated_at = ? where week_start = ?",
-                   [iso(now), week_start.isoformat()])
+    _record(db, override, now)
     return override
+
+
+def _check_handover(db: Database, to_email: str, reason: str) -> None:
+    if not reason.strip():
+        raise ValidationError("Say why the week changes hands; the reason goes into the audit trail.")
+    if not db["engineers"].count_where("email = ? and active = 1", [to_email]):
+        raise ValidationError(f"{to_email} is not an active engineer on the roster.")
+
+
+def _record(db: Database, override: Override, now: datetime) -> None:
+    with db.atomic():
+        db["rotation_overrides"].insert({
+            "week_start": override.week_start.isoformat(), "from_email": override.from_email,
+            "to_email": override.to_email, "requested_by": override.requested_by,
+            "decided_by": override.decided_by, "reason": override.reason, "at": iso(now),
+            "first_day": override.first_day.isoformat() if override.first_day else None,
+            "last_day": override.last_day.isoformat() if override.last_day else None})
+        # The calendar events of this week change, so their SEQUENCE must rise.
+        db.execute("update rotation_weeks set sequence = sequence + 1, updated_at = ? where week_start = ?",
+                   [iso(now), override.week_start.isoformat()])
 
 
 def plan_for(settings: Settings, today: date, weeks_ahead: int | None = None,
@@ -205,7 +218,8 @@ def effective_schedule(db: Database) -> list[RotationWeek]:
 
 def refresh_feeds(db: Database, settings: Settings, now: datetime, directory: Path = FEED_DIR) -> list[Path]:
     """Rewrite the team and personal iCal feeds from the effective schedule."""
-    return write_feeds(directory, effective_schedule(db), list_engineers(db), now=now, tz=settings.team_timezone)
+    return write_feeds(directory, effective_schedule(db), list_engineers(db), now=now, tz=settings.team_timezone,
+                       overrides=list_overrides(db), absences=absences(db, settings, _team_day(now, settings)))
 
 
 def open_bug_count(db: Database) -> int:
@@ -225,13 +239,23 @@ def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarVi
     weeks = rotation.apply_overrides(load_schedule(db), overrides)
     today = _team_day(now, settings)
     plan = plan_for(settings, today, engineers=engineers)
+    days_away = Absences(away, dict(plan.engineer_holidays), plan.holidays)
     start = rotation.week_start_for(today, settings.week_start_index)
     by_start = {w.week_start: w.engineer_email for w in weeks}
     findings = readiness.check(engineers, away, weeks, today=today, week_start_index=settings.week_start_index,
                                window_weeks=plan.weeks_ahead, open_bugs=open_bug_count(db))
-    return CalendarView(engineers, away, weeks, overrides, today, start, by_start.get(start),
+    covers = {}
+    for week in weeks:
+        if week.week_start >= start:
+            parts = coverage.segments(week, overrides, days_away)
+            if any(p.covering for p in parts):
+                covers[week.week_start] = parts
+    on_support = coverage.current_engineer(weeks, overrides, now, settings.team_timezone, settings.week_start_index,
+                                           days_away)
+    return CalendarView(engineers, away, weeks, overrides, today, start, on_support,
                         by_start.get(start + timedelta(weeks=1)),
-                        rotation.conflicts(weeks, engineers, away, today=today, plan=plan), findings)
+                        rotation.conflicts(weeks, engineers, away, today=today, plan=plan), findings, covers,
+                        days_away)
 
 
 def _team_day(moment: date | datetime, settings: Settings) -> date:

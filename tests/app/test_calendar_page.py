@@ -166,3 +166,45 @@ def test_the_quarter_chart_is_a_week_by_engineer_grid():
     assert grid["encoding"]["stroke"]["condition"]["test"] == "datum.current"
     [rows] = grid["datasets"].values()
     assert {r["week"] for r in rows if r["current"]} == {"2026-03-02"}
+
+
+def test_out_today_hands_the_day_to_the_backup_in_one_click(calendar_env):
+    # Issue 15: "X is out today" is an override of today; the metric (and routing) follow.
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    primary, backup = at.metric[0].value, at.metric[1].value
+    assert at.metric[1].label == "Backup this week" and backup not in {primary, "Nobody"}
+    at.button(key="calendar.out_today").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"{backup} is on support for the rest of today."
+    assert at.metric[0].value == backup
+    assert frame(at, "decided_by")["reason"].tolist()[0].endswith("is out today")
+
+
+def test_covering_days_shows_in_the_schedule(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    cover = at.selectbox(key="calendar.cover_to").options[-1]
+    at.selectbox(key="calendar.cover_to").select(cover)
+    at.date_input(key="calendar.cover_first").set_value(date(2026, 12, 3))
+    at.date_input(key="calendar.cover_last").set_value(date(2026, 12, 4))
+    at.text_input(key="calendar.cover_decided_by").input("Lead")
+    at.text_input(key="calendar.cover_reason").input("conference")
+    at.button[[b.label for b in at.button].index("Cover these days")].click().run()
+    assert not at.exception
+    assert at.success[0].value == f"{cover} covers 2026-12-03 to 2026-12-04."
+    schedule = frame(at, "covered")
+    week = schedule[schedule["week"] == date(2026, 11, 30)].iloc[0]
+    assert week["covered"] == f"Thu–Fri {cover}"
+
+
+def test_a_cover_across_weeks_is_refused_with_a_message(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.date_input(key="calendar.cover_first").set_value(date(2026, 12, 4))
+    at.date_input(key="calendar.cover_last").set_value(date(2026, 12, 8))
+    at.text_input(key="calendar.cover_reason").input("conference")
+    at.button[[b.label for b in at.button].index("Cover these days")].click().run()
+    assert not at.exception
+    assert "one rotation week" in at.error[0].value
