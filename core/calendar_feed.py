@@ -4,8 +4,8 @@ Each rotation week is one all-day event (working days, Monday to Friday by defau
 of days when someone covers part of it (an override, or the backup on a day the primary is out). UIDs depend only
 on the week, the first day of the stretch (from the second stretch on) and the engineer in personal feeds, so a
 subscribed calendar replaces an event when its week changes hands, and SEQUENCE rises with every change. Personal
-feeds also carry the weeks the engineer is backup, and use the engineer's own time zone. Feeds are written under
-``static/`` so Streamlit serves them at a subscribe URL.
+feeds use the engineer's own time zone. The feeds hold who is on duty; backups are shown on the Calendar page.
+Feeds are written under ``static/`` so Streamlit serves them at a subscribe URL.
 """
 
 from __future__ import annotations
@@ -34,11 +34,10 @@ def subscribe_url(public_url: str, filename: str) -> str:
     return f"{public_url.rstrip('/')}/app/static/{filename}"
 
 
-def event_uid(week: RotationWeek, email: str | None = None, *, first_day: date | None = None,
-              role: str = "") -> str:
+def event_uid(week: RotationWeek, email: str | None = None, *, first_day: date | None = None) -> str:
     day = f"-d{(first_day - week.week_start).days}" if first_day and first_day != week.week_start else ""
     suffix = f"-{slug(email)}" if email else ""
-    return f"rotation-{week.week_start.isoformat()}{day}{f'-{role}' if role else ''}{suffix}@{DOMAIN}"
+    return f"rotation-{week.week_start.isoformat()}{day}{suffix}@{DOMAIN}"
 
 
 def build_feed(weeks: Sequence[RotationWeek], engineers: Sequence[Engineer], *, now: datetime, tz: str,
@@ -63,8 +62,6 @@ def build_feed(weeks: Sequence[RotationWeek], engineers: Sequence[Engineer], *, 
             if segment.email is None or (email is not None and segment.email != email):
                 continue
             calendar.add_component(_event(segment, names, now=now, email=email))
-        if email is not None and week.backup_email == email and week.engineer_email != email:
-            calendar.add_component(_backup_event(week, names, now=now, email=email, event_days=event_days))
     return calendar.to_ical()
 
 
@@ -85,17 +82,6 @@ def _event(segment: Segment, names: dict[str, str], *, now: datetime, email: str
     if week.note:
         lines.append(f"Note: {week.note}")
     event.add("description", "\n".join(lines))
-    event.add("status", "CONFIRMED" if week.published else "TENTATIVE")
-    return event
-
-
-def _backup_event(week: RotationWeek, names: dict[str, str], *, now: datetime, email: str,
-                  event_days: int) -> Event:
-    primary = names.get(week.engineer_email or "", week.engineer_email or "nobody")
-    event = _base(week, event_uid(week, email, role="backup"), now, week.week_start,
-                  week.week_start + timedelta(days=event_days))
-    event.add("summary", f"Support backup for {primary}")
-    event.add("description", f"You take over support if {primary} is out.")
     event.add("status", "CONFIRMED" if week.published else "TENTATIVE")
     return event
 

@@ -14,13 +14,13 @@ from core import coverage, rotation
 from core.errors import ValidationError
 from core.rotation import Override
 from core.settings import Settings
-from core.store.rotation import _check_handover, _record, _team_day, absences, effective_schedule, list_overrides
+from core.store.rotation import absences, check_handover, effective_schedule, list_overrides, record_override, team_day
 
 
 def cover_days(db: Database, settings: Settings, first_day: date, last_day: date, to_email: str, *,
                requested_by: str, decided_by: str, reason: str, now: datetime) -> Override:
     """``to_email`` covers ``first_day`` to ``last_day`` of one rotation week; the plan itself stays as it is."""
-    _check_handover(db, to_email, reason)
+    check_handover(db, to_email, reason)
     if last_day < first_day:
         raise ValidationError(f"The last day {last_day} is before the first day {first_day}.")
     week_start = rotation.week_start_for(first_day, settings.week_start_index)
@@ -36,13 +36,13 @@ def cover_days(db: Database, settings: Settings, first_day: date, last_day: date
         raise ValidationError(f"{to_email} already covers those days.")
     override = Override(week_start, to_email, coverage.on_duty(week, first_day, overrides, away),
                         requested_by.strip(), decided_by.strip(), reason.strip(), now, first_day, last_day)
-    _record(db, override, now)
+    record_override(db, override, now)
     return override
 
 
 def out_today(db: Database, settings: Settings, email: str, *, decided_by: str, now: datetime) -> Override:
     """"X is out today": the rest of today goes to the week's backup (an override of today), routing with it."""
-    day = _team_day(now, settings)
+    day = team_day(now, settings)
     start = rotation.week_start_for(day, settings.week_start_index)
     week = next((w for w in effective_schedule(db) if w.week_start == start), None)
     if week is None or email not in {week.engineer_email, week.backup_email}:

@@ -119,7 +119,7 @@ def list_overrides(db: Database) -> list[Override]:
 def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: str, decided_by: str, reason: str,
                 now: datetime) -> Override:
     """Hand a week to ``to_email``, recording who asked, who decided, when and why."""
-    _check_handover(db, to_email, reason)
+    check_handover(db, to_email, reason)
     weeks = rotation.apply_overrides(load_schedule(db), list_overrides(db))
     current = next((w for w in weeks if w.week_start == week_start), None)
     if current is None:
@@ -128,18 +128,18 @@ def accept_swap(db: Database, week_start: date, to_email: str, *, requested_by: 
         raise ValidationError(f"{to_email} already covers the week of {week_start}.")
     override = Override(week_start, to_email, current.engineer_email, requested_by.strip(), decided_by.strip(),
                         reason.strip(), now)
-    _record(db, override, now)
+    record_override(db, override, now)
     return override
 
 
-def _check_handover(db: Database, to_email: str, reason: str) -> None:
+def check_handover(db: Database, to_email: str, reason: str) -> None:
     if not reason.strip():
         raise ValidationError("Say why the week changes hands; the reason goes into the audit trail.")
     if not db["engineers"].count_where("email = ? and active = 1", [to_email]):
         raise ValidationError(f"{to_email} is not an active engineer on the roster.")
 
 
-def _record(db: Database, override: Override, now: datetime) -> None:
+def record_override(db: Database, override: Override, now: datetime) -> None:
     with db.atomic():
         db["rotation_overrides"].insert({
             "week_start": override.week_start.isoformat(), "from_email": override.from_email,
@@ -174,7 +174,7 @@ def absences(db: Database, settings: Settings, today: date) -> Absences:
 
 def regenerate(db: Database, settings: Settings, today: date | datetime, *, extend_weeks: int = 0) -> Schedule:
     """Plan from this week on and save; past, frozen and swapped weeks stay as they are."""
-    day = _team_day(today, settings)
+    day = team_day(today, settings)
     existing = load_schedule(db)
     ahead = max(MIN_WEEKS_AHEAD, settings.rotation_weeks_ahead)
     if extend_weeks:
@@ -193,7 +193,7 @@ def ensure_schedule(db: Database, settings: Settings, now: datetime) -> Schedule
     """Roll the plan forward when it no longer reaches the configured horizon; None when nothing was needed."""
     if not db["engineers"].count_where("active = 1"):
         return None
-    day = _team_day(now, settings)
+    day = team_day(now, settings)
     horizon = rotation.week_start_for(day, settings.week_start_index) + timedelta(
         weeks=max(MIN_WEEKS_AHEAD, settings.rotation_weeks_ahead) - 1)
     if db["rotation_weeks"].count_where("week_start = ?", [horizon.isoformat()]):
@@ -219,7 +219,7 @@ def effective_schedule(db: Database) -> list[RotationWeek]:
 def refresh_feeds(db: Database, settings: Settings, now: datetime, directory: Path = FEED_DIR) -> list[Path]:
     """Rewrite the team and personal iCal feeds from the effective schedule."""
     return write_feeds(directory, effective_schedule(db), list_engineers(db), now=now, tz=settings.team_timezone,
-                       overrides=list_overrides(db), absences=absences(db, settings, _team_day(now, settings)))
+                       overrides=list_overrides(db), absences=absences(db, settings, team_day(now, settings)))
 
 
 def open_bug_count(db: Database) -> int:
@@ -229,7 +229,7 @@ def open_bug_count(db: Database) -> int:
 def current_engineer_email(db: Database, settings: Settings, now: datetime) -> str | None:
     """Who is on support at ``now``; the linking pipeline routes tier-3 escalations to them."""
     return coverage.current_engineer(load_schedule(db), list_overrides(db), now, settings.team_timezone,
-                                     settings.week_start_index, absences(db, settings, _team_day(now, settings)))
+                                     settings.week_start_index, absences(db, settings, team_day(now, settings)))
 
 
 def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarView:
@@ -237,7 +237,7 @@ def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarVi
     away = list_unavailability(db)
     overrides = list_overrides(db)
     weeks = rotation.apply_overrides(load_schedule(db), overrides)
-    today = _team_day(now, settings)
+    today = team_day(now, settings)
     plan = plan_for(settings, today, engineers=engineers)
     days_away = Absences(away, dict(plan.engineer_holidays), plan.holidays)
     start = rotation.week_start_for(today, settings.week_start_index)
@@ -258,7 +258,7 @@ def calendar_view(db: Database, settings: Settings, now: datetime) -> CalendarVi
                         days_away)
 
 
-def _team_day(moment: date | datetime, settings: Settings) -> date:
+def team_day(moment: date | datetime, settings: Settings) -> date:
     if isinstance(moment, datetime):
         return rotation.local_date(moment, settings.team_timezone)
     return moment
