@@ -137,6 +137,30 @@ with swap_tab:
                 changed([f"The week of {week} now belongs to {names.get(to_email, to_email)}."])
             except AppError as exc:
                 st.error(str(exc))
+        if st.button("Ask them instead", key="calendar.ask_swap", disabled=not options,
+                     help="Nothing changes until they accept below."):
+            try:
+                handovers.ask_swap(db, week, to_email, requested_by=requested_by, reason=reason, now=now)
+                changed([f"{names.get(to_email, to_email)} has been asked to take the week of {week}."])
+            except AppError as exc:
+                st.error(str(exc))
+    requests = handovers.swap_requests(db)
+    if requests:
+        st.markdown("**Open swap requests**")
+    for request in requests:
+        asked, holder = names.get(request.to_email, request.to_email), names.get(request.from_email or "", "nobody")
+        text_col, yes_col, no_col = st.columns([4, 1, 1])
+        text_col.markdown(f"Week of {request.week_start}: {request.requested_by or holder} asks **{asked}** to "
+                          f"take it from {holder}. Why: {request.reason}")
+        try:
+            if yes_col.button("Accept", key=f"calendar.swap_accept.{request.id}"):
+                handovers.answer_swap(db, request.id, accept=True, decided_by=request.to_email, now=now)
+                changed([f"{asked} accepted: the week of {request.week_start} is theirs."])
+            if no_col.button("Decline", key=f"calendar.swap_decline.{request.id}"):
+                handovers.answer_swap(db, request.id, accept=False, decided_by=request.to_email, now=now)
+                changed([f"{asked} declined the week of {request.week_start}."])
+        except AppError as exc:
+            st.error(str(exc))
     if view.overrides:
         st.caption("Swap and cover history")
         st.dataframe(pd.DataFrame([o.__dict__ for o in reversed(view.overrides)]), hide_index=True,

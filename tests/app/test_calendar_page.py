@@ -208,3 +208,35 @@ def test_a_cover_across_weeks_is_refused_with_a_message(calendar_env):
     at.button[[b.label for b in at.button].index("Cover these days")].click().run()
     assert not at.exception
     assert "one rotation week" in at.error[0].value
+
+
+def test_a_swap_request_is_asked_then_accepted_and_the_candidates_stay(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    before = at.metric[0].value
+    target = at.selectbox(key="calendar.swap_to").options[0]
+    at.text_input(key="calendar.requested_by").input(before)
+    at.text_input(key="calendar.reason").input("wedding")
+    at.button(key="calendar.ask_swap").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"{target} has been asked")
+    assert at.metric[0].value == before  # nothing changes until they accept
+    assert len(frame(at, "why not")) == 4  # the ranked candidates stay on the tab
+    accept = next(b for b in at.button if b.key.startswith("calendar.swap_accept."))
+    accept.click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"{target} accepted")
+    assert at.metric[0].value == target
+    assert not [b for b in at.button if b.key.startswith("calendar.swap_accept.")]
+
+
+def test_a_declined_swap_request_changes_nothing(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    before = at.metric[0].value
+    at.text_input(key="calendar.reason").input("wedding")
+    at.button(key="calendar.ask_swap").click().run()
+    next(b for b in at.button if b.key.startswith("calendar.swap_decline.")).click().run()
+    assert not at.exception
+    assert "declined" in at.success[0].value
+    assert at.metric[0].value == before
