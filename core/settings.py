@@ -67,6 +67,8 @@ class Settings:
     freeze_weeks: int = 2
     new_hire_ramp_weeks: int = 6
     public_url: str = "http://localhost:8501"
+    feed_secret: str = ""
+    feed_url: str = "http://localhost:8503"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
@@ -102,7 +104,7 @@ class Settings:
 
             if self.holiday_country.upper() not in holidays.list_supported_countries():
                 raise ConfigError(env_name("holiday_country"), f"unknown country code {self.holiday_country!r}")
-        for name in ("hubspot_base_url", "linear_api_url", "public_url"):
+        for name in ("hubspot_base_url", "linear_api_url", "public_url", "feed_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
 
@@ -168,7 +170,8 @@ def describe(settings: Settings) -> list[dict[str, str]]:
     return rows
 
 
-SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
+SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret",
+                           "feed_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -213,6 +216,9 @@ FIELD_DOCS: dict[str, str] = {
     "freeze_weeks": "Published weeks within this horizon never change when the schedule is regenerated.",
     "new_hire_ramp_weeks": "Weeks after an engineer's start date before their first rotation.",
     "public_url": "Address the dashboard is reached at; used in calendar subscribe links.",
+    "feed_secret": "Secret that makes calendar feeds private: each feed URL carries a token derived from it, and "
+                   "`python -m ingest feeds` serves them instead of public files under `static/`.",
+    "feed_url": "Address the private feed endpoint (`python -m ingest feeds`) is reached at; used in its links.",
 }
 
 

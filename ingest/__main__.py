@@ -8,6 +8,7 @@
     sync                  push escalations not yet linked to HubSpot and Linear
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
     webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
+    feeds --port N        serve the private calendar feeds (with ROTADESK_FEED_SECRET)
     demo                  build the demo database from data/samples (local-only)
 """
 
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook = sub.add_parser("webhook", help="receive Linear webhooks")
     hook.add_argument("--port", type=int, default=8502)
     hook.add_argument("--host", default="127.0.0.1")
+    feed = sub.add_parser("feeds", help="serve the private calendar feeds")
+    feed.add_argument("--port", type=int, default=8503)
+    feed.add_argument("--host", default="127.0.0.1")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

@@ -12,7 +12,7 @@ from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
 from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
-from core.store import handovers
+from core.store import feeds, handovers
 from core.store import rotation as store
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
@@ -237,16 +237,32 @@ with away_tab:
             st.error(str(exc))
 
 with feed_tab:
-    st.caption("Subscribe from Google Calendar or Outlook with a URL below; the feeds are rewritten on every "
-               "change. Downloads give a one-off copy.")
+    private = bool(settings.feed_secret)
+    st.caption("Subscribe from Google Calendar or Outlook with a URL below; the feeds follow every change. "
+               + ("Each address is secret: share it only with its owner, and make a new one if it leaks. "
+                  if private else "") + "Downloads give a one-off copy.")
+
+    def feed_link(email: str | None, key: str) -> None:
+        """The subscribe address (secret with private feeds, with a button that replaces it)."""
+        if not private:
+            st.code(subscribe_url(settings.public_url, feed_filename(email)), language=None)
+            return
+        st.code(feeds.address(db, settings, email), language=None)
+        if st.button("Make a new secret link", key=key, help="The old link stops working at once."):
+            feeds.rotate(db, email, now)
+            changed(["A new secret link is ready; subscribe again with it."])
+
     team_file = feed_filename()
-    st.code(subscribe_url(settings.public_url, team_file), language=None)
+    feed_link(None, "calendar.rotate_team")
     st.download_button("Download team calendar", build_feed(view.weeks, view.engineers, now=now,
-                                                            tz=settings.team_timezone),
+                                                            tz=settings.team_timezone, overrides=view.overrides,
+                                                            absences=view.absences),
                        file_name=team_file, mime="text/calendar", key="calendar.download_team")
     if view.engineers:
         person = st.selectbox("Engineer", emails, format_func=lambda e: names.get(e, e), key="calendar.feed_person")
-        st.code(subscribe_url(settings.public_url, feed_filename(person)), language=None)
+        feed_link(person, "calendar.rotate_person")
         st.download_button("Download personal calendar", build_feed(view.weeks, view.engineers, now=now,
-                                                                    tz=settings.team_timezone, email=person),
+                                                                    tz=settings.team_timezone, email=person,
+                                                                    overrides=view.overrides,
+                                                                    absences=view.absences),
                            file_name=feed_filename(person), mime="text/calendar", key="calendar.download_person")

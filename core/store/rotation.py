@@ -217,7 +217,12 @@ def effective_schedule(db: Database) -> list[RotationWeek]:
 
 
 def refresh_feeds(db: Database, settings: Settings, now: datetime, directory: Path = FEED_DIR) -> list[Path]:
-    """Rewrite the team and personal iCal feeds from the effective schedule."""
+    """Rewrite the team and personal iCal feeds from the effective schedule. With private feeds
+    (``ROTADESK_FEED_SECRET``) nothing is written and public files left from before are removed."""
+    if settings.feed_secret:
+        for path in directory.glob("rotation-*.ics"):
+            path.unlink(missing_ok=True)
+        return []
     return write_feeds(directory, effective_schedule(db), list_engineers(db), now=now, tz=settings.team_timezone,
                        overrides=list_overrides(db), absences=absences(db, settings, team_day(now, settings)))
 

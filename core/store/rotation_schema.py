@@ -28,3 +28,10 @@ def m002_swap_requests(db: Database) -> None:
         pk="id", defaults={"status": "open"},
     )
     db["swap_requests"].create_index(["status", "week_start"])
+
+
+@migrations()
+def m003_feed_generations(db: Database) -> None:
+    # Only the generation of each private feed's token; the token itself is derived from ROTADESK_FEED_SECRET.
+    db["feed_generations"].create({"scope": str, "generation": int, "rotated_at": str}, pk="scope",
+                                  defaults={"generation": 0})

@@ -240,3 +240,19 @@ def test_a_declined_swap_request_changes_nothing(calendar_env):
     assert not at.exception
     assert "declined" in at.success[0].value
     assert at.metric[0].value == before
+
+
+def test_private_feeds_show_secret_links_that_can_be_replaced(calendar_env, monkeypatch):
+    # Issue 15: with ROTADESK_FEED_SECRET the page shows token addresses, not guessable static files.
+    monkeypatch.setenv("ROTADESK_FEED_SECRET", "page-test-secret")
+    monkeypatch.setenv("ROTADESK_FEED_URL", "https://feeds.ourco.com")
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    links = [c.value for c in at.code if c.value.startswith("https://feeds.ourco.com/feeds/")]
+    assert [link.split("/")[4] for link in links] == ["team", "e0-ourco-com"]
+    assert not list((calendar_env / "static").glob("rotation-*.ics"))
+    at.button(key="calendar.rotate_team").click().run()
+    assert not at.exception
+    after = [c.value for c in at.code if c.value.startswith("https://feeds.ourco.com/feeds/")]
+    assert after[0] != links[0] and after[1] == links[1]
