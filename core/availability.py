@@ -7,7 +7,7 @@ whole week, because it is about focus, not presence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, timedelta
 
 from core.roster import KINDS, Engineer, Unavailability
@@ -37,18 +37,22 @@ def holiday_dates(country: str, first: date, last: date) -> frozenset[date]:
     return frozenset(d for d in calendar if first <= d <= last)
 
 
-def is_off(email: str, day: date, unavailability: Sequence[Unavailability], own_holidays: Iterable[date] = ()) -> bool:
+def is_off(email: str, day: date, unavailability: Sequence[Unavailability],
+           own_holidays: Collection[date] = frozenset()) -> bool:
     """Whether ``email`` does not work on ``day``: PTO or critical-path time, or one of their own holidays."""
-    return day in set(own_holidays) or any(
-        u.email == email and u.start <= day <= u.end for u in unavailability)
+    return day in own_holidays or any(u.email == email and u.start <= day <= u.end for u in unavailability)
 
 
 def days_off(email: str, week_start: date, unavailability: Sequence[Unavailability], *,
              team_holidays: Iterable[date] = (), own_holidays: Iterable[date] | None = None) -> list[date]:
     """The team's working days of the week that ``email`` does not work (PTO, or a holiday of their own country)."""
-    own = set(team_holidays if own_holidays is None else own_holidays)
-    mine = [u for u in unavailability if u.email == email]
-    return [d for d in team_days(week_start, team_holidays) if is_off(email, d, mine, own)]
+    team = team_holidays if isinstance(team_holidays, (set, frozenset)) else frozenset(team_holidays)
+    own = team if own_holidays is None or own_holidays is team_holidays else own_holidays
+    own = own if isinstance(own, (set, frozenset)) else frozenset(own)
+    mine = [u for u in unavailability if u.email == email and u.start <= week_start + WEEK and week_start <= u.end]
+    if not mine and own is team:
+        return []  # the common case: nothing of their own this week
+    return [d for d in team_days(week_start, team) if is_off(email, d, mine, own)]
 
 
 def served_days(email: str, week_start: date, unavailability: Sequence[Unavailability], *,
@@ -60,8 +64,9 @@ def served_days(email: str, week_start: date, unavailability: Sequence[Unavailab
 
 def blocked_reason(engineer: Engineer, week_start: date, unavailability: Sequence[Unavailability],
                    ramp_weeks: int, *, team_holidays: Iterable[date] = (),
-                   own_holidays: Iterable[date] | None = None) -> str | None:
-    """Why ``engineer`` cannot take the week starting ``week_start``, or None when they can."""
+                   own_holidays: Iterable[date] | None = None, off: Sequence[date] | None = None) -> str | None:
+    """Why ``engineer`` cannot take the week starting ``week_start``, or None when they can (``off``: their
+    days off that week, when the caller has them already)."""
     if not engineer.active:
         return "inactive"
     if engineer.start_date and week_start < engineer.start_date + ramp_weeks * WEEK:
@@ -70,10 +75,10 @@ def blocked_reason(engineer: Engineer, week_start: date, unavailability: Sequenc
     for item in mine:
         if item.kind == "critical" and _touches_workday(item, week_start):
             return _label(item)
-    team = set(team_holidays)
-    off = days_off(engineer.email, week_start, mine, team_holidays=team, own_holidays=own_holidays)
-    working = working_days(week_start, team)
-    if off and (len(off) > MAX_DAYS_OFF or len(off) >= working):
+    team = team_holidays if isinstance(team_holidays, (set, frozenset)) else frozenset(team_holidays)
+    if off is None:
+        off = days_off(engineer.email, week_start, mine, team_holidays=team, own_holidays=own_holidays)
+    if off and (len(off) > MAX_DAYS_OFF or len(off) >= working_days(week_start, team)):
         pto = next((u for u in mine if any(u.start <= d <= u.end for d in off)), None)
         return _label(pto) if pto else f"public holidays ({len(off)} working days)"
     return None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from core.availability import blocked_reason, days_off, holiday_dates, served_days, working_days
+from core.availability import blocked_reason, days_off, holiday_dates, working_days
 from core.coverage import apply_overrides, current_engineer
 from core.roster import Engineer, Unavailability
 from core.schedule import (
@@ -113,24 +113,37 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
 
 
 class _Context:
-    """The roster, time off and calendars one generation run asks about, grouped per engineer."""
+    """The roster, time off and calendars one generation run asks about; each week's answers are worked out once
+    per engineer (the ranking asks for them many times)."""
 
     def __init__(self, engineers: Sequence[Engineer], away: dict[str, list[Unavailability]], plan: Plan) -> None:
         self.engineers, self.away, self.plan = engineers, away, plan
+        self.people = {e.email: e for e in engineers}
+        self._week: date | None = None
+        self._facts: dict[str, tuple[str | None, frozenset[date], int]] = {}
+        self._working = 0
+
+    def _fact(self, email: str, start: date) -> tuple[str | None, frozenset[date], int]:
+        if start != self._week:
+            self._week, self._facts, self._working = start, {}, working_days(start, self.plan.holidays)
+        if email not in self._facts:
+            mine, own = self.away.get(email, []), self.plan.holidays_of(email)
+            engineer = self.people.get(email)
+            days = days_off(email, start, mine, team_holidays=self.plan.holidays, own_holidays=own)
+            reason = (blocked_reason(engineer, start, mine, self.plan.ramp_weeks, team_holidays=self.plan.holidays,
+                                     own_holidays=own, off=days) if engineer else "not on the roster")
+            off = frozenset(days)
+            self._facts[email] = (reason, off, self._working - len(off))
+        return self._facts[email]
 
     def blocked(self, engineer: Engineer, start: date) -> str | None:
-        return blocked_reason(engineer, start, self.away.get(engineer.email, []), self.plan.ramp_weeks,
-                              team_holidays=self.plan.holidays, own_holidays=self.plan.holidays_of(engineer.email))
+        return self._fact(engineer.email, start)[0]
 
-    def off(self, email: str, start: date) -> list[date]:
-        return days_off(email, start, self.away.get(email, []), team_holidays=self.plan.holidays,
-                        own_holidays=self.plan.holidays_of(email))
+    def off(self, email: str, start: date) -> frozenset[date]:
+        return self._fact(email, start)[1]
 
     def served(self, email: str | None, start: date) -> int:
-        if email is None:
-            return 0
-        return served_days(email, start, self.away.get(email, []), team_holidays=self.plan.holidays,
-                           own_holidays=self.plan.holidays_of(email))
+        return 0 if email is None else self._fact(email, start)[2]
 
 
 class _Tally:
@@ -192,7 +205,7 @@ def _choose_backup(ctx: _Context, start: date, primary: str, backups: _Tally, ga
     """The week's backup: eligible, not the primary, and at work on the days the primary is out."""
     out = ctx.off(primary, start)
     eligible = sorted(e.email for e in ctx.engineers if e.email != primary and ctx.blocked(e, start) is None
-                      and not set(out) & set(ctx.off(e.email, start)))
+                      and not out & ctx.off(e.email, start))
     if not eligible:
         gaps.append(start)
         return None
