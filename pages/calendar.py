@@ -63,10 +63,11 @@ else:
     backup_col.metric("Backup this week", names.get(backup, backup or "Nobody"))
     next_col.metric("Next up", names.get(view.next_up, view.next_up or "Nobody"))
     team_col.metric("Engineers on the rotation", sum(e.active for e in view.engineers))
-    # One click hands the rest of today to the other of the pair; routing follows at once.
-    if view.on_support and backup and view.on_support in {this_week.engineer_email, backup}:
+    # One click hands the rest of today to the backup; routing follows at once. When the backup is already on,
+    # the next step is the Cover days tab.
+    if backup and view.on_support == this_week.engineer_email:
         if st.button(f"{names.get(view.on_support, view.on_support)} is out today", key="calendar.out_today",
-                     help="The rest of today goes to the other of this week's primary and backup."):
+                     help="The rest of today goes to this week's backup."):
             try:
                 moved = handovers.out_today(db, settings, view.on_support, decided_by="dashboard", now=now)
                 changed([f"{names.get(moved.to_email, moved.to_email)} is on support for the rest of today."])
@@ -95,8 +96,10 @@ with schedule_tab:
     if upcoming:
         st.dataframe(pd.DataFrame([{"week": w.week_start, "engineer": names.get(w.engineer_email or "", "—"),
                                     "email": w.engineer_email, "backup": names.get(w.backup_email or "", "—"),
-                                    "covered": "; ".join(f"{p.first:%a}–{p.last:%a} {names.get(p.email, p.email)}"
-                                                         for p in view.covers.get(w.week_start, []) if p.covering),
+                                    "covered": "; ".join(
+                                        (f"{p.first:%a}" if p.first == p.last else f"{p.first:%a}–{p.last:%a}")
+                                        + f" {names.get(p.email, p.email)}"
+                                        for p in view.covers.get(w.week_start, []) if p.covering),
                                     "published": w.published, "note": w.note}
                                    for w in upcoming]), hide_index=True, key="calendar.schedule")
     else:
