@@ -90,7 +90,7 @@ def cost_series(engineers: list[dict[str, Any]], rotation: Iterable[dict[str, An
     """Cost per week from the current week over ``weeks`` weeks, with who is on rotation when scheduled."""
     if weeks < 1:
         raise ValidationError("the horizon must be at least one week")
-    on_call = {str(r["week_start"])[:10]: r.get("engineer_email") or "" for r in rotation}
+    on_call = {str(r["week_start"])[:10]: _on_call(r) for r in rotation}
     first = week_start_of(now.date(), week_start_index)
     out = []
     for i in range(weeks):
@@ -98,6 +98,13 @@ def cost_series(engineers: list[dict[str, Any]], rotation: Iterable[dict[str, An
         size = team_size_on(engineers, week)
         out.append(WeekCost(week, size, rotation_cost(size) if size else 0.0, on_call.get(week.isoformat(), "")))
     return out
+
+
+def _on_call(row: dict[str, Any]) -> str:
+    """Who the week's cost falls on: the engineer, and whoever covers some of its days."""
+    email = row.get("engineer_email") or ""
+    others = [e for e in (row.get("covered_by") or "").split(",") if e and e != email]
+    return f"{email} (days covered by {', '.join(others)})" if email and others else email
 
 
 def weekly_counts(moments: Iterable[str | datetime | None], now: datetime, *, weeks: int = 13,

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from core.errors import ValidationError
 
 KINDS = {"pto": "PTO", "critical": "critical path"}
-ROSTER_COLUMNS = ("name", "email", "timezone", "start_date", "active", "linear_user_id", "hubspot_owner_id")
+ROSTER_COLUMNS = ("name", "email", "timezone", "start_date", "active", "linear_user_id", "hubspot_owner_id",
+                  "holiday_country")
 _ALIASES = {"time_zone": "timezone", "tz": "timezone", "start": "start_date", "started": "start_date",
-            "linear_user": "linear_user_id", "hubspot_owner": "hubspot_owner_id", "e-mail": "email", "mail": "email"}
+            "linear_user": "linear_user_id", "hubspot_owner": "hubspot_owner_id", "e-mail": "email", "mail": "email",
+            "country": "holiday_country", "holidays": "holiday_country"}
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _TRUE = {"1", "true", "yes", "y", "on", "x", "active"}
 _FALSE = {"0", "false", "no", "n", "off", "inactive"}
@@ -35,6 +37,7 @@ class Engineer:
     active: bool = True
     linear_user_id: str = ""
     hubspot_owner_id: str = ""
+    holiday_country: str = ""  # whose public holidays they keep; empty: the team's (ROTADESK_HOLIDAY_COUNTRY)
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,14 @@ def validate_engineer(row: Mapping[str, Any]) -> Engineer:
         problems.append(f"time zone {tz!r} is unknown (use an IANA name such as Europe/Berlin)")
     start = _date(row.get("start_date"), "start date", problems)
     active = _bool(row.get("active"), problems)
+    country = _text(row.get("holiday_country")).upper()
+    if country and country not in _supported_countries():
+        problems.append(f"holiday country {country!r} is unknown (use a code such as DE or US)")
     if problems:
         raise ValidationError(", ".join(problems))
     return Engineer(email=email, name=name, timezone=tz, start_date=start, active=active,
                     linear_user_id=_text(row.get("linear_user_id")),
-                    hubspot_owner_id=_text(row.get("hubspot_owner_id")))
+                    hubspot_owner_id=_text(row.get("hubspot_owner_id")), holiday_country=country)
 
 
 def validate_unavailability(rows: Iterable[Mapping[str, Any]], known_emails: Iterable[str]) -> list[Unavailability]:
@@ -157,6 +163,12 @@ def match_external_ids(engineers: Iterable[Engineer], linear_users: Mapping[str,
 def slug(email: str) -> str:
     """A file-name-safe token for an engineer, stable for the same address."""
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+
+
+def _supported_countries() -> set[str]:
+    import holidays
+
+    return set(holidays.list_supported_countries())
 
 
 def _column(field: str) -> str:

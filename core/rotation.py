@@ -1,62 +1,46 @@
-"""Rotation planning, pure: a fair weekly schedule, who is on support at a moment, swap candidates, conflicts.
+"""Rotation planning, pure: a fair weekly schedule with a backup per week, swap candidates, conflicts.
 
 The generator walks the weeks in order and gives each to the eligible engineer with the lowest load, so over any
 prefix of the schedule the rotation counts of continuously eligible engineers differ by at most one. Ties go to
-whoever keeps spacing near the ideal cadence (one week per eligible engineer), then to the one whose working-day
-total a holiday-shortened week balances best, then to the least recent. Engineers who join (new hires after their
-ramp, people added to the roster) start level with the team instead of catching up.
+whoever keeps spacing near the ideal cadence (one week per eligible engineer), then to the one whose total of days
+actually served (holidays and a day of PTO make a week shorter) a short week balances best, then to the least
+recent. The backup is chosen by the same rules from a tally of backup weeks, among those who work the days the
+primary is out. Engineers who join (new hires after their ramp, people added to the roster) start level with the
+team instead of catching up.
+
+The data types live in ``core.schedule``, availability in ``core.availability`` and day-by-day coverage in
+``core.coverage``; the names are re-exported here for callers that think in "the rotation".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from core.roster import KINDS, Engineer, Unavailability
+from core.availability import blocked_reason, days_off, holiday_dates, working_days
+from core.coverage import apply_overrides, current_engineer
+from core.roster import Engineer, Unavailability
+from core.schedule import (
+    FULL_WEEK_DAYS,
+    WEEK,
+    Override,
+    Plan,
+    RotationWeek,
+    local_date,
+    week_start_for,
+)
 
-WEEK = timedelta(days=7)
-FULL_WEEK_DAYS = 5
-
-
-@dataclass(frozen=True)
-class RotationWeek:
-    week_start: date
-    engineer_email: str | None
-    published: bool = False
-    sequence: int = 0
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class Override:
-    """A decided swap: ``to_email`` covers ``week_start`` instead of ``from_email``."""
-
-    week_start: date
-    to_email: str
-    from_email: str | None = None
-    requested_by: str = ""
-    decided_by: str = ""
-    reason: str = ""
-    at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """Generation parameters; ``holidays`` are the team's public holidays."""
-
-    weeks_ahead: int = 13
-    freeze_weeks: int = 2
-    ramp_weeks: int = 6
-    week_start_index: int = 0
-    holidays: frozenset[date] = frozenset()
+__all__ = ["FULL_WEEK_DAYS", "WEEK", "Candidate", "Conflict", "Override", "Plan", "RotationWeek", "Schedule",
+           "apply_overrides", "blocked_reason", "conflicts", "current_engineer", "generate", "holiday_dates",
+           "local_date", "swap_candidates", "week_start_for", "working_days"]
 
 
 @dataclass
 class Schedule:
     weeks: list[RotationWeek]
     warnings: list[str] = field(default_factory=list)
+    without_backup: list[date] = field(default_factory=list)  # weeks nobody could back up, said once on the page
 
 
 @dataclass(frozen=True)
@@ -78,101 +62,88 @@ class Conflict:
     suggestions: list[str]
 
 
-def week_start_for(day: date, week_start_index: int) -> date:
-    return day - timedelta(days=(day.weekday() - week_start_index) % 7)
-
-
-def local_date(moment: datetime, tz: str | tzinfo) -> date:
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    return moment.astimezone(zone).date()
-
-
-def working_days(week_start: date, holidays: Iterable[date] = ()) -> int:
-    days = (week_start + timedelta(days=i) for i in range(7))
-    off = set(holidays)
-    return sum(1 for d in days if d.weekday() < 5 and d not in off)
-
-
-def holiday_dates(country: str, first: date, last: date) -> frozenset[date]:
-    """Public holidays of ``country`` between two dates; empty when no country is configured."""
-    if not country:
-        return frozenset()
-    import holidays
-
-    calendar = holidays.country_holidays(country.upper(), years=range(first.year, last.year + 1))
-    return frozenset(d for d in calendar if first <= d <= last)
-
-
-def blocked_reason(engineer: Engineer, week_start: date, unavailability: Sequence[Unavailability],
-                   ramp_weeks: int) -> str | None:
-    """Why ``engineer`` cannot take the week starting ``week_start``, or None when they can."""
-    if not engineer.active:
-        return "inactive"
-    if engineer.start_date and week_start < engineer.start_date + ramp_weeks * WEEK:
-        return f"new-hire ramp until {engineer.start_date + ramp_weeks * WEEK}"
-    for item in unavailability:
-        if item.email == engineer.email and _touches_workday(item, week_start):
-            label = KINDS.get(item.kind, item.kind)
-            return f"{label}: {item.reason}" if item.reason else label
-    return None
-
-
-def apply_overrides(weeks: Iterable[RotationWeek], overrides: Iterable[Override]) -> list[RotationWeek]:
-    """The effective schedule: the latest decided override of a week wins."""
-    latest: dict[date, Override] = {}
-    for o in sorted(overrides, key=lambda o: o.at.timestamp() if o.at else float("-inf")):
-        latest[o.week_start] = o
-    return [replace(w, engineer_email=latest[w.week_start].to_email) if w.week_start in latest else w
-            for w in sorted(weeks, key=lambda w: w.week_start)]
-
-
-def current_engineer(weeks: Iterable[RotationWeek], overrides: Iterable[Override], at: datetime,
-                     tz: str | tzinfo, week_start_index: int) -> str | None:
-    """Email of whoever is on support at ``at`` (weeks start at local midnight in ``tz``), overrides honoured."""
-    start = week_start_for(local_date(at, tz), week_start_index)
-    for week in apply_overrides(weeks, overrides):
-        if week.week_start == start:
-            return week.engineer_email
-    return None
-
-
 def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability], *, today: date,
              plan: Plan, existing: Sequence[RotationWeek] = (), overrides: Sequence[Override] = ()) -> Schedule:
-    """Plan from the week holding ``today``; past, frozen and swapped weeks are kept as they are."""
+    """Plan from the week holding ``today``; past, frozen and swapped weeks keep their primary and backup (a kept
+    week without a valid backup, planned before backups existed or swapped to its backup, gets one)."""
     current = week_start_for(today, plan.week_start_index)
     freeze_end = current + plan.freeze_weeks * WEEK
     by_start = {w.week_start: w for w in existing}
     effective = {w.week_start: w.engineer_email for w in apply_overrides(existing, overrides)}
-    pinned = {o.week_start for o in overrides}
+    pinned = {o.week_start for o in overrides if o.whole_week}
     away: dict[str, list[Unavailability]] = {}
     for item in unavailability:
         away.setdefault(item.email, []).append(item)
+    ctx = _Context(engineers, away, plan)
     end = current + max(plan.weeks_ahead, 1) * WEEK
     if existing:
         end = max(end, max(by_start) + WEEK)
     history = sorted(s for s in by_start if s < current)
-    tally = _Tally(engineers, history[0] if history else current, plan.ramp_weeks)
+    origin = history[0] if history else current
+    tally, backups = _Tally(engineers, origin, plan.ramp_weeks), _Tally(engineers, origin, plan.ramp_weeks)
     result: list[RotationWeek] = []
     for start in history:
         result.append(by_start[start])
         tally.arrive(start)
-        tally.add(effective[start], start, working_days(start, plan.holidays))
+        backups.arrive(start)
+        tally.add(effective[start], start, ctx.served(effective[start], start))
+        backups.add(by_start[start].backup_email, start, 0)
     warnings: list[str] = []
+    gaps: list[date] = []
     start = current
     while start < end:
-        days = working_days(start, plan.holidays)
         tally.arrive(start)
+        backups.arrive(start)
         old = by_start.get(start)
         if old is not None and (start < freeze_end or start in pinned):
-            result.append(replace(old, published=old.published or start < freeze_end))
-            tally.add(effective[start], start, days)
+            primary, backup = effective[start], old.backup_email
+            if primary is not None and (backup is None or backup == primary):
+                backup = _choose_backup(ctx, start, primary, backups, gaps)
+            result.append(replace(old, published=old.published or start < freeze_end, backup_email=backup))
         else:
-            email, note = _choose(engineers, away, start, days, plan, tally, warnings)
-            sequence = old.sequence + (old.engineer_email != email) if old else 0
-            result.append(RotationWeek(start, email, start < freeze_end, sequence, note))
-            tally.add(email, start, days)
+            primary, note = _choose(ctx, start, tally, warnings)
+            backup = _choose_backup(ctx, start, primary, backups, gaps) if primary else None
+            # SEQUENCE follows the week's event, which names the primary; the backup has events of their own.
+            sequence = old.sequence + (old.engineer_email != primary) if old else 0
+            result.append(RotationWeek(start, primary, start < freeze_end, sequence, note, backup))
+        tally.add(primary, start, ctx.served(primary, start))
+        backups.add(backup, start, 0)
         start += WEEK
-    return Schedule(result, warnings)
+    return Schedule(result, warnings, gaps)
+
+
+class _Context:
+    """The roster, time off and calendars one generation run asks about; each week's answers are worked out once
+    per engineer (the ranking asks for them many times)."""
+
+    def __init__(self, engineers: Sequence[Engineer], away: dict[str, list[Unavailability]], plan: Plan) -> None:
+        self.engineers, self.away, self.plan = engineers, away, plan
+        self.people = {e.email: e for e in engineers}
+        self._week: date | None = None
+        self._facts: dict[str, tuple[str | None, frozenset[date], int]] = {}
+        self._working = 0
+
+    def _fact(self, email: str, start: date) -> tuple[str | None, frozenset[date], int]:
+        if start != self._week:
+            self._week, self._facts, self._working = start, {}, working_days(start, self.plan.holidays)
+        if email not in self._facts:
+            mine, own = self.away.get(email, []), self.plan.holidays_of(email)
+            engineer = self.people.get(email)
+            days = days_off(email, start, mine, team_holidays=self.plan.holidays, own_holidays=own)
+            reason = (blocked_reason(engineer, start, mine, self.plan.ramp_weeks, team_holidays=self.plan.holidays,
+                                     own_holidays=own, off=days) if engineer else "not on the roster")
+            off = frozenset(days)
+            self._facts[email] = (reason, off, self._working - len(off))
+        return self._facts[email]
+
+    def blocked(self, engineer: Engineer, start: date) -> str | None:
+        return self._fact(engineer.email, start)[0]
+
+    def off(self, email: str, start: date) -> frozenset[date]:
+        return self._fact(email, start)[1]
+
+    def served(self, email: str | None, start: date) -> int:
+        return 0 if email is None else self._fact(email, start)[2]
 
 
 class _Tally:
@@ -214,9 +185,8 @@ class _Tally:
         return self.count.get(email, 0) - count_off, self.days.get(email, 0) - days_off
 
 
-def _choose(engineers: Sequence[Engineer], away: dict[str, list[Unavailability]], start: date, days: int,
-            plan: Plan, tally: _Tally, warnings: list[str]) -> tuple[str | None, str]:
-    reasons = {e.email: blocked_reason(e, start, away.get(e.email, []), plan.ramp_weeks) for e in engineers}
+def _choose(ctx: _Context, start: date, tally: _Tally, warnings: list[str]) -> tuple[str | None, str]:
+    reasons = {e.email: ctx.blocked(e, start) for e in ctx.engineers}
     eligible = sorted(email for email, reason in reasons.items() if reason is None)
     if not eligible:
         blocked = sorted(f"{email} ({reason})" for email, reason in reasons.items() if reason != "inactive")
@@ -227,23 +197,39 @@ def _choose(engineers: Sequence[Engineer], away: dict[str, list[Unavailability]]
     if pool == [tally.previous]:
         warnings.append(f"Week of {start}: {pool[0]} is on support two weeks running because nobody else "
                         "is available; add engineers or move time off to avoid this.")
-    n = len(eligible)
+    chosen = min(pool, key=_ranking(ctx, start, tally, len(eligible)))
+    return chosen, "back-to-back: nobody else available" if chosen == tally.previous else ""
 
+
+def _choose_backup(ctx: _Context, start: date, primary: str, backups: _Tally, gaps: list[date]) -> str | None:
+    """The week's backup: eligible, not the primary, and at work on the days the primary is out."""
+    out = ctx.off(primary, start)
+    eligible = sorted(e.email for e in ctx.engineers if e.email != primary and ctx.blocked(e, start) is None
+                      and not out & ctx.off(e.email, start))
+    if not eligible:
+        gaps.append(start)
+        return None
+    pool = [e for e in eligible if e != backups.previous] or eligible
+    return min(pool, key=_ranking(ctx, start, backups, len(eligible)))
+
+
+def _ranking(ctx: _Context, start: date, tally: _Tally, n: int):
     def key(email: str) -> tuple[int, int, int, int, str]:
         count, worked = tally.load(email)
         gap = (start - tally.last[email]).days // 7 if email in tally.last else 10**6
         # Spacing bands: overdue, due within a week of the ideal n-week cadence, early, too soon.
         band = 0 if gap > n else 1 if gap >= n - 1 else 2 if gap >= max(2, n // 2) else 3
-        # Inside a band a short week goes to whoever has worked most days, a full week to whoever worked fewest.
-        balance = -worked if days < FULL_WEEK_DAYS else worked
+        # Inside a band a short week goes to whoever has served most days, a full week to whoever served fewest.
+        balance = -worked if ctx.served(email, start) < FULL_WEEK_DAYS else worked
         return count, band, balance, -gap, email
 
-    chosen = min(pool, key=key)
-    return chosen, "back-to-back: nobody else available" if chosen == tally.previous else ""
+    return key
 
 
 def swap_candidates(week_start: date, weeks: Sequence[RotationWeek], engineers: Sequence[Engineer],
-                    unavailability: Sequence[Unavailability], ramp_weeks: int) -> list[Candidate]:
+                    unavailability: Sequence[Unavailability], ramp_weeks: int, *,
+                    holidays: frozenset[date] = frozenset(),
+                    engineer_holidays: dict[str, frozenset[date]] | None = None) -> list[Candidate]:
     """Who could cover ``week_start`` instead, best first: available, furthest from their own weeks, lightest load."""
     owner = {w.week_start: w.engineer_email for w in weeks}
     current = owner.get(week_start)
@@ -253,7 +239,8 @@ def swap_candidates(week_start: date, weeks: Sequence[RotationWeek], engineers: 
             continue
         mine = [s for s, email in owner.items() if email == engineer.email and s != week_start]
         away = min((abs((s - week_start).days) // 7 for s in mine), default=None)
-        reason = blocked_reason(engineer, week_start, unavailability, ramp_weeks)
+        reason = blocked_reason(engineer, week_start, unavailability, ramp_weeks, team_holidays=holidays,
+                                own_holidays=engineer_holidays.get(engineer.email) if engineer_holidays else None)
         candidates.append(Candidate(engineer.email, engineer.name, reason is None, away == 1, away, len(mine),
                                     reason or ""))
     return sorted(candidates, key=lambda c: (not c.available, c.back_to_back,
@@ -272,16 +259,11 @@ def conflicts(weeks: Sequence[RotationWeek], engineers: Sequence[Engineer], unav
             continue
         engineer = people.get(week.engineer_email)
         reason = ("not on the roster" if engineer is None
-                  else blocked_reason(engineer, week.week_start, unavailability, 0))
+                  else blocked_reason(engineer, week.week_start, unavailability, 0, team_holidays=plan.holidays,
+                                      own_holidays=plan.holidays_of(engineer.email)))
         if reason:
-            ranked = swap_candidates(week.week_start, weeks, engineers, unavailability, plan.ramp_weeks)
+            ranked = swap_candidates(week.week_start, weeks, engineers, unavailability, plan.ramp_weeks,
+                                     holidays=plan.holidays, engineer_holidays=dict(plan.engineer_holidays))
             found.append(Conflict(week.week_start, week.engineer_email, reason,
                                   [c.email for c in ranked if c.available][:suggestions]))
     return found
-
-
-def _touches_workday(item: Unavailability, week_start: date) -> bool:
-    # Time off over a weekend alone does not keep anyone from a support week.
-    first = max(item.start, week_start)
-    last = min(item.end, week_start + timedelta(days=6))
-    return any((first + timedelta(days=i)).weekday() < 5 for i in range((last - first).days + 1))

@@ -87,6 +87,8 @@ class Settings:
     slack_notify_waiting_replies: bool = True
     slack_reply_wait_hours: int = 24
     slack_notify_swaps: bool = True
+    feed_secret: str = ""
+    feed_url: str = "http://localhost:8504"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
@@ -127,7 +129,7 @@ class Settings:
         hours, _, minutes = self.slack_office_hours_time.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
             raise ConfigError(env_name("slack_office_hours_time"), "must be a time of day like 10:00")
-        for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url"):
+        for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url", "feed_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
 
@@ -216,7 +218,8 @@ def env_example() -> str:
 
 
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
-                           "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret"})
+                           "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret",
+                           "feed_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -285,6 +288,9 @@ FIELD_DOCS: dict[str, str] = {
     "slack_notify_waiting_replies": "Post when a staged closing reply has waited too long to be sent.",
     "slack_reply_wait_hours": "Hours a closing reply may wait before the channel hears about it.",
     "slack_notify_swaps": "Post when a rotation week changes hands.",
+    "feed_secret": "Secret that makes calendar feeds private: each feed URL carries a token derived from it, and "
+                   "`python -m ingest feeds` serves them instead of public files under `static/`.",
+    "feed_url": "Address the private feed endpoint (`python -m ingest feeds`) is reached at; used in its links.",
 }
 
 

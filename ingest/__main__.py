@@ -15,6 +15,7 @@
     export-customer ADDR  write everything held about one customer address to a zip
     erase-customer ADDR   delete everything held about one customer address (right to erasure)
     slack --port N        serve the Slack app (message shortcut, modal, /rotadesk)
+    feeds --port N        serve the private calendar feeds (with ROTADESK_FEED_SECRET)
     demo                  build the demo database from data/samples (local-only)
     imap-authorize        consent once to the mailbox's OAuth sign-in and save its refresh token to .env
 """
@@ -78,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     slack = sub.add_parser("slack", help="serve the Slack app: the bug shortcut, its modal and /rotadesk")
     slack.add_argument("--port", type=int, default=8503)
     slack.add_argument("--host", default="127.0.0.1")
+    feed = sub.add_parser("feeds", help="serve the private calendar feeds")
+    feed.add_argument("--port", type=int, default=8504)
+    feed.add_argument("--host", default="127.0.0.1")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

@@ -275,6 +275,15 @@ def cmd_slack(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.feeds import serve
+
+    if not settings.feed_secret:
+        raise ConfigError("ROTADESK_FEED_SECRET", "is needed to serve private calendar feeds")
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from core.rotation import local_date
     from ingest.demo import build_demo

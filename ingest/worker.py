@@ -1,9 +1,10 @@
 """The long-running worker: read the inbox, link new escalations, stage closing replies; repeat.
 
-Each cycle is: one IMAP pass (when an inbox is configured), then matching roster engineers to their Linear user
+Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
+its calendar feeds, then matching roster engineers to their Linear user
 and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
-Without tokens only the IMAP pass runs: Rotadesk is local-only. Once a day a cycle also applies the retention
-setting (``ROTADESK_RETENTION_DAYS``).
+Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only. Once a day a cycle also applies
+the retention setting (``ROTADESK_RETENTION_DAYS``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,22 @@ def slack_step(db: Database, settings: Settings, client) -> None:
             log.info("slack: %s", summary)
     except Exception as exc:  # noqa: BLE001 - a Slack outage must not stop the inbox or linking
         log.warning("slack postponed: %s", exc)
+
+
+def rotation_cycle(db: Database, settings: Settings, *, now: datetime | None = None) -> None:
+    """Keep the rotation planned to its horizon and the feeds current, so nobody has to open the Calendar page."""
+    from core.store.rotation import roll_forward
+
+    moment = now or _now()
+    try:
+        schedule = roll_forward(db, settings, moment)
+    except (AppError, OSError) as exc:
+        log.warning("rotation postponed: %s", exc)
+        return
+    if schedule is not None:
+        log.info("rotation planned to the week of %s", schedule.weeks[-1].week_start if schedule.weeks else "-")
+        for warning in schedule.warnings:
+            log.warning("rotation: %s", warning)
 
 
 def sync_cycle(
@@ -120,6 +137,7 @@ def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None
         slack = web_client(settings)
 
     def cycle() -> None:
+        rotation_cycle(db, settings)
         sync_cycle(db, settings, connectors, slack=slack)
         retention_cycle(db, settings, _now())
 

@@ -12,6 +12,7 @@ from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
 from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
+from core.store import feeds, handovers
 from core.store import rotation as store
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
@@ -55,10 +56,23 @@ if not view.engineers:
     st.info("No engineers yet. Add them in the **Roster** tab below: type rows into the table and press Save, "
             "or upload (or paste) a CSV file with the columns name, email, timezone, start_date.")
 else:
-    now_col, next_col, team_col = st.columns(3)
+    this_week = next((w for w in view.weeks if w.week_start == view.current_week), None)
+    backup = this_week.backup_email if this_week else None
+    now_col, backup_col, next_col, team_col = st.columns(4)
     now_col.metric("On support now", names.get(view.on_support, view.on_support or "Nobody"))
+    backup_col.metric("Backup this week", names.get(backup, backup or "Nobody"))
     next_col.metric("Next up", names.get(view.next_up, view.next_up or "Nobody"))
     team_col.metric("Engineers on the rotation", sum(e.active for e in view.engineers))
+    # One click hands the rest of today to the backup; routing follows at once. When the backup is already on,
+    # the next step is the Cover days tab.
+    if backup and view.on_support == this_week.engineer_email:
+        if st.button(f"{names.get(view.on_support, view.on_support)} is out today", key="calendar.out_today",
+                     help="The rest of today goes to this week's backup."):
+            try:
+                moved = handovers.out_today(db, settings, view.on_support, decided_by="dashboard", now=now)
+                changed([f"{names.get(moved.to_email, moved.to_email)} is on support for the rest of today."])
+            except AppError as exc:
+                st.error(str(exc))
 
 for finding in view.findings:
     st.warning(f"{finding.message}  \n**What to change:** {finding.fix}")
@@ -74,14 +88,19 @@ if view.weeks:
     st.markdown("**Who is on support, week by week**")
     st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), key="calendar.chart")
 
-schedule_tab, swap_tab, roster_tab, away_tab, feed_tab = st.tabs(
-    ["Schedule", "Swap a week", "Roster", "Time off", "Shared calendar"])
+schedule_tab, swap_tab, cover_tab, roster_tab, away_tab, feed_tab = st.tabs(
+    ["Schedule", "Swap a week", "Cover days", "Roster", "Time off", "Shared calendar"])
 
 with schedule_tab:
     upcoming = [w for w in view.weeks if w.week_start >= current_week]
     if upcoming:
         st.dataframe(pd.DataFrame([{"week": w.week_start, "engineer": names.get(w.engineer_email or "", "—"),
-                                    "email": w.engineer_email, "published": w.published, "note": w.note}
+                                    "email": w.engineer_email, "backup": names.get(w.backup_email or "", "—"),
+                                    "covered": "; ".join(
+                                        (f"{p.first:%a}" if p.first == p.last else f"{p.first:%a}–{p.last:%a}")
+                                        + f" {names.get(p.email, p.email)}"
+                                        for p in view.covers.get(w.week_start, []) if p.covering),
+                                    "published": w.published, "note": w.note}
                                    for w in upcoming]), hide_index=True, key="calendar.schedule")
     else:
         st.info("No schedule yet; it is planned as soon as the roster has an active engineer.")
@@ -121,10 +140,53 @@ with swap_tab:
                 changed([f"The week of {week} now belongs to {names.get(to_email, to_email)}."])
             except AppError as exc:
                 st.error(str(exc))
+        if st.button("Ask them instead", key="calendar.ask_swap", disabled=not options,
+                     help="Nothing changes until they accept below."):
+            try:
+                handovers.ask_swap(db, week, to_email, requested_by=requested_by, reason=reason, now=now)
+                changed([f"{names.get(to_email, to_email)} has been asked to take the week of {week}."])
+            except AppError as exc:
+                st.error(str(exc))
+    requests = handovers.swap_requests(db)
+    if requests:
+        st.markdown("**Open swap requests**")
+    for request in requests:
+        asked, holder = names.get(request.to_email, request.to_email), names.get(request.from_email or "", "nobody")
+        text_col, yes_col, no_col = st.columns([4, 1, 1])
+        text_col.markdown(f"Week of {request.week_start}: {request.requested_by or holder} asks **{asked}** to "
+                          f"take it from {holder}. Why: {request.reason}")
+        try:
+            if yes_col.button("Accept", key=f"calendar.swap_accept.{request.id}"):
+                handovers.answer_swap(db, request.id, accept=True, decided_by=request.to_email, now=now)
+                changed([f"{asked} accepted: the week of {request.week_start} is theirs."])
+            if no_col.button("Decline", key=f"calendar.swap_decline.{request.id}"):
+                handovers.answer_swap(db, request.id, accept=False, decided_by=request.to_email, now=now)
+                changed([f"{asked} declined the week of {request.week_start}."])
+        except AppError as exc:
+            st.error(str(exc))
     if view.overrides:
-        st.caption("Swap history")
+        st.caption("Swap and cover history")
         st.dataframe(pd.DataFrame([o.__dict__ for o in reversed(view.overrides)]), hide_index=True,
                      key="calendar.overrides")
+
+with cover_tab:
+    st.caption("Someone covers a day or a few days of a week without changing the plan; the calendar, the feeds, "
+               "routing and capacity follow.")
+    active = [e.email for e in view.engineers if e.active]
+    with st.form("calendar.cover_form"):
+        cover_to = st.selectbox("Who covers", active, format_func=lambda e: names.get(e, e), key="calendar.cover_to")
+        first_col, last_col = st.columns(2)
+        first_day = first_col.date_input("First day", value=view.today, key="calendar.cover_first")
+        last_day = last_col.date_input("Last day", value=view.today, key="calendar.cover_last")
+        cover_by = st.text_input("Decided by", key="calendar.cover_decided_by")
+        cover_reason = st.text_input("Why", key="calendar.cover_reason")
+        if st.form_submit_button("Cover these days", disabled=not active):
+            try:
+                handovers.cover_days(db, settings, first_day, last_day, cover_to, requested_by="",
+                                     decided_by=cover_by, reason=cover_reason, now=now)
+                changed([f"{names.get(cover_to, cover_to)} covers {first_day} to {last_day}."])
+            except AppError as exc:
+                st.error(str(exc))
 
 with roster_tab:
     roster = pd.DataFrame([e.__dict__ for e in view.engineers], columns=list(ROSTER_COLUMNS))
@@ -178,16 +240,32 @@ with away_tab:
             st.error(str(exc))
 
 with feed_tab:
-    st.caption("Subscribe from Google Calendar or Outlook with a URL below; the feeds are rewritten on every "
-               "change. Downloads give a one-off copy.")
+    private = bool(settings.feed_secret)
+    st.caption("Subscribe from Google Calendar or Outlook with a URL below; the feeds follow every change. "
+               + ("Each address is secret: share it only with its owner, and make a new one if it leaks. "
+                  if private else "") + "Downloads give a one-off copy.")
+
+    def feed_link(email: str | None, key: str) -> None:
+        """The subscribe address (secret with private feeds, with a button that replaces it)."""
+        if not private:
+            st.code(subscribe_url(settings.public_url, feed_filename(email)), language=None)
+            return
+        st.code(feeds.address(db, settings, email), language=None)
+        if st.button("Make a new secret link", key=key, help="The old link stops working at once."):
+            feeds.rotate(db, email, now)
+            changed(["A new secret link is ready; subscribe again with it."])
+
     team_file = feed_filename()
-    st.code(subscribe_url(settings.public_url, team_file), language=None)
+    feed_link(None, "calendar.rotate_team")
     st.download_button("Download team calendar", build_feed(view.weeks, view.engineers, now=now,
-                                                            tz=settings.team_timezone),
+                                                            tz=settings.team_timezone, overrides=view.overrides,
+                                                            absences=view.absences),
                        file_name=team_file, mime="text/calendar", key="calendar.download_team")
     if view.engineers:
         person = st.selectbox("Engineer", emails, format_func=lambda e: names.get(e, e), key="calendar.feed_person")
-        st.code(subscribe_url(settings.public_url, feed_filename(person)), language=None)
+        feed_link(person, "calendar.rotate_person")
         st.download_button("Download personal calendar", build_feed(view.weeks, view.engineers, now=now,
-                                                                    tz=settings.team_timezone, email=person),
+                                                                    tz=settings.team_timezone, email=person,
+                                                                    overrides=view.overrides,
+                                                                    absences=view.absences),
                            file_name=feed_filename(person), mime="text/calendar", key="calendar.download_person")

@@ -24,9 +24,16 @@ def m001_handoff_still_open(db: Database) -> None:
 
 # Rotation tables (read only)
 def rotation_weeks(db: Database) -> list[dict]:
+    """Weeks as they are covered: the latest whole-week swap wins, and ``covered_by`` lists who covers some days."""
     return list(db.query(
-        "select w.week_start, w.engineer_email, w.published, e.name as engineer_name from rotation_weeks w "
-        "left join engineers e on e.email = w.engineer_email order by w.week_start"))
+        "select w.week_start, coalesce(o.to_email, w.engineer_email) as engineer_email, w.published, "
+        "e.name as engineer_name, w.backup_email, "
+        "(select group_concat(distinct d.to_email) from rotation_overrides d "
+        " where d.week_start = w.week_start and d.first_day is not null) as covered_by "
+        "from rotation_weeks w "
+        "left join rotation_overrides o on o.id = (select x.id from rotation_overrides x "
+        " where x.week_start = w.week_start and x.first_day is null order by x.at desc, x.id desc limit 1) "
+        "left join engineers e on e.email = coalesce(o.to_email, w.engineer_email) order by w.week_start"))
 
 
 def engineers(db: Database, *, active_only: bool = True) -> list[dict]:

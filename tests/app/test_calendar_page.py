@@ -166,3 +166,93 @@ def test_the_quarter_chart_is_a_week_by_engineer_grid():
     assert grid["encoding"]["stroke"]["condition"]["test"] == "datum.current"
     [rows] = grid["datasets"].values()
     assert {r["week"] for r in rows if r["current"]} == {"2026-03-02"}
+
+
+def test_out_today_hands_the_day_to_the_backup_in_one_click(calendar_env):
+    # Issue 15: "X is out today" is an override of today; the metric (and routing) follow.
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    primary, backup = at.metric[0].value, at.metric[1].value
+    assert at.metric[1].label == "Backup this week" and backup not in {primary, "Nobody"}
+    at.button(key="calendar.out_today").click().run()
+    assert not at.exception
+    assert at.success[0].value == f"{backup} is on support for the rest of today."
+    assert at.metric[0].value == backup
+    assert frame(at, "decided_by")["reason"].tolist()[0].endswith("is out today")
+
+
+def test_covering_days_shows_in_the_schedule(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    cover = at.selectbox(key="calendar.cover_to").options[-1]
+    at.selectbox(key="calendar.cover_to").select(cover)
+    at.date_input(key="calendar.cover_first").set_value(date(2026, 12, 3))
+    at.date_input(key="calendar.cover_last").set_value(date(2026, 12, 4))
+    at.text_input(key="calendar.cover_decided_by").input("Lead")
+    at.text_input(key="calendar.cover_reason").input("conference")
+    at.button[[b.label for b in at.button].index("Cover these days")].click().run()
+    assert not at.exception
+    assert at.success[0].value == f"{cover} covers 2026-12-03 to 2026-12-04."
+    schedule = frame(at, "covered")
+    week = schedule[schedule["week"] == date(2026, 11, 30)].iloc[0]
+    assert week["covered"] == f"Thu–Fri {cover}"
+
+
+def test_a_cover_across_weeks_is_refused_with_a_message(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.date_input(key="calendar.cover_first").set_value(date(2026, 12, 4))
+    at.date_input(key="calendar.cover_last").set_value(date(2026, 12, 8))
+    at.text_input(key="calendar.cover_reason").input("conference")
+    at.button[[b.label for b in at.button].index("Cover these days")].click().run()
+    assert not at.exception
+    assert "one rotation week" in at.error[0].value
+
+
+def test_a_swap_request_is_asked_then_accepted_and_the_candidates_stay(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    before = at.metric[0].value
+    target = at.selectbox(key="calendar.swap_to").options[0]
+    at.text_input(key="calendar.requested_by").input(before)
+    at.text_input(key="calendar.reason").input("wedding")
+    at.button(key="calendar.ask_swap").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"{target} has been asked")
+    assert at.metric[0].value == before  # nothing changes until they accept
+    assert len(frame(at, "why not")) == 4  # the ranked candidates stay on the tab
+    accept = next(b for b in at.button if b.key.startswith("calendar.swap_accept."))
+    accept.click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith(f"{target} accepted")
+    assert at.metric[0].value == target
+    assert not [b for b in at.button if b.key.startswith("calendar.swap_accept.")]
+
+
+def test_a_declined_swap_request_changes_nothing(calendar_env):
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    before = at.metric[0].value
+    at.text_input(key="calendar.reason").input("wedding")
+    at.button(key="calendar.ask_swap").click().run()
+    next(b for b in at.button if b.key.startswith("calendar.swap_decline.")).click().run()
+    assert not at.exception
+    assert "declined" in at.success[0].value
+    assert at.metric[0].value == before
+
+
+def test_private_feeds_show_secret_links_that_can_be_replaced(calendar_env, monkeypatch):
+    # Issue 15: with ROTADESK_FEED_SECRET the page shows token addresses, not guessable static files.
+    monkeypatch.setenv("ROTADESK_FEED_SECRET", "page-test-secret")
+    monkeypatch.setenv("ROTADESK_FEED_URL", "https://feeds.ourco.com")
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    links = [c.value for c in at.code if c.value.startswith("https://feeds.ourco.com/feeds/")]
+    assert [link.split("/")[4] for link in links] == ["team", "e0-ourco-com"]
+    assert not list((calendar_env / "static").glob("rotation-*.ics"))
+    at.button(key="calendar.rotate_team").click().run()
+    assert not at.exception
+    after = [c.value for c in at.code if c.value.startswith("https://feeds.ourco.com/feeds/")]
+    assert after[0] != links[0] and after[1] == links[1]

@@ -133,3 +133,40 @@ def test_a_first_visit_straight_to_a_page_gets_the_full_navigation(browser, tmp_
         page.close()
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_out_today_and_an_accepted_swap_request_on_the_calendar(browser, dashboard: str) -> None:
+    # Issue 15: an override ("X is out today") and a swap request asked, then accepted, in a real browser.
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+    def metric(label: str) -> str:
+        box = page.locator("[data-testid='stMetric']").filter(
+            has=page.locator("[data-testid='stMetricLabel']", has_text=re.compile(f"^{label}$")))
+        return box.locator("[data-testid='stMetricValue']").inner_text()
+
+    def wait_for(text: str) -> None:
+        page.wait_for_function(f"() => document.body.innerText.includes({text!r})", timeout=30_000)
+        page.wait_for_selector(idle, timeout=30_000)
+
+    try:
+        page.goto(dashboard, wait_until="domcontentloaded")
+        page.wait_for_selector(idle, timeout=30_000)
+        primary, backup = metric("On support now"), metric("Backup this week")
+        assert backup not in {primary, "Nobody"}
+        page.get_by_role("button", name=f"{primary} is out today").click()
+        wait_for(f"{backup} is on support for the rest of today.")
+        assert metric("On support now") == backup
+        assert page.get_by_role("button", name=re.compile("is out today")).count() == 0  # the backup is on now
+        page.get_by_role("tab", name="Swap a week").click()
+        panel = page.get_by_role("tabpanel")
+        panel.get_by_label("Why").fill("a family wedding")
+        panel.get_by_role("button", name="Ask them instead").click()
+        wait_for("has been asked to take the week of")
+        page.get_by_role("tab", name="Swap a week").click()
+        screenshot(page, "calendar-swap-request")
+        page.get_by_role("tabpanel").get_by_role("button", name="Accept", exact=True).click()
+        wait_for("accepted: the week of")
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        page.close()

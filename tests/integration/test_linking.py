@@ -18,7 +18,7 @@ from core.linear import LinearClient
 from core.roster import Engineer
 from core.rotation import RotationWeek
 from core.settings import Settings
-from core.store import get_state, open_db
+from core.store import get_state, handovers, open_db
 from core.store import intake as intake_store
 from core.store import links as store
 from core.store import rotation as rotation_store
@@ -458,6 +458,18 @@ def test_tier_three_escalations_go_to_the_engineer_on_support(world: World) -> N
     world.link(world.escalation(2))
     assert [i["assigneeId"] for i in world.lin.issues.values()] == [engineer["id"]] * 2
     assert world.lin.operations().count("UserByEmail") == 1
+
+
+def test_an_escalation_on_a_covered_day_goes_to_whoever_covers_it(world: World) -> None:
+    # Issue 15: an override for part of a week routes tier-3 escalations to the engineer covering that day.
+    world.lin.add_user("Ada Lovelace", "ada@ourco.com")
+    bo = world.lin.add_user("Bo Li", "bo@ourco.com")
+    _ada_on_support(world)
+    rotation_store.upsert_engineers(world.db, [Engineer("bo@ourco.com", "Bo Li")])
+    handovers.cover_days(world.db, world.settings, NOW.date(), NOW.date(), "bo@ourco.com", requested_by="ada",
+                         decided_by="lead", reason="Ada is at the dentist", now=NOW)
+    world.link(world.escalation())
+    assert next(iter(world.lin.issues.values()))["assigneeId"] == bo["id"]
 
 
 def test_an_engineer_without_a_linear_account_leaves_the_issue_unassigned(world: World) -> None:

@@ -117,3 +117,24 @@ def test_ensure_schedule_rolls_the_plan_forward_only_when_needed(team_db, settin
     later = NOW + timedelta(weeks=3)
     assert store.ensure_schedule(team_db, settings, later) is not None
     assert len(store.load_schedule(team_db)) == 16
+
+
+def test_an_engineers_holiday_country_is_kept_and_planned_with(db, settings):
+    # Issue 15: per-engineer holidays; the team setting (none here) is the default.
+    csv = "name,email,timezone,holiday_country\nAda,ada@ourco.com,America/New_York,us\nBo,bo@ourco.com,,\n"
+    store.import_roster_csv(db, csv)
+    ada = store.list_engineers(db)[0]
+    assert (ada.timezone, ada.holiday_country) == ("America/New_York", "US")
+    plan = store.plan_for(settings, date(2026, 11, 23), engineers=store.list_engineers(db))
+    assert plan.holidays == frozenset()
+    assert date(2026, 11, 26) in plan.holidays_of("ada@ourco.com")  # Thanksgiving
+    assert plan.holidays_of("bo@ourco.com") == frozenset()
+    with pytest.raises(ValidationError, match="holiday country 'XX' is unknown"):
+        store.import_roster_csv(db, "name,email,holiday_country\nCy,cy@ourco.com,xx\n")
+
+
+def test_backups_are_saved_and_kept_on_regeneration(team_db, settings):
+    weeks = store.load_schedule(team_db)
+    assert all(w.backup_email and w.backup_email != w.engineer_email for w in weeks)
+    store.regenerate(team_db, settings, NOW)
+    assert store.load_schedule(team_db) == weeks

@@ -99,3 +99,35 @@ def _zone(tz: str):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(tz)
+
+
+@pytest.mark.parametrize("tz,dst_day", [("America/New_York", date(2026, 3, 8)), ("Europe/Berlin", date(2026, 10, 25))])
+def test_covered_days_turn_over_at_the_teams_midnight_across_dst_for_engineers_in_other_zones(tz, dst_day):
+    # Issue 15: the engineers live in other zones; the team's zone decides when a covered day begins and ends,
+    # and each personal feed carries its engineer's zone while its all-day dates stay the team's dates.
+    from core.coverage import Absences
+    from core.roster import Unavailability
+    from core.rotation import Override
+
+    zones = ["Asia/Tokyo", "America/Los_Angeles", "Europe/London", "Australia/Sydney"]
+    people = [Engineer(f"e{i}@ourco.com", f"E{i}", timezone=zones[i]) for i in range(4)]
+    monday = week_start_for(dst_day + timedelta(days=1), 0)
+    schedule = generate(people, [], today=monday, plan=Plan(weeks_ahead=2))
+    week = schedule.weeks[0]
+    tuesday, wednesday = monday + timedelta(days=1), monday + timedelta(days=2)
+    cover = next(p.email for p in people if p.email not in {week.engineer_email, week.backup_email})
+    overrides = [Override(monday, cover, at=NOW, first_day=tuesday, last_day=tuesday)]
+    away = Absences([Unavailability(week.engineer_email, wednesday, wednesday)])
+    local = _zone(tz)
+    at = {d: datetime.combine(d, datetime.min.time()).replace(tzinfo=local) for d in (tuesday, wednesday)}
+    for when, expected in ((at[tuesday] - timedelta(minutes=1), week.engineer_email), (at[tuesday], cover),
+                           (at[wednesday] - timedelta(minutes=1), cover), (at[wednesday], week.backup_email)):
+        assert current_engineer(schedule.weeks, overrides, when.astimezone(timezone.utc), tz, 0, away) == expected
+    feeds = {p.email: Calendar.from_ical(build_feed(schedule.weeks, people, now=NOW, tz=p.timezone, email=p.email,
+                                                    overrides=overrides, absences=away)) for p in people}
+    covered = [e for e in feeds[cover].walk("VEVENT") if e.decoded("DTSTART") < monday + timedelta(weeks=1)]
+    assert [(e.decoded("DTSTART"), e.decoded("DTEND")) for e in covered] == [(tuesday, wednesday)]
+    assert str(feeds[cover]["X-WR-TIMEZONE"]) == next(p.timezone for p in people if p.email == cover)
+    backup_days = [(e.decoded("DTSTART"), e.decoded("DTEND")) for e in feeds[week.backup_email].walk("VEVENT")
+                   if e.decoded("DTSTART") < monday + timedelta(weeks=1)]
+    assert backup_days == [(wednesday, wednesday + timedelta(days=1))]

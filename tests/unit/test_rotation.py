@@ -216,3 +216,31 @@ def test_external_ids_are_matched_by_email():
     people = [Engineer("ada@ourco.com", "Ada"), Engineer("bo@ourco.com", "Bo", hubspot_owner_id="7")]
     matched = match_external_ids(people, {"ADA@ourco.com": "lin-1"}, {"bo@ourco.com": "99", "ada@ourco.com": "5"})
     assert [(e.linear_user_id, e.hubspot_owner_id) for e in matched] == [("lin-1", "5"), ("", "7")]
+
+
+def test_one_day_of_pto_leaves_the_week_assignable_and_fairness_counts_days_served():
+    # Issue 15: PTO counts in working days; the backup covers the day and is at work on it.
+    away = [Unavailability("e0@ourco.com", MONDAY + timedelta(days=2), MONDAY + timedelta(days=2))]
+    schedule = generate(team(3), away, today=MONDAY, plan=Plan(weeks_ahead=6))
+    first = schedule.weeks[0]
+    assert first.engineer_email == "e0@ourco.com" and first.backup_email not in {None, "e0@ourco.com"}
+    two_days = [Unavailability("e0@ourco.com", MONDAY, MONDAY + timedelta(days=1))]
+    assert generate(team(3), two_days, today=MONDAY, plan=Plan(weeks_ahead=6)).weeks[0].engineer_email != \
+        "e0@ourco.com"
+
+
+def test_an_engineers_own_holidays_shorten_their_week_not_the_teams():
+    # e0 keeps another country's holidays: two of them in the first week block it, one in the second does not.
+    own = {"e0@ourco.com": frozenset({MONDAY, MONDAY + timedelta(days=1), MONDAY + timedelta(weeks=1)})}
+    schedule = generate(team(3), [], today=MONDAY, plan=Plan(weeks_ahead=6, engineer_holidays=own))
+    assert schedule.weeks[0].engineer_email != "e0@ourco.com"
+    assert schedule.weeks[0].backup_email != "e0@ourco.com"  # out on the days nobody may be out
+    assert schedule.weeks[1].engineer_email == "e0@ourco.com"
+
+
+def test_every_week_gets_a_backup_spread_fairly():
+    schedule = generate(team(4), [], today=MONDAY, plan=Plan(weeks_ahead=16))
+    assert all(w.backup_email and w.backup_email != w.engineer_email for w in schedule.weeks)
+    assert set(Counter(w.backup_email for w in schedule.weeks).values()) == {4}
+    lone = generate(team(1), [], today=MONDAY, plan=Plan(weeks_ahead=2))
+    assert [w.backup_email for w in lone.weeks] == [None, None] and len(lone.without_backup) == 2

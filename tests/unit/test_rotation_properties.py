@@ -34,14 +34,21 @@ def rosters(draw: st.DrawFn) -> tuple[list[Engineer], list[Unavailability], froz
     return engineers, away, holidays
 
 
-def blocked(email: str, week: date, away: list[Unavailability]) -> bool:
+def blocked(email: str, week: date, away: list[Unavailability], holidays: frozenset[date] = frozenset()) -> bool:
+    """Critical-path work on a weekday blocks the week; PTO does once it takes more than one working day
+    (issue 15: a week with one day off is still assignable, the backup covers that day)."""
     days = [week + timedelta(days=i) for i in range(7)]
-    return any(u.email == email and u.start <= d <= u.end and d.weekday() < 5 for u in away for d in days)
+    mine = [u for u in away if u.email == email]
+    if any(u.kind == "critical" and u.start <= d <= u.end and d.weekday() < 5 for u in mine for d in days):
+        return True
+    working = [d for d in days if d.weekday() < 5 and d not in holidays]
+    off = [d for d in working if any(u.start <= d <= u.end for u in mine)]
+    return len(off) > 1 or (bool(off) and len(off) >= len(working))
 
 
 @settings(max_examples=150, deadline=None)
 @given(rosters(), st.integers(min_value=0, max_value=6))
-def test_one_engineer_per_week_never_on_pto_never_ramping(case, ramp):
+def test_one_engineer_per_week_never_blocked_by_time_off_never_ramping(case, ramp):
     engineers, away, holidays = case
     schedule = generate(engineers, away, today=FIRST, plan=Plan(weeks_ahead=WEEKS, ramp_weeks=ramp,
                                                                 holidays=holidays))
@@ -53,7 +60,7 @@ def test_one_engineer_per_week_never_on_pto_never_ramping(case, ramp):
             continue
         engineer = people[week.engineer_email]
         assert engineer.active
-        assert not blocked(engineer.email, week.week_start, away)
+        assert not blocked(engineer.email, week.week_start, away, holidays)
         assert engineer.start_date is None or week.week_start >= engineer.start_date + timedelta(weeks=ramp)
 
 
@@ -65,7 +72,7 @@ def test_counts_of_always_eligible_engineers_differ_by_at_most_one_over_every_ho
                                                                 holidays=holidays))
     always = [e.email for e in engineers if e.active
               and (e.start_date is None or e.start_date + timedelta(weeks=2) <= FIRST)
-              and not any(blocked(e.email, w.week_start, away) for w in schedule.weeks)]
+              and not any(blocked(e.email, w.week_start, away, holidays) for w in schedule.weeks)]
     counts = dict.fromkeys(always, 0)
     for week in schedule.weeks:
         if week.engineer_email in counts:
