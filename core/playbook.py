@@ -253,3 +253,36 @@ def to_markdown(rules: Iterable[Rule]) -> str:
         ] + [f"tier {r.support_tier}", r.routing, r.owner]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
+
+
+def with_rule(rules: Iterable[Rule], rule: Rule) -> list[Rule]:
+    """``rules`` with ``rule`` in place of the saved rule of the same id (or added), to preview an edit."""
+    others = [r for r in rules if rule.id is None or r.id != rule.id]
+    return ordered([*others, rule])
+
+
+def describe(rule: Rule) -> str:
+    """A rule's conditions in one line, for tables."""
+    parts = [f"customer tier {' or '.join(rule.customer_tiers)}" if rule.customer_tiers else "",
+             f"words: {', '.join(rule.keywords)}" if rule.keywords else "",
+             f"from: {', '.join(rule.senders)}" if rule.senders else "",
+             f"source {' or '.join(rule.sources)}" if rule.sources else ""]
+    return " · ".join(p for p in parts if p) or "anything"
+
+
+def summary(catches: Iterable[Catch], ranking: Iterable[HandBackCount]) -> list[dict[str, Any]]:
+    """One table row per rule: what it decides, and what it caught among the recent escalations."""
+    backs = {c.rule: c.handed_back for c in ranking}
+    return [{"order": c.rule.position, "rule": c.rule.name, "when": describe(c.rule),
+             "support_tier": c.rule.support_tier, "routing": c.rule.routing, "owner": c.rule.owner,
+             "catches": len(c.matched), "fires_first": len(c.fires), "handed_back": backs.get(c.rule.name, 0),
+             "enabled": c.rule.enabled} for c in catches]
+
+
+def catch_rows(catch: Catch, rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The escalations ``catch`` matched, each saying whether the rule would fire or an earlier rule wins."""
+    fires = set(catch.fires)
+    return [{"id": r["id"], "received": r.get("received_at"), "subject": r.get("subject"),
+             "customer_tier": r.get("tier") or "unknown", "would_fire": r["id"] in fires,
+             "decided_at_intake_by": r.get("playbook_rule") or "no rule"}
+            for r in rows if r["id"] in set(catch.matched)]
