@@ -51,3 +51,28 @@ def close_time_chart(series: Iterable[dict[str, Any]]) -> alt.Chart:
         tooltip=[alt.Tooltip("week_start:T", title="Week"), "stage:N",
                  alt.Tooltip("median_hours:Q", title="Median hours"), alt.Tooltip("replies:Q", title="Replies")],
     ).properties(height=HEIGHT)
+
+
+def retro_tier_chart(series: Iterable[dict[str, Any]]) -> alt.Chart:
+    """Escalations per rotation week by support tier (rows from ``core.retro.tier_series``)."""
+    frame = pd.DataFrame(list(series), columns=["week_start", "support_tier", "escalations"])
+    return alt.Chart(frame, title="Escalations by support tier").mark_bar().encode(
+        x=WEEK_AXIS,
+        y=alt.Y("escalations:Q", title="Escalations", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("support_tier:N", title="Support tier"),
+        tooltip=[alt.Tooltip("week_start:N", title="Week"), alt.Tooltip("support_tier:N", title="Tier"),
+                 alt.Tooltip("escalations:Q", title="Escalations")],
+    ).properties(height=HEIGHT)
+
+
+def retro_outcome_chart(series: Iterable[dict[str, Any]]) -> alt.Chart:
+    """What became of each week's escalations (rows from ``core.retro.outcome_series``)."""
+    frame = pd.DataFrame(list(series), columns=["week_start", "outcome", "escalations"])
+    return alt.Chart(frame, title="Fixed, triaged or carried over").mark_bar().encode(
+        x=WEEK_AXIS,
+        y=alt.Y("escalations:Q", title="Escalations received", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("outcome:N", title="By the end of the week",
+                        sort=["fixed within the week", "triaged to the backlog", "carried over"]),
+        tooltip=[alt.Tooltip("week_start:N", title="Week"), "outcome:N",
+                 alt.Tooltip("escalations:Q", title="Escalations")],
+    ).properties(height=HEIGHT)
