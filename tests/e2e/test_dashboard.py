@@ -19,6 +19,7 @@ PAGES = {  # url path -> a text the page must show
     "office_hours": "Office hours",
     "capacity": "feature capacity",
     "handoff": "Handoff",
+    "planning": "Mark as reviewed in planning",
     "playbook": "Rules that hand back most often",
     "replies": "Replies",
     "intake": "Board view crashes",
