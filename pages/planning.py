@@ -4,17 +4,19 @@ the retro of each rotation week and its charts; marking the handoffs reviewed cl
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import streamlit as st
 
+from core import export, retro
 from core import handoff as ho
-from core import retro
 from core.errors import AppError
 from core.store import iso, ops
 from core.store import planning as store
 from ui.charts import retro_outcome_chart, retro_tier_chart
 from ui.deps import get_db, settings_or_stop
+from ui.export import chart_title, show_chart
 from ui.flash import flash, show_flashes
 
 HISTORY_WEEKS = 13
@@ -72,5 +74,14 @@ st.dataframe([r.row() for r in reversed(retros)], hide_index=True, width="stretc
 st.caption("Triage is the Linear issue being created or linked. Reopened: closed in the week, and the customer "
            "wrote again after the close.")
 left, right = st.columns(2)
-left.altair_chart(retro_tier_chart(retro.tier_series(retros)), key="planning.tier_chart")
-right.altair_chart(retro_outcome_chart(retro.outcome_series(retros)), key="planning.outcome_chart")
+charts = [retro_tier_chart(retro.tier_series(retros)), retro_outcome_chart(retro.outcome_series(retros))]
+show_chart(charts[0], "planning.tier_chart", left)
+show_chart(charts[1], "planning.outcome_chart", right)
+
+st.subheader("Export")
+st.download_button(
+    "Download the planning view (Markdown with the charts)", key="planning.export", on_click="ignore",
+    data=partial(export.planning_markdown, retros, pending, [(chart_title(c), c.to_dict()) for c in charts], now,
+                 last["reviewed_at"] if last else None),
+    file_name=f"rotation-planning-{now.astimezone(tz).date().isoformat()}.md", mime="text/markdown",
+    icon=":material/download:")

@@ -62,6 +62,10 @@ def test_the_retro_counts_each_started_week(app_env):
     assert (last["fixed"], last["triaged"], last["carried_over"]) == (1, 1, 1)
     assert table.loc[WEEKS[2], "received"] == 1 and table.loc[WEEKS[0], "received"] == 0
     assert len(at.get("vega_lite_chart")) == 2
+    downloads = {b.proto.id.rsplit("-", 1)[-1]: b.proto.label for b in at.get("download_button")}
+    assert downloads == {"planning.tier_chart.png": "PNG", "planning.tier_chart.svg": "SVG",
+                         "planning.outcome_chart.png": "PNG", "planning.outcome_chart.svg": "SVG",
+                         "planning.export": "Download the planning view (Markdown with the charts)"}
 
 
 def test_handoffs_since_the_last_meeting_and_marking_them_reviewed(app_env):
