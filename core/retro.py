@@ -13,16 +13,19 @@ was created or linked), and the latest follow-up. For each week:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.errors import ValidationError
 from core.escalations import WONT_FIX_STATUS, parse_time
 from core.handoff import week_window
 
 TIERS = (1, 2, 3)
+PULSE_ROLES = ("engineer", "support")  # who rates the week: the engineer on rotation, and support
+MAX_COMMENT = 1000
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Retro:
     closed: int
     reopened: int
     handed_back: int
+    pulse: dict[str, int] = field(default_factory=dict)  # role -> rating 1-5, for the roles that rated the week
 
     @property
     def reopen_rate(self) -> float | None:
@@ -64,7 +68,8 @@ class Retro:
                 "triage_hours": None if self.triage_hours is None else round(self.triage_hours, 1),
                 "fixed": self.fixed, "triaged": self.triaged, "carried_over": self.carried_over,
                 "customers": self.customers, "revenue": self.revenue, "handed_back": self.handed_back,
-                "reopen_rate": self.reopen_rate}
+                "reopen_rate": self.reopen_rate,
+                **{f"pulse_{role}": self.pulse.get(role) for role in PULSE_ROLES}}
 
 
 def _fixed_at(row: dict[str, Any]) -> datetime | None:
@@ -74,7 +79,7 @@ def _fixed_at(row: dict[str, Any]) -> datetime | None:
     return parse_time(row.get("closed_at"))
 
 
-def week(rows: Iterable[dict[str, Any]], w: Week) -> Retro:
+def week(rows: Iterable[dict[str, Any]], w: Week, pulses: Iterable[dict[str, Any]] = ()) -> Retro:
     rows = list(rows)
     received = [r for r in rows if w.start <= parse_time(r["received_at"]) < w.end]
     by_tier = {t: sum(1 for r in received if (r.get("support_tier") or 3) == t) for t in TIERS}
@@ -98,13 +103,16 @@ def week(rows: Iterable[dict[str, Any]], w: Week) -> Retro:
                          if r.get("customer_domain")}
     return Retro(w.week_start, w.engineer, len(received), by_tier, median(waits) if waits else None, fixed, triaged,
                  carried, len(revenue_by_domain), sum(revenue_by_domain.values()), len(closed_in_week), reopened,
-                 sum(1 for r in received if r.get("handed_back")))
+                 sum(1 for r in received if r.get("handed_back")),
+                 {p["role"]: int(p["rating"]) for p in pulses
+                  if str(p["week_start"])[:10] == w.week_start.isoformat() and p.get("rating")})
 
 
-def retro(rows: Iterable[dict[str, Any]], weeks: Sequence[Week]) -> list[Retro]:
-    """One retro per week, in the order given."""
-    rows = list(rows)
-    return [week(rows, w) for w in weeks]
+def retro(rows: Iterable[dict[str, Any]], weeks: Sequence[Week],
+          pulses: Iterable[dict[str, Any]] = ()) -> list[Retro]:
+    """One retro per week, in the order given, with the week's pulse ratings."""
+    rows, pulses = list(rows), list(pulses)
+    return [week(rows, w, pulses) for w in weeks]
 
 
 def tier_series(retros: Iterable[Retro]) -> list[dict[str, Any]]:
@@ -139,3 +147,34 @@ def unreviewed(handoffs: Iterable[dict[str, Any]], last_review_at: str | None) -
     fresh = [h for h in handoffs if h.get("submitted_at")
              and (since is None or parse_time(h["submitted_at"]) > since)]
     return sorted(fresh, key=lambda h: str(h["week_start"]))
+
+
+def validate_pulse(role: str, rating: int | None, comment: str) -> tuple[int | None, str]:
+    """A pulse answer tidied: a rating of 1 to 5 (None: not rated) and a comment of bounded length."""
+    if role not in PULSE_ROLES:
+        raise ValidationError(f"A pulse is from one of {', '.join(PULSE_ROLES)}.")
+    if rating is not None and rating not in range(1, 6):
+        raise ValidationError("Rate the week from 1 (rough) to 5 (great).")
+    tidy = (comment or "").strip()
+    if len(tidy) > MAX_COMMENT:
+        raise ValidationError(f"Keep the pulse comment under {MAX_COMMENT} characters.")
+    if rating is None and tidy:
+        raise ValidationError(f"Give the {role} comment a rating from 1 to 5 too.")
+    return rating, tidy
+
+
+def pulse_series(retros: Iterable[Retro]) -> list[dict[str, Any]]:
+    """Long-form rows (week, role, rating) of the weeks that were rated, for the trend chart."""
+    return [{"week_start": r.week_start.isoformat(), "role": role, "rating": r.pulse[role]}
+            for r in retros for role in PULSE_ROLES if role in r.pulse]
+
+
+def change_marks(changes: Iterable[dict[str, Any]], weeks: Sequence[Week]) -> list[dict[str, Any]]:
+    """Playbook changes (``at``, ``summary``) as the rotation week they were made in; changes outside are left out."""
+    marks: dict[str, list[str]] = {}
+    for change in changes:
+        at = parse_time(change.get("at"))
+        w = next((w for w in weeks if at is not None and w.start <= at < w.end), None)
+        if w is not None:
+            marks.setdefault(w.week_start.isoformat(), []).append(change.get("summary") or "playbook changed")
+    return [{"week_start": k, "change": "; ".join(v)} for k, v in sorted(marks.items())]

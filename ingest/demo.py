@@ -25,6 +25,7 @@ from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, ops
 from core.store import links as links_store
+from core.store import planning as planning_store
 from core.store import playbook as playbook_store
 from core.store import rotation as rotation_store
 from ingest.pipeline import ingest_raw
@@ -81,6 +82,7 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
         _stage_sample_reply(db, settings, closed[-1], now)
     _seed_rotation_routine(db, settings, now)
     _seed_handback(db, now)
+    _seed_pulses(db, settings, now)
     rotation_store.refresh_feeds(db, settings, now, feeds_dir)
     db.close()
     return (f"demo database {db_path}: {len(customers)} customers, "
@@ -164,6 +166,21 @@ def _seed_playbook(db, now: datetime) -> None:
     for rule in DEMO_RULES:
         if rule.name not in names:
             playbook_store.save_rule(db, rule, iso(now))
+
+
+# The pulse of the last three rotations, oldest first: (engineer, support) ratings and comments.
+DEMO_PULSES = (((2, "Paged for the SSO loop while shipping my own feature"), (3, "")),
+               ((3, ""), (4, "Fast answers on the webhook delays")),
+               ((4, "The playbook kept how-to questions with support"), (4, "")))
+
+
+def _seed_pulses(db, settings: Settings, now: datetime) -> None:
+    if planning_store.pulses(db):
+        return
+    this_week = week_start_of(now.date(), settings.week_start_index)
+    for weeks_ago, (engineer, support) in zip((3, 2, 1), DEMO_PULSES):
+        week = (this_week - timedelta(weeks=weeks_ago)).isoformat()
+        planning_store.save_pulses(db, week, {"engineer": engineer, "support": support}, iso(now))
 
 
 def _seed_handback(db, now: datetime) -> None:

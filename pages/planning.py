@@ -14,7 +14,8 @@ from core import handoff as ho
 from core.errors import AppError
 from core.store import iso, ops
 from core.store import planning as store
-from ui.charts import retro_outcome_chart, retro_tier_chart
+from core.store import playbook as playbook_store
+from ui.charts import pulse_chart, retro_outcome_chart, retro_tier_chart
 from ui.deps import get_db, settings_or_stop
 from ui.export import chart_title, show_chart
 from ui.flash import flash, show_flashes
@@ -22,7 +23,8 @@ from ui.flash import flash, show_flashes
 HISTORY_WEEKS = 13
 COLUMNS = {"tier_1": "Tier 1", "tier_2": "Tier 2", "tier_3": "Tier 3", "triage_hours": "Hours to triage (median)",
            "fixed": "Fixed in the week", "triaged": "Triaged to backlog", "carried_over": "Carried over",
-           "customers": "Customers", "handed_back": "Handed back"}
+           "customers": "Customers", "handed_back": "Handed back", "pulse_engineer": "Pulse: engineer",
+           "pulse_support": "Pulse: support"}
 
 settings = settings_or_stop()
 tz = ZoneInfo(settings.team_timezone)
@@ -36,7 +38,8 @@ try:
     db = get_db()
     weeks = retro.past_weeks(ops.rotation_weeks(db), now.astimezone(tz).date(), tz, HISTORY_WEEKS)
     since = weeks[0].start if weeks else now - timedelta(weeks=HISTORY_WEEKS)
-    retros = retro.retro(store.retro_rows(db, iso(since)), weeks)
+    retros = retro.retro(store.retro_rows(db, iso(since)), weeks, store.pulses(db))
+    marks = retro.change_marks(playbook_store.changes(db), weeks)
     last = store.last_review(db)
     pending = retro.unreviewed(ops.handoffs(db), last["reviewed_at"] if last else None)
 except AppError as exc:
@@ -77,6 +80,11 @@ left, right = st.columns(2)
 charts = [retro_tier_chart(retro.tier_series(retros)), retro_outcome_chart(retro.outcome_series(retros))]
 show_chart(charts[0], "planning.tier_chart", left)
 show_chart(charts[1], "planning.outcome_chart", right)
+if any(r.pulse for r in retros):
+    charts.append(pulse_chart(retro.pulse_series(retros), marks))
+    show_chart(charts[-1], "planning.pulse_chart")
+else:
+    st.caption("The pulse chart appears once the engineer or support rate a week on the Handoff page.")
 
 st.subheader("Export")
 st.download_button(

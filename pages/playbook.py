@@ -112,7 +112,7 @@ if shown is not None:
         st.dataframe(caught, hide_index=True, width="stretch", key="playbook.caught",
                      column_config={"would_fire": "Would fire", "decided_at_intake_by": "Decided at intake by"})
 if choice is not None and st.button("Delete this rule", key="playbook.delete"):
-    store.delete_rule(db, choice)
+    store.delete_rule(db, choice, iso(now))
     flash("playbook", f"Rule “{by_id[choice].name}” deleted.")
     st.session_state["playbook.reset"] = True
     st.rerun()

@@ -76,3 +76,17 @@ def retro_outcome_chart(series: Iterable[dict[str, Any]]) -> alt.Chart:
         tooltip=[alt.Tooltip("week_start:N", title="Week"), "outcome:N",
                  alt.Tooltip("escalations:Q", title="Escalations")],
     ).properties(height=HEIGHT)
+
+
+def pulse_chart(series: Iterable[dict[str, Any]], marks: Iterable[dict[str, Any]]) -> alt.LayerChart:
+    """The pulse (1-5) per rotation week by role, with the weeks the playbook changed marked."""
+    frame = pd.DataFrame(list(series), columns=["week_start", "role", "rating"])
+    changes = pd.DataFrame(list(marks), columns=["week_start", "change"])
+    x = alt.X("week_start:O", title="Week starting", axis=alt.Axis(labelAngle=-45))
+    lines = alt.Chart(frame).mark_line(point=True).encode(
+        x=x, y=alt.Y("rating:Q", title="Rating", scale=alt.Scale(domain=[1, 5]), axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("role:N", title="Rated by"),
+        tooltip=[alt.Tooltip("week_start:N", title="Week"), "role:N", "rating:Q"])
+    rules = alt.Chart(changes).mark_rule(strokeDash=[4, 4], color="gray").encode(
+        x=x, tooltip=[alt.Tooltip("week_start:N", title="Week"), alt.Tooltip("change:N", title="Playbook")])
+    return alt.layer(rules, lines, title="Pulse, with playbook changes dashed").properties(height=HEIGHT)

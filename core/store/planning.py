@@ -10,6 +10,8 @@ import json
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from core import retro
+
 migrations = Migrations("rotadesk.planning")
 
 
@@ -17,6 +19,29 @@ migrations = Migrations("rotadesk.planning")
 def m001_planning_reviews(db: Database) -> None:
     # One row per planning meeting: when it marked the handoffs in front of it as reviewed, and which ones.
     db["planning_reviews"].create({"id": int, "reviewed_at": str, "by": str, "handoff_weeks": str}, pk="id")
+
+
+@migrations()
+def m002_pulses(db: Database) -> None:
+    # The one-question pulse after each rotation week, one answer per role (a second answer replaces the first).
+    db["pulses"].create({"week_start": str, "role": str, "rating": int, "comment": str, "submitted_at": str},
+                        pk=("week_start", "role"))
+
+
+def save_pulses(db: Database, week_start: str, answers: dict[str, tuple[int | None, str]], now: str) -> int:
+    """Save the rated answers of a week's pulse (role -> (rating, comment)); returns how many were saved."""
+    rows = []
+    for role, (rating, comment) in answers.items():
+        rating, comment = retro.validate_pulse(role, rating, comment)
+        if rating is not None:
+            rows.append({"week_start": week_start, "role": role, "rating": rating, "comment": comment or None,
+                         "submitted_at": now})
+    db["pulses"].upsert_all(rows, pk=("week_start", "role"))
+    return len(rows)
+
+
+def pulses(db: Database) -> list[dict]:
+    return list(db.query("select * from pulses order by week_start, role"))
 
 
 def retro_rows(db: Database, since: str) -> list[dict]:

@@ -37,6 +37,12 @@ def m001_playbook(db: Database) -> None:
     db["playbook_rules"].insert_all([_rule_row(r, None) for r in pb.DEFAULT_RULES])
 
 
+@migrations()
+def m002_playbook_changes(db: Database) -> None:
+    # Every edit, so the retro's pulse chart can mark the weeks the playbook changed.
+    db["playbook_changes"].create({"id": int, "at": str, "rule_id": int, "summary": str}, pk="id")
+
+
 def rules(db: Database) -> list[pb.Rule]:
     return pb.ordered(_rule(r) for r in db.query("select * from playbook_rules"))
 
@@ -45,16 +51,32 @@ def save_rule(db: Database, rule: pb.Rule, now: str) -> int:
     """Insert a new rule or replace the one with ``rule.id``; returns its id."""
     rule = pb.validate(rule)
     row = _rule_row(rule, now)
-    if rule.id is None:
-        return int(db["playbook_rules"].insert(row).last_pk)
-    if not db["playbook_rules"].count_where("id = ?", [rule.id]):
-        raise ValidationError(f"There is no rule {rule.id} any more; reload the page.")
-    db["playbook_rules"].update(rule.id, row)
+    with db.atomic():
+        if rule.id is None:
+            rule_id = int(db["playbook_rules"].insert(row).last_pk)
+            _log(db, now, rule_id, f"added “{rule.name}”")
+            return rule_id
+        if not db["playbook_rules"].count_where("id = ?", [rule.id]):
+            raise ValidationError(f"There is no rule {rule.id} any more; reload the page.")
+        db["playbook_rules"].update(rule.id, row)
+        _log(db, now, rule.id, f"changed “{rule.name}”")
     return rule.id
 
 
-def delete_rule(db: Database, rule_id: int) -> None:
-    db["playbook_rules"].delete_where("id = ?", [rule_id])
+def delete_rule(db: Database, rule_id: int, now: str) -> None:
+    names = [r["name"] for r in db.query("select name from playbook_rules where id = ?", [rule_id])]
+    with db.atomic():
+        db["playbook_rules"].delete_where("id = ?", [rule_id])
+        if names:
+            _log(db, now, rule_id, f"removed “{names[0]}”")
+
+
+def changes(db: Database) -> list[dict]:
+    return list(db.query("select * from playbook_changes order by at, id"))
+
+
+def _log(db: Database, now: str, rule_id: int, summary: str) -> None:
+    db["playbook_changes"].insert({"at": now, "rule_id": rule_id, "summary": summary})
 
 
 def route(db: Database, row: dict[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
 from core.capacity import week_start_of
 from core.store import iso, ops
 from core.store import planning as store
+from core.store import playbook as playbook_store
 from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "planning.py")
@@ -85,3 +88,27 @@ def test_handoffs_since_the_last_meeting_and_marking_them_reviewed(app_env):
     assert (review["handoff_weeks"], review["by"]) == ([WEEKS[1]], "Eve")
     assert not at.expander
     assert any(i.value.startswith("No handoffs submitted since the last planning meeting") for i in at.info)
+
+
+def test_the_pulse_trend_marks_playbook_changes(app_env):
+    seed(app_env)
+    store.save_pulses(app_env.db, WEEKS[0], {"engineer": (2, "Pager all week"), "support": (3, "")}, iso(APP_NOW))
+    store.save_pulses(app_env.db, WEEKS[1], {"engineer": (4, "")}, iso(APP_NOW))
+    rule = playbook_store.rules(app_env.db)[0]
+    playbook_store.save_rule(app_env.db, rule, iso(APP_NOW - timedelta(days=8)))  # during last week
+    at = run()
+    table = at.dataframe[0].value.set_index("week")
+    assert table.loc[WEEKS[0], ["pulse_engineer", "pulse_support"]].tolist() == [2, 3]
+    assert table.loc[WEEKS[1], "pulse_engineer"] == 4
+    (pulse,) = [c for c in at.get("vega_lite_chart") if "Pulse" in c.proto.spec]
+    assert [layer["mark"]["type"] for layer in json.loads(pulse.proto.spec)["layer"]] == ["rule", "line"]
+    data = [pa.ipc.open_stream(d.data.data).read_pandas() for d in pulse.proto.datasets]
+    changes = next(frame for frame in data if "change" in frame.columns)
+    assert changes.values.tolist() == [[WEEKS[1], f"changed “{rule.name}”"]]
+
+
+def test_without_pulses_the_page_says_where_they_come_from(app_env):
+    seed(app_env)
+    at = run()
+    assert any(c.value.startswith("The pulse chart appears once") for c in at.caption)
+    assert len(at.get("vega_lite_chart")) == 2

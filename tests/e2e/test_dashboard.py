@@ -149,7 +149,8 @@ def test_the_planning_view_and_its_charts_download(browser, dashboard: str, tmp_
         text = Path(markdown.value.path()).read_text(encoding="utf-8")
         downloads = page.locator("[data-testid='stDownloadButton'] button")  # not the charts' own menus
         assert markdown.value.suggested_filename.startswith("rotation-planning-")
-        assert text.startswith("# Support rotation for planning") and text.count("data:image/png;base64,") == 2
+        assert text.startswith("# Support rotation for planning")
+        assert text.count("data:image/png;base64,") == 3  # tiers, outcomes, pulse
         with page.expect_download(timeout=60_000) as png:
             downloads.filter(has_text="PNG").first.click()
         assert png.value.suggested_filename == "escalations-by-support-tier.png"

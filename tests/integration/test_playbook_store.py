@@ -42,10 +42,12 @@ def test_rules_are_saved_edited_and_deleted(db) -> None:
     assert (edited.support_tier, edited.senders) == (2, ("globex.com",))
     with pytest.raises(ValidationError, match="at least one condition"):
         playbook_store.save_rule(db, pb.Rule("empty", 3, id=rule_id), STAMP)
-    playbook_store.delete_rule(db, rule_id)
+    playbook_store.delete_rule(db, rule_id, STAMP)
     assert rule_id not in [r.id for r in playbook_store.rules(db)]
     with pytest.raises(ValidationError, match="no rule"):
         playbook_store.save_rule(db, edited, STAMP)
+    assert [c["summary"] for c in playbook_store.changes(db)] == [  # the pulse chart marks these weeks
+        "added “Exports”", "changed “Exports”", "removed “Exports”"]
 
 
 def test_intake_records_the_rule_that_fired_and_the_support_tier(db, demo_settings) -> None:

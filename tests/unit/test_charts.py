@@ -72,3 +72,15 @@ def test_retro_charts_stack_tiers_and_outcomes_per_week():
     outcomes = charts.retro_outcome_chart(retro.outcome_series(r)).to_dict()
     assert {v["outcome"]: v["escalations"] for v in dataset(outcomes)} == {
         "fixed within the week": 1, "triaged to the backlog": 0, "carried over": 1}
+
+
+def test_pulse_chart_layers_ratings_and_playbook_changes():
+    chart = charts.pulse_chart([{"week_start": "2026-03-02", "role": "engineer", "rating": 2}],
+                               [{"week_start": "2026-03-02", "change": "added “A”"}])
+    spec = chart.to_dict()
+    rules, lines = spec["layer"]
+    assert rules["mark"]["type"] == "rule" and lines["mark"]["type"] == "line"
+    assert lines["encoding"]["y"]["scale"]["domain"] == [1, 5]
+    values = {k: v for k, v in spec["datasets"].items()}
+    assert [{"week_start": "2026-03-02", "change": "added “A”"}] in values.values()
+    assert spec["title"] == "Pulse, with playbook changes dashed"

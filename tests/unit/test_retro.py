@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core import retro
+from core.errors import ValidationError
 
 UTC = timezone.utc
 START = datetime(2026, 11, 16, tzinfo=UTC)
@@ -89,3 +90,39 @@ def test_chart_series_are_long_form() -> None:
                                        "escalations": int(t == 2)} for t in (1, 2, 3)]
     assert [o["outcome"] for o in retro.outcome_series([r])] == ["fixed within the week", "triaged to the backlog",
                                                                 "carried over"]
+
+
+def test_each_week_carries_its_pulse_ratings() -> None:
+    pulses = [{"week_start": "2026-11-16", "role": "engineer", "rating": 2},
+              {"week_start": "2026-11-16", "role": "support", "rating": None},
+              {"week_start": "2026-11-09", "role": "support", "rating": 5}]
+    (r,) = retro.retro([], [WEEK], pulses)
+    assert r.pulse == {"engineer": 2}
+    assert (r.row()["pulse_engineer"], r.row()["pulse_support"]) == (2, None)
+    assert retro.pulse_series([r]) == [{"week_start": "2026-11-16", "role": "engineer", "rating": 2}]
+
+
+@pytest.mark.parametrize(("role", "rating", "comment", "error"), [
+    ("manager", 3, "", "one of engineer, support"),
+    ("engineer", 6, "", "from 1"),
+    ("engineer", 0, "", "from 1"),
+    ("support", None, "rough week", "rating from 1 to 5 too"),
+    ("support", 3, "x" * (retro.MAX_COMMENT + 1), "under"),
+])
+def test_a_pulse_needs_a_rating_of_1_to_5(role, rating, comment, error) -> None:
+    with pytest.raises(ValidationError, match=error):
+        retro.validate_pulse(role, rating, comment)
+
+
+def test_a_valid_pulse_is_tidied() -> None:
+    assert retro.validate_pulse("engineer", 4, "  good week \n") == (4, "good week")
+    assert retro.validate_pulse("support", None, "  ") == (None, "")
+
+
+def test_playbook_changes_are_marked_on_the_week_they_were_made() -> None:
+    weeks = [WEEK, retro.Week(date(2026, 11, 23), WEEK.end, WEEK.end + timedelta(days=7), "Bo")]
+    changes = [{"at": at(1), "summary": "added “A”"}, {"at": at(2), "summary": "changed “A”"},
+               {"at": at(8), "summary": "removed “B”"}, {"at": at(30), "summary": "later"}]
+    assert retro.change_marks(changes, weeks) == [
+        {"week_start": "2026-11-16", "change": "added “A”; changed “A”"},
+        {"week_start": "2026-11-23", "change": "removed “B”"}]
