@@ -120,7 +120,8 @@ if choice is not None and st.button("Delete this rule", key="playbook.delete"):
 st.subheader("Hand back to support")
 st.caption("An escalation support can handle after all goes back as tier 1 or 2, with the reason: the rule that "
            "sent it is the one to fix.")
-engineer_owned = {r["id"]: r for r in recent if (r["support_tier"] or 3) == 3 and not r["handback_reason"]}
+engineer_owned = {r["id"]: r for r in recent
+                  if r["status"] == "open" and (r["support_tier"] or 3) == 3 and not r["handback_reason"]}
 with st.form("playbook.handback_form"):
     picked = st.selectbox("Escalation", list(engineer_owned), key="playbook.handback.escalation",
                           format_func=lambda i: f"#{i} {engineer_owned[i]['subject'] or '(no subject)'}")

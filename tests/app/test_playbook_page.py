@@ -84,6 +84,7 @@ def test_hand_back_and_the_rules_that_hand_back_most(app_env):
     first = app_env.escalation(1, support_tier=3, playbook_rule="Exports")
     app_env.escalation(2, support_tier=3, playbook_rule="Exports")
     app_env.escalation(3, support_tier=1, playbook_rule="How-to questions")
+    app_env.escalation(4, support_tier=3, status="done")  # closed: nothing to hand back
     at = run()
     assert at.selectbox(key="playbook.handback.escalation").options == ["#2 Bug number 2", "#1 Bug number 1"]
     at.selectbox(key="playbook.handback.escalation").select(first)
