@@ -10,6 +10,8 @@ PAGES = [
     st.Page("pages/office_hours.py", title="Office hours", icon=":material/groups:"),
     st.Page("pages/capacity.py", title="Capacity", icon=":material/monitoring:"),
     st.Page("pages/handoff.py", title="Handoff", icon=":material/assignment:"),
+    st.Page("pages/planning.py", title="Planning", icon=":material/event_note:"),
+    st.Page("pages/playbook.py", title="Playbook", icon=":material/rule:"),
     st.Page("pages/replies.py", title="Replies", icon=":material/outgoing_mail:"),
     st.Page("pages/intake.py", title="Intake", icon=":material/inbox:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),

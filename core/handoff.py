@@ -132,18 +132,19 @@ def from_saved(row: dict[str, Any]) -> Handoff:
                    row.get("priorities") or "", row.get("notes") or "", row.get("submitted_at"))
 
 
-def render_markdown(handoff: Handoff) -> str:
-    """The handoff as one Markdown page; every item is escaped, since subjects come from customers' email."""
+def render_markdown(handoff: Handoff, *, level: int = 1) -> str:
+    """The handoff as one Markdown page (its title a heading of ``level``, to sit inside a larger page); every
+    item is escaped, since subjects come from customers' email."""
     who = f" — {escape_markdown(handoff.engineer_email)}" if handoff.engineer_email else ""
-    out = [f"# Support rotation handoff: week of {handoff.week_start.isoformat()}{who}", ""]
+    out = [f"{'#' * level} Support rotation handoff: week of {handoff.week_start.isoformat()}{who}", ""]
     for attr, title in SECTIONS:
-        out.append(f"## {title}")
+        out.append(f"{'#' * (level + 1)} {title}")
         entries = items(getattr(handoff, attr))
         out.extend(f"- {escape_markdown(i)}" for i in entries or ["Nothing."])
         out.append("")
     notes = items(handoff.notes)
     if notes:
-        out.append("## Notes")
+        out.append(f"{'#' * (level + 1)} Notes")
         out.extend(f"- {escape_markdown(n)}" for n in notes)
         out.append("")
     return "\n".join(out).rstrip() + "\n"

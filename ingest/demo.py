@@ -18,12 +18,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core import closing, handoff, office_hours
+from core import playbook as pb
 from core.capacity import week_start_of
 from core.roster import Unavailability
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, ops
 from core.store import links as links_store
+from core.store import planning as planning_store
+from core.store import playbook as playbook_store
 from core.store import rotation as rotation_store
 from ingest.pipeline import ingest_raw
 
@@ -64,6 +67,7 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
     rotation_store.regenerate(db, settings, today)
     customers = intake_store.parse_customers_csv((samples / "customers.csv").read_text(encoding="utf-8"))
     intake_store.upsert_customers(db, customers, iso(now))
+    _seed_playbook(db, now)
     outcomes: Counter[str] = Counter()
     new: list[int] = []
     for path in sorted(samples.glob("*.eml")):
@@ -77,6 +81,8 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
     if sample_reply and closed:
         _stage_sample_reply(db, settings, closed[-1], now)
     _seed_rotation_routine(db, settings, now)
+    _seed_handback(db, now)
+    _seed_pulses(db, settings, now)
     rotation_store.refresh_feeds(db, settings, now, feeds_dir)
     db.close()
     return (f"demo database {db_path}: {len(customers)} customers, "
@@ -145,6 +151,44 @@ def _stage_sample_reply(db, settings: Settings, escalation_id: int, now: datetim
         "linear_issue_id": f"demo-issue-{escalation_id}", "linear_identifier": f"DEMO-{escalation_id}",
         "linear_state": "Done", "linear_state_type": "completed"}, datetime.fromisoformat(fixed["closed_at"]))
     closing.poll_and_stage(db, settings, None, None, now=now)
+
+
+# The team's own rules beside the defaults, so the samples show rules firing (and one handing back).
+DEMO_RULES = (
+    pb.Rule("Exports and integrations", 3, keywords=("export", "exported", "webhook", "webhooks", "api"),
+            position=50),
+    pb.Rule("Team administration", 3, keywords=("deactivated user", "remove a user", "permissions"), position=60),
+)
+
+
+def _seed_playbook(db, now: datetime) -> None:
+    names = {r.name for r in playbook_store.rules(db)}
+    for rule in DEMO_RULES:
+        if rule.name not in names:
+            playbook_store.save_rule(db, rule, iso(now))
+
+
+# The pulse of the last three rotations, oldest first: (engineer, support) ratings and comments.
+DEMO_PULSES = (((2, "Paged for the SSO loop while shipping my own feature"), (3, "")),
+               ((3, ""), (4, "Fast answers on the webhook delays")),
+               ((4, "The playbook kept how-to questions with support"), (4, "")))
+
+
+def _seed_pulses(db, settings: Settings, now: datetime) -> None:
+    if planning_store.pulses(db):
+        return
+    this_week = week_start_of(now.date(), settings.week_start_index)
+    for weeks_ago, (engineer, support) in zip((3, 2, 1), DEMO_PULSES):
+        week = (this_week - timedelta(weeks=weeks_ago)).isoformat()
+        planning_store.save_pulses(db, week, {"engineer": engineer, "support": support}, iso(now))
+
+
+def _seed_handback(db, now: datetime) -> None:
+    """Support can remove a deactivated user themselves: the one escalation handed back to them."""
+    caught = [r for r in playbook_store.recent(db) if r["playbook_rule"] == "Team administration"]
+    if caught and not playbook_store.handbacks(db):
+        playbook_store.hand_back(db, caught[0]["id"], 1, "Documented in the help centre: an admin reassigns the "
+                                 "user's tasks first, then removes them.", "Maria Lopez", iso(now))
 
 
 def _seed_rotation_routine(db, settings: Settings, now: datetime) -> None:

@@ -22,6 +22,7 @@ from core.report import Report, note_for, to_message, validate
 from core.settings import Settings
 from core.store import intake as store
 from core.store import iso
+from core.store import playbook as playbook_store
 
 log = logging.getLogger("rotadesk.ingest")
 REPORT_SOURCE = "report"  # entered by a person on the dashboard or with `python -m ingest report`
@@ -128,6 +129,7 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
         "status": "open",
         "updated_at": stamp,
     }
+    row |= playbook_store.route(db, row)  # the rule that fired, the support tier and the routing
     return store.create_escalation(db, row, thread)
 
 

@@ -11,6 +11,7 @@ from core.errors import AppError
 from core.store import iso, ops
 from ui.charts import capacity_cost_chart, close_time_chart, intake_chart
 from ui.deps import get_db, settings_or_stop
+from ui.export import show_chart
 
 st.session_state.setdefault("capacity.deadline", False)
 
@@ -59,12 +60,12 @@ if not advice:
 
 st.subheader("Charts")
 if team:
-    st.altair_chart(capacity_cost_chart(costs), key="capacity.cost_chart")
-st.altair_chart(intake_chart(counts), key="capacity.intake_chart")
+    show_chart(capacity_cost_chart(costs), "capacity.cost_chart")
+show_chart(intake_chart(counts), "capacity.intake_chart")
 if sum(c.count for c in counts) == 0:
     st.caption(f"No escalations in the last {HISTORY_WEEKS} weeks; forward customers' bug emails to the intake "
                "inbox to fill this in.")
 if close_series:
-    st.altair_chart(close_time_chart(close_series), key="capacity.close_chart")
+    show_chart(close_time_chart(close_series), "capacity.close_chart")
 else:
     st.caption("Time to close appears once closing replies are staged and sent from the Replies page.")

@@ -9,14 +9,16 @@ import streamlit as st
 
 from core import capacity as cap
 from core import handoff as ho
+from core import retro
 from core.errors import AppError
-from core.store import iso, ops
+from core.store import iso, ops, planning
 from ui.deps import get_db, settings_or_stop
 from ui.flash import flash, show_flashes
 
 FIELDS = ("fixed", "triaged", "still_open", "priorities", "notes")
 LABELS = {"fixed": "Fixed", "triaged": "Triaged into the backlog", "still_open": "Still open",
           "priorities": "What to prioritise", "notes": "Notes"}
+PULSE_WHO = {"engineer": "the engineer on rotation", "support": "support"}
 st.session_state.setdefault("handoff.loaded_week", None)
 
 
@@ -82,9 +84,17 @@ st.caption(f"Submitted {saved['submitted_at']}; submitting again replaces it." i
 with st.form("handoff.form"):
     for name in FIELDS:
         st.text_area(LABELS[name], key=f"handoff.{name}", height=120)
+    st.markdown("**Pulse:** how was the week, from 1 (rough) to 5 (great)? Optional; the retro trends it.")
+    for column, role in zip(st.columns(2), retro.PULSE_ROLES):
+        column.radio(f"Rating from {PULSE_WHO[role]}", [None, 1, 2, 3, 4, 5], key=f"handoff.pulse.{role}",
+                     horizontal=True, format_func=lambda r: "–" if r is None else str(r))
+        column.text_input(f"Comment from {PULSE_WHO[role]}", key=f"handoff.pulse.{role}_comment")
     if st.form_submit_button("Submit handoff", key="handoff.submit", type="primary"):
         try:
             final = ho.submit(edited(week, engineer), now)
+            pulse = {role: (st.session_state[f"handoff.pulse.{role}"],
+                            st.session_state[f"handoff.pulse.{role}_comment"]) for role in retro.PULSE_ROLES}
+            planning.save_pulses(db, week_key, pulse, iso(now))  # checks every answer before it writes any
             ops.save_handoff(db, ho.to_row(final))
         except AppError as exc:
             st.error(str(exc))

@@ -99,9 +99,11 @@ def m001_initial(db: Database) -> None:
 from core.store.care import migrations as care_migrations  # noqa: E402
 from core.store.links import migrations as links_migrations  # noqa: E402
 from core.store.ops import migrations as ops_migrations  # noqa: E402
+from core.store.planning import migrations as planning_migrations  # noqa: E402
+from core.store.playbook import migrations as playbook_migrations  # noqa: E402
 from core.store.replies import migrations as replies_migrations  # noqa: E402
 from core.store.rotation_schema import migrations as rotation_migrations  # noqa: E402
 from core.store.slack import migrations as slack_migrations  # noqa: E402
 
 MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations, care_migrations,
-                                   slack_migrations, rotation_migrations]
+                                   slack_migrations, rotation_migrations, playbook_migrations, planning_migrations]

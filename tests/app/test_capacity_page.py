@@ -54,6 +54,10 @@ def test_five_engineers_cost_twenty_percent_and_the_rotation_fits(app_env):
     assert not at.warning
     assert at.success[0].value.startswith("Yes")
     assert len(charts(at)) == 2
+    # Issue 13: every chart exports as PNG and SVG.
+    assert sorted(b.proto.id.rsplit("-", 1)[-1] for b in at.get("download_button")) == [
+        "capacity.cost_chart.png", "capacity.cost_chart.svg", "capacity.intake_chart.png",
+        "capacity.intake_chart.svg"]
 
 
 def test_small_team_low_volume_and_deadline_warn_with_what_to_change(app_env):

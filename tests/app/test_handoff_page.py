@@ -7,7 +7,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.capacity import week_start_of
-from core.store import iso, ops
+from core.store import iso, ops, planning
 from tests.support.clock import APP_NOW
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "handoff.py")
@@ -111,3 +111,19 @@ def test_customer_text_stays_inert_in_the_preview(app_env):
     assert "\\<script\\>" in preview(at)
     for shown in [m.value for m in at.markdown] + [c.value for c in at.caption]:
         assert re.search(r"(?<!\\)<", shown) is None and "javascript:" not in shown  # escaped: shown as typed
+
+
+def test_the_pulse_is_rated_from_the_handoff_form(app_env):  # issue 13
+    seed_schedule(app_env)
+    at = run()
+    at.text_area(key="handoff.priorities").input("Nothing pressing")
+    at.text_input(key="handoff.pulse.support_comment").input("Too many how-to questions")
+    at = run(at.button(key="handoff.submit").click())
+    assert at.error[0].value == "Give the support comment a rating from 1 to 5 too."
+    assert app_env.db["handoffs"].count == 0 and app_env.db["pulses"].count == 0
+    at.radio(key="handoff.pulse.support").set_value(2)
+    at.radio(key="handoff.pulse.engineer").set_value(4)
+    at = run(at.button(key="handoff.submit").click())
+    assert at.success[0].value == f"Handoff for the week of {WEEKS[1]} saved."
+    assert [(p["role"], p["rating"], p["comment"]) for p in planning.pulses(app_env.db)] == [
+        ("engineer", 4, None), ("support", 2, "Too many how-to questions")]

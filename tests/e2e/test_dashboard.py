@@ -19,6 +19,8 @@ PAGES = {  # url path -> a text the page must show
     "office_hours": "Office hours",
     "capacity": "feature capacity",
     "handoff": "Handoff",
+    "planning": "Mark as reviewed in planning",
+    "playbook": "Rules that hand back most often",
     "replies": "Replies",
     "intake": "Board view crashes",
     "settings": "Settings",
@@ -170,3 +172,30 @@ def test_out_today_and_an_accepted_swap_request_on_the_calendar(browser, dashboa
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         page.close()
+
+
+def test_the_planning_view_and_its_charts_download(browser, dashboard: str, tmp_path: Path) -> None:
+    """Issue 13: the files are drawn when the button is clicked, and arrive whole in the browser."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    try:
+        page.goto(f"{dashboard}/planning", wait_until="domcontentloaded")
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000)
+        with page.expect_download(timeout=60_000) as markdown:
+            page.get_by_role("button", name="Download the planning view").click()
+        text = Path(markdown.value.path()).read_text(encoding="utf-8")
+        downloads = page.locator("[data-testid='stDownloadButton'] button")  # not the charts' own menus
+        assert markdown.value.suggested_filename.startswith("rotation-planning-")
+        assert text.startswith("# Support rotation for planning")
+        assert text.count("data:image/png;base64,") == 3  # tiers, outcomes, pulse
+        with page.expect_download(timeout=60_000) as png:
+            downloads.filter(has_text="PNG").first.click()
+        assert png.value.suggested_filename == "escalations-by-support-tier.png"
+        assert Path(png.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        with page.expect_download(timeout=60_000) as svg:
+            downloads.filter(has_text="SVG").nth(1).click()
+        assert svg.value.suggested_filename == "fixed-triaged-or-carried-over.svg"
+        assert "<svg" in Path(svg.value.path()).read_text(encoding="utf-8")[:200]
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()

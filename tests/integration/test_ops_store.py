@@ -105,3 +105,31 @@ def test_staged_reply_times(db):
                                  "staged_at": "2026-03-02T12:00:00+00:00", "status": "staged"}, pk="key")
     (r,) = ops.staged_reply_times(db)
     assert (r["key"], r["staged_at"], r["sent_at"]) == ("k1", "2026-03-02T12:00:00+00:00", None)
+
+
+# Issue 13: the retro's rows and the planning meeting's reviewed set.
+def test_retro_rows_join_triage_followups_revenue_and_handbacks(db):
+    from core.store import planning, playbook
+
+    intake.upsert_customers(db, [intake.Customer("acme.example", "Acme", "business", revenue=42000)], "now")
+    a = add(db, 1, "2026-03-03T09:00:00+00:00")
+    add(db, 2, "2026-01-01T09:00:00+00:00", status="done", closed_at="2026-01-02T09:00:00+00:00")
+    db["journal"].insert({"escalation_id": a, "step": "linear_issue", "status": "done",
+                          "at": "2026-03-03T11:00:00+00:00"})
+    db["followups"].insert_all([{"message_id": f"<f{i}@x>", "escalation_id": a, "received_at": t}
+                                for i, t in enumerate(("2026-03-04T09:00:00+00:00", "2026-03-05T09:00:00+00:00"))])
+    playbook.hand_back(db, a, 2, "support can answer", "Ada", "2026-03-03T12:00:00+00:00")
+    [row] = planning.retro_rows(db, "2026-03-01T00:00:00+00:00")  # the one closed in January is left out
+    assert row["id"] == a
+    assert (row["triaged_at"], row["last_followup_at"], row["revenue"], row["handed_back"]) == \
+        ("2026-03-03T11:00:00+00:00", "2026-03-05T09:00:00+00:00", 42000, 1)
+
+
+def test_marking_reviewed_closes_the_set(db):
+    from core.store import planning
+
+    assert planning.last_review(db) is None
+    planning.mark_reviewed(db, ["2026-03-02", "2026-02-23"], " Eve ", "2026-03-09T10:00:00+00:00")
+    review = planning.last_review(db)
+    assert (review["handoff_weeks"], review["by"], review["reviewed_at"]) == (
+        ["2026-02-23", "2026-03-02"], "Eve", "2026-03-09T10:00:00+00:00")

@@ -55,3 +55,32 @@ def test_charts_accept_no_data():
 def test_week_labels_are_iso_dates():
     spec = charts.capacity_cost_chart([cap.WeekCost(date(2026, 1, 5), 4, 0.25)]).to_dict()
     assert dataset(spec)[0]["week_start"] == "2026-01-05" and dataset(spec)[0]["team_size"] == 4
+
+
+def test_retro_charts_stack_tiers_and_outcomes_per_week():
+    from core import retro
+
+    start = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    week = retro.Week(date(2026, 3, 2), start, start.replace(day=9))
+    rows = [{"id": 1, "received_at": "2026-03-03T09:00:00+00:00", "support_tier": 1, "status": "done",
+             "closed_at": "2026-03-04T09:00:00+00:00"}, {"id": 2, "received_at": "2026-03-03T10:00:00+00:00"}]
+    r = retro.retro(rows, [week])
+    tiers = charts.retro_tier_chart(retro.tier_series(r)).to_dict()
+    assert tiers["encoding"]["color"]["field"] == "support_tier"
+    assert [(v["support_tier"], v["escalations"]) for v in dataset(tiers)] == [("tier 1", 1), ("tier 2", 0),
+                                                                                ("tier 3", 1)]
+    outcomes = charts.retro_outcome_chart(retro.outcome_series(r)).to_dict()
+    assert {v["outcome"]: v["escalations"] for v in dataset(outcomes)} == {
+        "fixed within the week": 1, "triaged to the backlog": 0, "carried over": 1}
+
+
+def test_pulse_chart_layers_ratings_and_playbook_changes():
+    chart = charts.pulse_chart([{"week_start": "2026-03-02", "role": "engineer", "rating": 2}],
+                               [{"week_start": "2026-03-02", "change": "added “A”"}])
+    spec = chart.to_dict()
+    rules, lines = spec["layer"]
+    assert rules["mark"]["type"] == "rule" and lines["mark"]["type"] == "line"
+    assert lines["encoding"]["y"]["scale"]["domain"] == [1, 5]
+    values = {k: v for k, v in spec["datasets"].items()}
+    assert [{"week_start": "2026-03-02", "change": "added “A”"}] in values.values()
+    assert spec["title"] == "Pulse, with playbook changes dashed"

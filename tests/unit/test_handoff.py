@@ -113,3 +113,10 @@ def test_render_markdown_makes_customer_text_inert():
     assert "<script>" not in md
     assert "\\<script\\>" in md and "\\[x\\]\\(javascript\\:\u200balert\\(1\\)\\)" in md
     assert re.search(r"(?<!\\)[<\[\]]", md.replace("\\\\", "")) is None  # no unescaped < [ ]
+
+
+def test_markdown_headings_can_sit_inside_a_larger_page():  # issue 13: the Planning page shows handoffs
+    text = ho.render_markdown(ho.Handoff(date(2026, 3, 2), priorities="a", notes="n"), level=3)
+    assert [line for line in text.splitlines() if line.startswith("#")] == [
+        "### Support rotation handoff: week of 2026-03-02", "#### Fixed", "#### Triaged into the backlog",
+        "#### Still open", "#### What to prioritise", "#### Notes"]
