@@ -48,8 +48,25 @@ def python_codec(label: str | None) -> str | None:
     return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates (utf-7 and unicode_escape make them, and so does the stdlib for
+    undecodable header bytes) become U+FFFD, so the text can be stored, printed and shown."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
+
+
 def decode_bytes(data: bytes, label: str | None) -> str:
     """Decode ``data`` by its label, detecting the charset when the label is missing, unknown or wrong."""
+    return valid_text(_decode_bytes(data, label))
+
+
+def _decode_bytes(data: bytes, label: str | None) -> str:
     codec = python_codec(label)
     if codec:
         try:

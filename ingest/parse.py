@@ -7,6 +7,7 @@ attachments, and whether the mail is a report, an auto-reply or a bounce.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import hashlib
 import json
@@ -30,11 +31,13 @@ from ingest.mailtext import (
     parse_address_list,
     parse_date,
     split_signature,
+    valid_text,
 )
 
 __all__ = ["Address", "Attachment", "ParsedEmail", "parse", "main_parse"]
 
 KINDS = ("report", "auto_reply", "bounce")
+MAX_HEADER_CHARS = 64_000  # of one header read; longer ones are cut (hostile input, never real mail)
 ENCRYPTED_NOTE = "[This message is encrypted ({how}); its content cannot be read here.]"
 
 
@@ -123,17 +126,17 @@ def header_text(msg: Message, name: str) -> str:
         raw = None
     if raw is None:
         return ""
-    raw = re.sub(r"\r?\n[ \t]", " ", str(raw))
+    raw = re.sub(r"\r?\n[ \t]", " ", str(raw)[:MAX_HEADER_CHARS])
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         raw = decode_bytes(raw.encode("utf-8", "surrogateescape"), None)
     try:
         pieces = decode_header(raw)
     except Exception:
-        return raw.strip()
+        return valid_text(raw.strip())
     out = []
     for chunk, charset in pieces:
         out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return "".join(out).strip()
+    return valid_text("".join(out).strip())
 
 
 def _address(msg: Message, name: str) -> Address | None:
@@ -465,10 +468,25 @@ def parse(raw: bytes, company_domains: tuple[str, ...] = (), *, max_attachment_b
     domains = tuple(company_domains or ())
     for threshold in dict.fromkeys((big_part_bytes, None)):
         try:
-            return _parse(data, domains, max_attachment_bytes, threshold)
+            return _valid(_parse(data, domains, max_attachment_bytes, threshold))
         except Exception:  # the chunked path failing must never cost a result the plain parse would give
             continue
-    return _lenient(data)
+    return _valid(_lenient(data))
+
+
+def _valid(value):
+    """Every text in a parse result as valid Unicode (see :func:`valid_text`), whatever path produced it."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, tuple):
+        return tuple(_valid(v) for v in value)
+    if isinstance(value, dict):
+        return {_valid(k): _valid(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        texts = {f.name: _valid(getattr(value, f.name)) for f in dataclasses.fields(value)
+                 if isinstance(getattr(value, f.name), (str, tuple, dict, Address))}
+        return dataclasses.replace(value, **texts) if texts else value
+    return value
 
 
 def _lenient(data: bytes) -> ParsedEmail:
@@ -502,8 +520,13 @@ def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
             failed += 1
             print(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}), flush=True)
             continue
-        parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
-        print(json.dumps(parsed.to_json(path), ensure_ascii=False), flush=True)
+        try:
+            parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
+            line = json.dumps(parsed.to_json(path), ensure_ascii=False)
+        except Exception as exc:  # one message must never stop the rest of the batch
+            failed += 1
+            line = json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc}"})
+        print(line, flush=True)
     return 1 if failed else 0
 
 
