@@ -374,6 +374,17 @@ def _stable_id(raw: bytes) -> str:
     return "sha256:" + bigparts.stable_digest(raw)
 
 
+# RFC 5322 msg-id: "<" left "@" right ">" in printable ASCII, optionally followed by a comment. Anything else
+# ("<>", "<a b>", a bare word) is no identity at all: two different messages could carry it.
+WELL_FORMED_ID = re.compile(r"\s*<(?P<id>[!-;=?A-~]{1,250}@[!-;=?A-~]{1,250})>\s*(?:\([^()]{0,200}\)\s*)?")
+
+
+def message_id_of(value: str | None, raw: bytes) -> str:
+    """The Message-ID when it is well-formed, otherwise a stable id from the message's bytes."""
+    found = WELL_FORMED_ID.fullmatch(value or "")
+    return found.group("id") if found else _stable_id(raw)
+
+
 def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Address | None,
             cap: int) -> tuple[bool, list[Level], list[Attachment]]:
     """The forward chain, following a message attached as message/rfc822 when there is no inline forward."""
@@ -432,10 +443,8 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
     body, signature = split_signature(own)
     order = [focus, 1] if focus else []
     first = levels[1] if forwarded and len(levels) > 1 else None
-    outer_id = header_text(msg, "Message-ID")
-    ids = _ids(outer_id)
     return ParsedEmail(
-        message_id=ids[0] if ids else _stable_id(raw),
+        message_id=message_id_of(header_text(msg, "Message-ID"), raw),
         kind=kind, kind_reason=reason, forwarded=forwarded,
         forwarded_by=sender if forwarded else None,
         customer=levels[c].sender if c is not None else None,
@@ -497,8 +506,7 @@ def _lenient(data: bytes) -> ParsedEmail:
 
         mail = mailparser.parse_from_bytes(data)
         sender = next((Address(name or "", address.lower()) for name, address in mail.from_ if address), None)
-        ids = _ids(mail.message_id or "")
-        return ParsedEmail(message_id=ids[0] if ids else _stable_id(data), kind="report", kind_reason=None,
+        return ParsedEmail(message_id=message_id_of(mail.message_id, data), kind="report", kind_reason=None,
                            forwarded=False, forwarded_by=None, customer=sender, sender=sender,
                            subject=strip_subject(mail.subject or ""),
                            date=mail.date.isoformat() if mail.date else None,
