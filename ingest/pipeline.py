@@ -87,9 +87,16 @@ def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path,
     message_id = parsed.message_id
     if message_id != pending_id:
         previous = store.inbound(db, message_id)
+        same = previous is not None and _same_sender(previous, sender)
+        if same and previous["status"] in UNFINISHED:
+            # An earlier copy that never finished: this one carries the id on; that one is kept under its hash.
+            store.rename_inbound(db, message_id, f"sha256:{previous['sha256']}")
+            store.set_inbound_status(db, f"sha256:{previous['sha256']}", "duplicate", stamp,
+                                     reason=f"superseded by a later copy of {message_id}")
+            previous = None
         if previous is None:
             store.rename_inbound(db, pending_id, message_id)
-        elif _same_sender(previous, sender) and previous["status"] not in UNFINISHED:
+        elif same:
             # The same message again by another route (other bytes, same id and sender): kept, never deleted.
             store.set_inbound_status(db, pending_id, "duplicate", stamp, reason="Message-ID seen before from the "
                                      "same sender", escalation_id=previous["escalation_id"])

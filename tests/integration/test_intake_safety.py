@@ -131,6 +131,31 @@ def test_the_same_id_again_from_the_same_sender_is_a_kept_duplicate(db, ours) ->
     assert store.inbound_counts(db) == {"escalation": 1, "duplicate": 1}
 
 
+def test_a_later_copy_of_a_message_that_never_finished_carries_its_id_on(db, ours, monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "create_escalation", broken)  # fails after its Message-ID was read
+    first = ingest_raw(db, ours, forward(1, "<same@flowboard.io>"), source="imap", now=NOW)
+    monkeypatch.undo()
+    assert (first.message_id, store.inbound(db, first.message_id)["status"]) == ("same@flowboard.io", "failed")
+    again = ingest_raw(db, ours, b"X-Resent: 1\r\n" + forward(1, "<same@flowboard.io>"), source="imap", now=NOW)
+    assert (again.status, again.message_id) == ("escalation", "same@flowboard.io")
+    assert store.inbound_counts(db) == {"escalation": 1, "duplicate": 1}
+    assert pipeline.replay(db, ours, now=NOW) == [] and db["escalations"].count == 1
+    assert inbound.raw_without_record(db, ours.raw_dir) == []
+
+
+def test_a_copy_of_a_message_over_budget_becomes_a_duplicate_on_replay(db, ours, monkeypatch) -> None:
+    monkeypatch.setattr("ingest.parse.parse", spin)
+    ingest_raw(db, ours, forward(1, "<same@flowboard.io>"), source="imap", now=NOW)
+    monkeypatch.undo()
+    assert ingest_raw(db, ours, b"X-Resent: 1\r\n" + forward(1, "<same@flowboard.io>"), source="imap",
+                      now=NOW).status == "escalation"
+    assert [o.status for o in pipeline.replay(db, ours, now=NOW)] == ["duplicate"]
+    assert store.inbound_counts(db) == {"escalation": 1, "duplicate": 1} and db["escalations"].count == 1
+
+
 def test_reconcile_lists_raw_files_without_a_record(db, ours) -> None:
     ingest_raw(db, ours, forward(1, "<kept@flowboard.io>"), source="imap", now=NOW)
     _, orphan = store.store_blob(ours.raw_dir, b"From: x@y.z\r\n\r\nlost\r\n", ".eml")
