@@ -208,15 +208,22 @@ def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
 _WROTE_WORDS = re.compile(r"^.*?\b(user|użytkownik|používateľ|пользователь|heeft|skrev|schrieb|időpontban)\s+", re.I)
 
 
+# Possessive, and the name before a bracketed address found by a scan back: the lazy name followed by blanks that
+# these replaced was cubic in a line of spaces.
+_QUOTED_SENDER = re.compile(r"[\"«„“]\s*+(?P<name>[^\"«»„“”]++)[\"»”]\s*+[(<]+\s*+(?P<addr>" + EMAIL.pattern + r")")
+_BRACKETED = re.compile(r"[(<]++\s*+(?P<addr>" + EMAIL.pattern + r")\s*+[)>]")
+
+
 def _wrote_headers(text: str) -> dict[str, str]:
     headers: dict[str, str] = {}
-    q = re.search(r"[\"«„“]\s*(?P<name>[^\"«»„“”]+?)\s*[\"»”]\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")", text)
-    m = q or re.search(r"(?P<name>[^,:<>()\"]*?)\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")\s*[)>]+", text)
-    if m:
-        name = m.group("name").strip()
-        if not q:
-            name = _WROTE_WORDS.sub("", re.sub(r"^.*\d\S*\s+", "", name))
-        headers["from"] = f"{name.strip()} <{m.group('addr')}>"
+    q = _QUOTED_SENDER.search(text)
+    if q:
+        headers["from"] = f"{q.group('name').strip()} <{q.group('addr')}>"
+    elif b := _BRACKETED.search(text):
+        head = text[:b.start()]
+        name = head[max(head.rfind(c) for c in ',:<>()"') + 1:].strip()
+        name = _WROTE_WORDS.sub("", re.sub(r"^.*\d\S*\s+", "", name))
+        headers["from"] = f"{name.strip()} <{b.group('addr')}>"
     d = re.search(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}[,]?\s+\d{1,2}[:.]\d{2}|"
                   r"\b\w{3,9}\.? \d{1,2},? \d{4}(?:,? (?:at )?\d{1,2}:\d{2}(?:\s?[AP]M)?)?", text)
     if d:
