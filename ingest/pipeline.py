@@ -1,8 +1,9 @@
 """The intake pipeline: raw bytes in, exactly one outcome out.
 
 Order matters for "nothing is lost": the raw bytes are written to disk and recorded before parsing, so any later
-failure can be replayed (``python -m ingest replay``). Every step is keyed on the Message-ID, so a replay or a
-second delivery of the same message changes nothing.
+failure can be replayed (``python -m ingest replay``). Every step is keyed on the message's identity (its
+Message-ID when well-formed, else the hash of its bytes), so a replay or a second delivery changes nothing.
+Reading one message is bounded by ``ROTADESK_PARSE_BUDGET_SECONDS`` (see :mod:`ingest.budget`).
 """
 
 from __future__ import annotations
