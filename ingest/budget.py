@@ -9,6 +9,7 @@ Elsewhere (the dashboard serves sessions on threads, where signals cannot reach)
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -57,10 +58,14 @@ def probe(raw_path: Path | str, seconds: float) -> None:
     if seconds <= 0:
         return
     try:
-        subprocess.run([sys.executable, "-m", "ingest", "parse", str(raw_path)], cwd=ROOT, timeout=seconds,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        # The child applies the same budget itself; the timeout (with time to start Python) is the backstop.
+        done = subprocess.run([sys.executable, "-m", "ingest", "parse", str(raw_path)], cwd=ROOT,
+                              env={**os.environ, "ROTADESK_PARSE_BUDGET_SECONDS": f"{seconds:g}"},
+                              timeout=seconds + 10, capture_output=True, check=False)
     except subprocess.TimeoutExpired:  # the child is killed by run() before this is raised
         raise OverBudget(seconds) from None
+    if b'"error": "OverBudget' in done.stdout:
+        raise OverBudget(seconds)
 
 
 @contextmanager

@@ -23,7 +23,8 @@ def now() -> datetime:
 def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.parse import main_parse
 
-    return main_parse(args.files, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    return main_parse(args.files, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes,
+                      budget_seconds=settings.parse_budget_seconds)
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:

@@ -517,8 +517,11 @@ def _lenient(data: bytes) -> ParsedEmail:
 
 
 def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
-               max_attachment_bytes: int = 25 * 1024 * 1024) -> int:
-    """Print one JSON object per file, in order; an unreadable file gets an "error" line. Returns 1 on any error."""
+               max_attachment_bytes: int = 25 * 1024 * 1024, budget_seconds: float = 0) -> int:
+    """Print one JSON object per file, in order; an unreadable file, or one not read within ``budget_seconds``
+    (0: no limit), gets an "error" line. Returns 1 on any error."""
+    from ingest.budget import OverBudget, time_budget
+
     failed = 0
     for path in paths:
         try:
@@ -529,9 +532,10 @@ def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
             print(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}), flush=True)
             continue
         try:
-            parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
+            with time_budget(budget_seconds):
+                parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
             line = json.dumps(parsed.to_json(path), ensure_ascii=False)
-        except Exception as exc:  # one message must never stop the rest of the batch
+        except (OverBudget, Exception) as exc:  # one message must never stop the rest of the batch
             failed += 1
             line = json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc}"})
         print(line, flush=True)
