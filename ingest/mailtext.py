@@ -104,7 +104,7 @@ def html_to_text(html: str) -> str:
                                       "li", "ol", "p", "pre", "span", "strong", "table", "td", "th", "tr", "ul"},
                           attributes={}, strip_comments=True)
     except Exception:
-        clean = re.sub(r"<[^>]+>", " ", html)
+        clean = re.sub(r"<[^<>]*>", " ", html)
     h = html2text.HTML2Text(bodywidth=0)
     h.ignore_links = True
     h.ignore_images = True
@@ -114,7 +114,7 @@ def html_to_text(html: str) -> str:
     try:
         text = h.handle(clean)
     except Exception:
-        text = re.sub(r"<[^>]+>", " ", clean)
+        text = re.sub(r"<[^<>]*>", " ", clean)
     # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown. Its "* * *" for <hr>
     # becomes the underscore rule Outlook prints above a forwarded header block.
     # Blanks are matched within one line: the same result, without rescanning a run of blank lines from each line.

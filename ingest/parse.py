@@ -175,8 +175,9 @@ def _auth(msg: Message) -> dict[str, str]:
     passed: dict[str, list[str]] = {}
     for m in re.finditer(r"\b(dkim|spf|dmarc)\s*=\s*([\w-]+)(?P<props>[^;]*)", value, re.IGNORECASE):
         method, verdict = m.group(1).lower(), m.group(2).lower()
+        # Properties of one result are short; a hostile header could make this search quadratic in its length.
         domain = re.search(r"header\.d=([\w.-]+)|header\.i=[^@\s;]*@([\w.-]+)|header\.from=([\w.-]+)|"
-                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", m.group("props"), re.IGNORECASE)
+                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", m.group("props")[:1000], re.IGNORECASE)
         found = next(g for g in domain.groups() if g).lower() if domain else ""
         if method not in result:
             result[method] = verdict

@@ -153,3 +153,15 @@ def test_hostile_lines_take_no_time() -> None:
     assert _seconds(mailtext.split_signature, "log line\n" * 200_000) < 5
     assert _seconds(mailtext.html_to_text, "<br>" * 50_000 + "<hr>" + "<p>&nbsp;</p>" * 20_000) < 10
     assert _seconds(forward.strip_subject, "Re: " * 50_000 + "x" + " " * 50_000) < 2
+
+
+def test_hostile_headers_take_no_time() -> None:
+    from ingest.parse import parse
+
+    headers = [b"Subject: " + b"=?a?q?" * 10_000, b"Authentication-Results: mx; dkim=pass " + b"header.i=" * 7000,
+               b"From: " + b"a" * 64_000, b"From: " + b"<a@b" * 16_000, b"To: " + b"<mailto:" * 8000,
+               b"Date: " + b"Mon " * 16_000, b"Message-ID: <" + b"a" * 64_000, b"References: " + b"<a@b> " * 10_000,
+               b"Subject: " + b"Re: " * 16_000]
+    for header in headers:
+        raw = b"From: x@y.co\r\n" + header + b"\r\n\r\nbody\r\n"
+        assert _seconds(parse, raw) < 3, header[:20]
