@@ -317,7 +317,11 @@ def _replay_one(db: Database, settings: Settings, row: dict, now: datetime) -> O
         return Outcome("failed", row["message_id"], reason=str(exc))
     if row["source"] == REPORT_SOURCE:
         inbound.begin_attempt(db, row["message_id"])
-        return _process_report(db, settings, raw, iso(now))
+        try:
+            return _process_report(db, settings, raw, iso(now))
+        except Exception as exc:  # one report must never stop the rest of the replay
+            log.exception("could not file report %s", row["message_id"])
+            return _fail(db, row["sha256"], row["message_id"], f"{type(exc).__name__}: {exc}", iso(now))
     return ingest_raw(db, settings, raw, source=row["source"], folder=row["folder"], uid=row["uid"], now=now)
 
 

@@ -218,3 +218,20 @@ def test_accept_reports_a_missing_raw_file_as_an_intake_error(db, ours) -> None:
     with pytest.raises(IngestError, match="could not accept"):
         pipeline.accept_quarantined(db, ours, outcome.message_id, by="ann", now=NOW)
     assert store.quarantined(db)[0]["status"] == "pending"
+
+
+def test_a_report_that_cannot_be_filed_on_replay_does_not_stop_the_others(db, ours, monkeypatch) -> None:
+    from core.report import Report
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "_process_report", broken)
+    with pytest.raises(IngestError):
+        pipeline.ingest_report(db, ours, Report("jane@acme-corp.com", "Export fails", "It fails.", "call", "Ann"),
+                               now=NOW)
+    monkeypatch.setattr("ingest.parse.parse", spin)
+    ingest_raw(db, ours, forward(1, "<stuck@flowboard.io>"), source="imap", now=NOW)
+    outcomes = pipeline.replay(db, ours, now=NOW)
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert "disk full" in outcomes[0].reason
