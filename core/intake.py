@@ -17,7 +17,7 @@ class ParsedLike(Protocol):
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with one message: ``escalate``, ``ignore`` or ``quarantine``, and why."""
+    """What to do with one message: ``escalate``, ``followup``, ``ignore`` or ``quarantine``, and why."""
 
     action: str
     reason: str | None = None
@@ -69,6 +69,25 @@ def decide(parsed: ParsedLike, company_domains: tuple[str, ...], *, known_custom
     if trust_customer_dkim and known_customer and _passed(parsed.auth, "dkim", sender_domain):
         return Decision("escalate")
     return Decision("quarantine", f"needs review: direct mail from {sender_domain}, outside our company domains")
+
+
+def decide_followup(parsed: ParsedLike, company_domains: tuple[str, ...], *, known_customer: bool,
+                    trust_customer_dkim: bool) -> Decision:
+    """A reply to an escalation's thread passes the same trust rules as new mail: ``followup`` or ``quarantine``.
+
+    Anyone can put an escalation's Message-ID in In-Reply-To; only a verified sender's text reaches Linear.
+    """
+    sender = parsed.sender.address if parsed.sender else None
+    if not sender:
+        return Decision("quarantine", "needs review: a follow-up with no sender")
+    sender_domain = domain_of(sender)
+    if in_domains(sender, company_domains):
+        if auth_passes(parsed.auth, sender_domain):
+            return Decision("followup")
+        return Decision("quarantine", f"needs review: a follow-up, and neither DKIM nor SPF passed for {sender_domain}")
+    if trust_customer_dkim and known_customer and _passed(parsed.auth, "dkim", sender_domain):
+        return Decision("followup")
+    return Decision("quarantine", f"needs review: a follow-up from {sender_domain}, outside our company domains")
 
 
 def thread_ids(message_id: str, in_reply_to: str | None, references: tuple[str, ...]) -> list[str]:

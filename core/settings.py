@@ -50,6 +50,8 @@ class Settings:
     trust_customer_dkim: bool = False
     max_attachment_mb: float = 25.0
     max_message_mb: float = 60.0
+    parse_budget_seconds: float = 30.0
+    replay_max_attempts: int = 3
     # HubSpot
     hubspot_token: str = ""
     hubspot_base_url: str = "https://api.hubapi.com"
@@ -126,6 +128,8 @@ class Settings:
 
             if self.holiday_country.upper() not in holidays.list_supported_countries():
                 raise ConfigError(env_name("holiday_country"), f"unknown country code {self.holiday_country!r}")
+        if self.replay_max_attempts < 1:
+            raise ConfigError(env_name("replay_max_attempts"), "must be at least 1")
         hours, _, minutes = self.slack_office_hours_time.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
             raise ConfigError(env_name("slack_office_hours_time"), "must be a time of day like 10:00")
@@ -254,6 +258,10 @@ FIELD_DOCS: dict[str, str] = {
                            "through without review.",
     "max_attachment_mb": "Attachments larger than this are recorded by name and size but not stored.",
     "max_message_mb": "Messages larger than this go to quarantine.",
+    "parse_budget_seconds": "Time one message may take to be read; a message that takes longer is recorded as "
+                            "failed (its raw bytes kept) and intake moves on.",
+    "replay_max_attempts": "Times a message that failed or never finished is processed before `replay` leaves it "
+                           "for a person on the Intake page.",
     "hubspot_token": "HubSpot private-app token, Service Key or project-app static token; empty means local-only.",
     "hubspot_base_url": "HubSpot API base URL.",
     "hubspot_api_version": "HubSpot CRM path style: `v3` (/crm/v3) or `2026-03` (date-versioned paths).",

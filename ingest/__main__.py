@@ -4,7 +4,8 @@
     import PATH           take a .eml file, a folder of them, or an mbox through the intake pipeline
     parse FILE [FILE...]  print what Rotadesk reads from each message, one JSON object per line
     report ...            file a customer report that did not come by email (Slack, a call), in one step
-    replay                process again every stored message whose processing never finished
+    replay                process again every stored message whose processing never finished or failed
+    reconcile             list raw message files that have no record (exit 1 when there are any)
     sync                  push escalations not yet linked to HubSpot and Linear
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
     webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--link", default="", help="a Slack permalink or a recording")
     report.add_argument("--body", help="what the customer said; read from standard input when left out")
     sub.add_parser("replay", help="process again messages whose processing never finished")
+    sub.add_parser("reconcile", help="list raw message files that have no record")
     sub.add_parser("sync", help="push escalations not yet linked to HubSpot and Linear")
     sub.add_parser("setup-hubspot", help="create Rotadesk's custom ticket properties in HubSpot")
     hook = sub.add_parser("webhook", help="receive Linear webhooks")

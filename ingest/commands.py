@@ -24,7 +24,8 @@ def now() -> datetime:
 def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.parse import main_parse
 
-    return main_parse(args.files, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    return main_parse(args.files, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes,
+                      budget_seconds=settings.parse_budget_seconds)
 
 
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
@@ -66,9 +67,30 @@ def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     from ingest.pipeline import replay
 
-    outcomes = replay(open_db(settings.db), settings, now=now())
-    print(f"replayed {len(outcomes)} messages")
+    db = open_db(settings.db)
+    outcomes = replay(db, settings, now=now())
+    counts = Counter(o.status for o in outcomes)
+    print(f"replayed {len(outcomes)} messages" + (f" ({', '.join(f'{n} {s}' for s, n in sorted(counts.items()))})"
+                                                  if counts else ""))
+    from core.store.inbound import given_up
+
+    left = given_up(db, settings.replay_max_attempts)
+    if left:
+        print(f"{len(left)} failed {'message waits' if len(left) == 1 else 'messages wait'} for a person on the "
+              f"Intake page (tried {settings.replay_max_attempts} times)")
     return 0
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from core.store.inbound import raw_without_record
+
+    orphans = raw_without_record(open_db(settings.db), settings.raw_dir)
+    for path in orphans:
+        print(path)
+    print(f"{len(orphans)} raw message file(s) without a record"
+          + (f"; `python -m ingest import {settings.raw_dir}` takes them in (recorded ones are skipped)"
+             if orphans else ""), file=sys.stderr)
+    return 1 if orphans else 0
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

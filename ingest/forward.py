@@ -43,12 +43,73 @@ FORWARD_WORDS = re.compile(
     r"forward|fwd|weitergeleitet|doorgestuurd|transf[eé]r|transmis|réexpédi|reenviad|inoltrat|encaminhad|videresend|"
     r"vidarebefordra|välitet|edelleenlähet|přepos|prepos|przekaza|proslijeđ|továbbított|redirecționat|iletil|"
     r"ileti başlangıcı|пересыла|переадрес|перенаправ|пересила|переслан|転送|转发|轉寄", re.IGNORECASE)
-DASHED = re.compile(r"^\s*[-=]{2,}\s*(?P<phrase>[^-=].*?)\s*[-=]{2,}\s*(?P<rest>.*)$")
-SEPARATOR = re.compile(r"^\s*[-=]{2,}\s*(?P<phrase>[^-=].*?)\s*[-=]{2,}\s*$")
-UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
-INTRO = re.compile(r"^\s*(?P<phrase>[^:@\d]{4,70}?)\s*:\s*$")
-LABEL_LINE = re.compile(r"^\s*\*{0,2}(?P<label>[^:：*\t]{1,24}?)\s*\*{0,2}\s*[:：]\s*\*{0,2}\s*(?P<value>.*)$")
-EMAIL = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Every pattern here runs on each line of a message anyone can send, so each is linear in its input: possessive
+# runs, no nested or adjacent overlapping quantifiers (a plain string scan where a pattern cannot be).
+_PHRASE = r"(?:[^\s=-]|[-=](?![-=])|\s++(?![-=]{2}))"  # a character that does not start a closing run of dashes
+DASHED = re.compile(rf"^\s*+[-=]{{2,}}+\s*+(?P<phrase>[^\s=-]{_PHRASE}*+)\s*+[-=]{{2,}}+\s*+(?P<rest>.*)$")
+UNDERSCORES = re.compile(r"^\s*+_{10,}+\s*+$")
+MAX_HEADER_LINE = 4000  # longer lines are never part of a header block (a To: line of ~100 addresses fits)
+MAX_WRAPPED_LINES = 30  # continuation lines of one wrapped To:/Cc: value
+MAX_SCAN_LINES = 3000   # a header block is looked for in the first lines of each forwarded level only
+_DASHES = frozenset("-=")
+_COLONS = (":", "：")
+
+
+def separator_phrase(line: str) -> str | None:
+    """The phrase of a separator line ("---- Forwarded message ----"), or None.
+
+    What ``^\\s*[-=]{2,}\\s*(?P<phrase>[^-=].*?)\\s*[-=]{2,}\\s*$`` matched, by a string scan: that pattern
+    rescans the line from every position and took seconds on a line of spaces. Only ``FORWARD_WORDS`` reads the
+    phrase, so its surrounding blanks and dashes do not matter.
+    """
+    text = line.strip()
+    lead = len(text) - len(text.lstrip("-="))
+    tail = len(text) - len(text.rstrip("-="))
+    if lead < 2 or tail < 2 or lead + tail >= len(text):
+        return None
+    return text[lead:len(text) - tail]
+
+
+def intro_line(line: str) -> bool:
+    """A line like "Begin forwarded message:": what ``^\\s*(?P<phrase>[^:@\\d]{4,70}?)\\s*:\\s*$`` matched."""
+    text = line.rstrip()
+    if not text.endswith(":"):
+        return False
+    before = text[:-1]
+    core = before.strip()
+    return len(before) >= 4 and len(core) <= 70 and not any(ch in ":@" or ch.isdecimal() for ch in core)
+
+
+def label_line(line: str) -> tuple[str, str] | None:
+    """(label, value) of a ``Label: value`` line, or None.
+
+    What ``^\\s*\\*{0,2}(?P<label>[^:：*\\t]{1,24}?)\\s*\\*{0,2}\\s*[:：]\\s*\\*{0,2}\\s*(?P<value>.*)$`` matched, by a
+    string scan: the label can hold no colon, so the colon is the first one; that pattern backtracked for minutes
+    on a run of spaces. Labels are compared stripped (:func:`label_field`), so their blanks do not matter.
+    """
+    if len(line) > MAX_HEADER_LINE:
+        return None
+    cut = min((i for i in (line.find(c) for c in _COLONS) if i >= 0), default=-1)
+    if cut < 0:
+        return None
+    head = line[:cut].lstrip()
+    head = head[2:] if head.startswith("**") else head[1:] if head.startswith("*") else head
+    core = head.rstrip()
+    core = core[:-2] if core.endswith("**") else core[:-1] if core.endswith("*") else core
+    label = core.rstrip()
+    if "*" in label or "\t" in label or len(label) > 24:
+        return None
+    if not label:  # only blanks before the colon: the pattern took one of them as the label
+        if not any(ch.isspace() and ch != "\t" for ch in line[:cut]):
+            return None
+        label = " "
+    value = line[cut + 1:].lstrip()
+    value = value[2:] if value.startswith("**") else value[1:] if value.startswith("*") else value
+    return label, value.lstrip()
+
+
+# The look-behind starts a match only where a run of address characters starts: linear, not quadratic, in long runs.
+EMAIL = re.compile(r"(?<![\w.+'-])[\w.+'-]++@[\w-]++(?:\.[\w-]++)+")
 WROTE = re.compile(
     r"(wrote|schrieb|a écrit|escribió|ha scritto|escreveu|geschreven|skrev|kirjoitti|napsal|napisał|napísal|"
     r"írta|yazdı|написал|написав|scris|pisze|skriver|schreef|編寫|寫道|wrote the following)\b.*:\s*$|"
@@ -76,17 +137,20 @@ def _header_run(lines: list[str], i: int) -> tuple[dict[str, str], int]:
     """Read consecutive ``Label: value`` lines from ``i``; returns the fields and the index after them."""
     headers: dict[str, str] = {}
     last = None
+    wrapped = 0
     while i < len(lines):
-        m = LABEL_LINE.match(lines[i])
-        name = label_field(m.group("label")) if m else None
+        found = label_line(lines[i])
+        name = label_field(found[0]) if found else None
         if name is None or name in headers:
             # A wrapped address list continues on the next line after a trailing separator.
-            if last in ("to", "cc") and headers[last].rstrip().endswith((",", ";")) and lines[i].strip():
+            if last in ("to", "cc") and wrapped < MAX_WRAPPED_LINES and lines[i].strip() and \
+                    headers[last].endswith((",", ";")):
                 headers[last] += " " + lines[i].strip()
+                wrapped += 1
                 i += 1
                 continue
             break
-        headers[name] = m.group("value").strip()
+        headers[name] = found[1].strip()
         last = name
         i += 1
     return headers, i
@@ -136,7 +200,7 @@ def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
         text = " ".join(s.strip() for s in lines[i:i + span])
         if len(text) > 300 or not text.rstrip().endswith(":"):
             continue
-        if WROTE.search(text) or (EMAIL.search(text) and re.search(r"\d", text) and not LABEL_LINE.match(lines[i])):
+        if WROTE.search(text) or (EMAIL.search(text) and re.search(r"\d", text) and label_line(lines[i]) is None):
             return text, i + span
     return None
 
@@ -144,15 +208,22 @@ def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
 _WROTE_WORDS = re.compile(r"^.*?\b(user|użytkownik|používateľ|пользователь|heeft|skrev|schrieb|időpontban)\s+", re.I)
 
 
+# Possessive, and the name before a bracketed address found by a scan back: the lazy name followed by blanks that
+# these replaced was cubic in a line of spaces.
+_QUOTED_SENDER = re.compile(r"[\"«„“]\s*+(?P<name>[^\"«»„“”]++)[\"»”]\s*+[(<]+\s*+(?P<addr>" + EMAIL.pattern + r")")
+_BRACKETED = re.compile(r"[(<]++\s*+(?P<addr>" + EMAIL.pattern + r")\s*+[)>]")
+
+
 def _wrote_headers(text: str) -> dict[str, str]:
     headers: dict[str, str] = {}
-    q = re.search(r"[\"«„“]\s*(?P<name>[^\"«»„“”]+?)\s*[\"»”]\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")", text)
-    m = q or re.search(r"(?P<name>[^,:<>()\"]*?)\s*[(<]+\s*(?P<addr>" + EMAIL.pattern + r")\s*[)>]+", text)
-    if m:
-        name = m.group("name").strip()
-        if not q:
-            name = _WROTE_WORDS.sub("", re.sub(r"^.*\d\S*\s+", "", name))
-        headers["from"] = f"{name.strip()} <{m.group('addr')}>"
+    q = _QUOTED_SENDER.search(text)
+    if q:
+        headers["from"] = f"{q.group('name').strip()} <{q.group('addr')}>"
+    elif b := _BRACKETED.search(text):
+        head = text[:b.start()]
+        name = head[max(head.rfind(c) for c in ',:<>()"') + 1:].strip()
+        name = _WROTE_WORDS.sub("", re.sub(r"^.*\d\S*\s+", "", name))
+        headers["from"] = f"{name.strip()} <{b.group('addr')}>"
     d = re.search(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}[,]?\s+\d{1,2}[:.]\d{2}|"
                   r"\b\w{3,9}\.? \d{1,2},? \d{4}(?:,? (?:at )?\d{1,2}:\d{2}(?:\s?[AP]M)?)?", text)
     if d:
@@ -161,28 +232,30 @@ def _wrote_headers(text: str) -> dict[str, str]:
 
 
 def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) -> Block | None:
-    """The first header block at or after ``start``, or None."""
-    view = [strip_quote(x) for x in lines]
-    for i in range(start, len(lines)):
+    """The first header block at or after ``start`` (within ``MAX_SCAN_LINES``), or None."""
+    end = min(len(lines), start + MAX_SCAN_LINES)
+    # Header runs may read a little past the scanned lines; lines before ``start`` are never looked at.
+    view = [""] * start + [strip_quote(x) for x in lines[start:end + 2 * MAX_WRAPPED_LINES]]
+    for i in range(start, end):
         line = view[i]
-        m = DASHED.match(line)
+        m = DASHED.match(line) if len(line) <= MAX_HEADER_LINE else None
         if m and m.group("rest") and FORWARD_WORDS.search(m.group("phrase")):
             headers = _inline_headers(m.group("rest"))
             if _is_header_block(headers):
                 return Block("strong", i, i + 1, headers, quote_depth(lines[i]), inline=True)
-        label = LABEL_LINE.match(line)
-        sep = SEPARATOR.match(line)
-        explicit = bool(sep or INTRO.match(line) and not (label and label_field(label.group("label"))))
+        label = label_line(line)
+        phrase = separator_phrase(line) if len(line) <= MAX_HEADER_LINE else None
+        explicit = phrase is not None or intro_line(line) and not (label and label_field(label[0]))
         if explicit or UNDERSCORES.match(line):
             j = _skip_blank(view, i + 1)
-            headers, end = _header_run(view, j)
+            headers, stop = _header_run(view, j)
             if _is_header_block(headers):
-                phrase = (sep.group("phrase") if sep else line) if explicit else ""
-                kind = "strong" if FORWARD_WORDS.search(phrase) else "weak"
-                return Block(kind, i, end, headers, quote_depth(lines[end - 1]))
-        headers, end = _header_run(view, i)
+                said = (phrase if phrase is not None else line) if explicit else ""
+                kind = "strong" if FORWARD_WORDS.search(said) else "weak"
+                return Block(kind, i, stop, headers, quote_depth(lines[stop - 1]))
+        headers, stop = _header_run(view, i)
         if _is_header_block(headers):
-            return Block("weak", i, end, headers, quote_depth(lines[end - 1]))
+            return Block("weak", i, stop, headers, quote_depth(lines[stop - 1]))
         if allow_reply:
             wrote = _wrote_line(view, i)
             if wrote:
@@ -222,20 +295,22 @@ def block_body(lines: list[str], block: Block) -> tuple[str, str]:
 
 FORWARD_PREFIXES = {"fwd", "fw", "wg", "tr", "rv", "i", "pd", "enc", "vs", "vb", "vl", "videresend", "redir", "ilt",
                     "i̇lt", "doorst", "trs", "πρθ", "пер", "转发", "轉寄"}
-PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,20}\]\s*)?(?P<p>fwd?|fw|re|aw|wg|tr|rv|sv|vs|vb|vl|odp|pd|enc|"
+# No "^": matched at a position, so stripping many prefixes never copies the subject again.
+PREFIX = re.compile(r"\s*+(?:\[[^\]]{1,20}\]\s*+)?(?P<p>fwd?|fw|re|aw|wg|tr|rv|sv|vs|vb|vl|odp|pd|enc|"
                     r"i|r|res|antw|doorst|ynt|i̇lt|İlt|ilt|videresend|redir\.?|rif|trs|отв|пер|回复|答复|转发|轉寄|απ|πρθ)"
-                    r"\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
+                    r"\s*+(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.IGNORECASE)
 
 
 def subject_prefixes(subject: str) -> tuple[list[str], str]:
     """The reply/forward prefixes of ``subject`` (lower-case, outermost first) and the subject without them."""
     found: list[str] = []
+    pos = 0
     while True:
-        m = PREFIX.match(subject)
+        m = PREFIX.match(subject, pos)
         if not m:
-            return found, subject.strip()
+            return found, subject[pos:].strip()
         found.append(m.group("p").lower().rstrip("."))
-        subject = subject[m.end():]
+        pos = m.end()
 
 
 def strip_subject(subject: str) -> str:

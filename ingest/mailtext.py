@@ -48,8 +48,25 @@ def python_codec(label: str | None) -> str | None:
     return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates (utf-7 and unicode_escape make them, and so does the stdlib for
+    undecodable header bytes) become U+FFFD, so the text can be stored, printed and shown."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+    return text
+
+
 def decode_bytes(data: bytes, label: str | None) -> str:
     """Decode ``data`` by its label, detecting the charset when the label is missing, unknown or wrong."""
+    return valid_text(_decode_bytes(data, label))
+
+
+def _decode_bytes(data: bytes, label: str | None) -> str:
     codec = python_codec(label)
     if codec:
         try:
@@ -87,7 +104,7 @@ def html_to_text(html: str) -> str:
                                       "li", "ol", "p", "pre", "span", "strong", "table", "td", "th", "tr", "ul"},
                           attributes={}, strip_comments=True)
     except Exception:
-        clean = re.sub(r"<[^>]+>", " ", html)
+        clean = re.sub(r"<[^<>]*>", " ", html)
     h = html2text.HTML2Text(bodywidth=0)
     h.ignore_links = True
     h.ignore_images = True
@@ -97,13 +114,46 @@ def html_to_text(html: str) -> str:
     try:
         text = h.handle(clean)
     except Exception:
-        text = re.sub(r"<[^>]+>", " ", clean)
+        text = re.sub(r"<[^<>]*>", " ", clean)
     # html2text escapes Markdown-looking starts ("\-", "\*"); mail text is not Markdown. Its "* * *" for <hr>
     # becomes the underscore rule Outlook prints above a forwarded header block.
-    text = re.sub(r"(?m)^(\s*)\\([-+*#.>])", r"\1\2", text)
-    text = re.sub(r"(?m)^\s*\* \* \*\s*$", "_" * 32, text)
+    # Blanks are matched within one line: the same result, without rescanning a run of blank lines from each line.
+    text = re.sub(r"(?m)^([^\S\n]*+)\\([-+*#.>])", r"\1\2", text)
+    text = _rules(text)
     # Empty <div><br></div> spacers render as runs of blank lines; in HTML they were one visual gap.
     return re.sub(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*){2,}", "\n\n", text)
+
+
+RULE_LINE = re.compile(r"(?m)^[^\S\n]*+\* \* \*[^\S\n]*+$")
+
+
+def _rules(text: str) -> str:
+    """html2text's "* * *" lines as a 32-underscore rule, with the blank lines around them taken in.
+
+    The same result as ``re.sub(r"(?m)^\\s*\\* \\* \\*\\s*$", "_" * 32, text)``, whose ``^\\s*`` rescans a run of
+    blank lines from each of its lines (quadratic); here each blank run is walked once.
+    """
+    if "* * *" not in text:
+        return text
+    out, pos = [], 0
+    for m in RULE_LINE.finditer(text):
+        stars = text.index("*", m.start())
+        if stars < pos:
+            continue
+        start = stars
+        while start > pos and text[start - 1].isspace():
+            start -= 1
+        if start > 0 and text[start - 1] != "\n":  # the match starts at a line start
+            start = text.index("\n", start) + 1
+        end = stars + 5
+        while end < len(text) and text[end].isspace():
+            end += 1
+        if end < len(text):  # blanks are taken up to the last line break before the next text
+            end = text.rindex("\n", stars + 5, end)
+        out += [text[pos:start], "_" * 32]
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def normalise(text: str) -> str:
@@ -129,17 +179,22 @@ def strip_quote(line: str, levels: int = 99) -> str:
 
 def clean_block(lines: list[str]) -> str:
     """Join lines, drop leading/trailing blank lines and a shared indent."""
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    while lines and not lines[-1].strip():
-        lines = lines[:-1]
+    first, last = 0, len(lines)
+    while first < last and not lines[first].strip():
+        first += 1
+    while last > first and not lines[last - 1].strip():
+        last -= 1
+    lines = lines[first:last]
     indents = [len(x) - len(x.lstrip(" ")) for x in lines if x.strip()]
     cut = min(indents) if indents else 0
     return "\n".join(x[cut:] if x.strip() else "" for x in lines)
 
 
-ON_BEHALF = re.compile(r"\s+(on behalf of|im auftrag von|au nom de|namens|en nombre de|per conto di)\s+.*$", re.I)
-EMAIL_RE = re.compile(r"[\w.+'=-]+@[\w-]+(?:\.[\w-]+)+")
+ON_BEHALF = re.compile(r"(?<!\s)\s++(on behalf of|im auftrag von|au nom de|namens|en nombre de|per conto di)\s+.*$",
+                       re.I)
+# The look-behind starts a match only where a run of address characters starts: linear in long runs.
+EMAIL_RE = re.compile(r"(?<![\w.+'=-])[\w.+'=-]++@[\w-]++(?:\.[\w-]++)+")
+MAX_ADDRESS_HEADER = 32_000  # characters of an address header read (a To: list of several hundred)
 
 
 def _split_items(value: str) -> list[str]:
@@ -174,7 +229,7 @@ def _clean_name(name: str) -> str:
 
 
 def parse_address(item: str) -> Address | None:
-    m = re.search(r"[<\[(]\s*(?:mailto:)?\s*(" + EMAIL_RE.pattern + r")\s*[>\])]", item)
+    m = re.search(r"[<\[(]\s*+(?:mailto:)?\s*+(" + EMAIL_RE.pattern + r")\s*+[>\])]", item)
     if m:
         return Address(_clean_name(item[:m.start()] + item[m.end():]), m.group(1).lower())
     m = EMAIL_RE.search(item)
@@ -186,8 +241,10 @@ def parse_address(item: str) -> Address | None:
 
 def parse_address_list(value: str) -> list[Address]:
     """Addresses from a header value as mail clients print them (Outlook's ``[mailto:]``, ``on behalf of``…)."""
-    value = re.sub(r"<mailto:[^>]*>", "", value or "", flags=re.I)
-    value = re.sub(r"\[mailto:([^\]]*)\]", r"<\1>", value, flags=re.I)
+    value = (value or "")[:MAX_ADDRESS_HEADER]
+    # No bracket inside: each unclosed "<mailto:" then scans only to the next bracket, never to the end.
+    value = re.sub(r"<mailto:[^<>]*+>", "", value, flags=re.I)
+    value = re.sub(r"\[mailto:([^\[\]]*+)\]", r"<\1>", value, flags=re.I)
     value = ON_BEHALF.sub("", value)
     found = (parse_address(i) for i in _split_items(value))
     return [a for a in found if a is not None]
@@ -208,19 +265,33 @@ MOBILE = re.compile(
     re.IGNORECASE)
 
 
+SIGNATURE_SCAN_LINES = 400  # a signature is looked for in the last lines of a message only
+
+
 def split_signature(text: str) -> tuple[str, str | None]:
     """Split ``text`` into (message, signature). Conservative: only a trailing block that looks like one."""
     lines = text.split("\n")
+    first = max(0, len(lines) - SIGNATURE_SCAN_LINES)
+    # Non-blank lines after each line, and the longest of them, counted once from the end (not once per line).
+    after = [0] * (len(lines) + 1)
+    longest = [0] * (len(lines) + 1)
+    for i in range(len(lines) - 1, first - 1, -1):
+        filled = bool(lines[i].strip())
+        after[i] = after[i + 1] + filled
+        longest[i] = max(longest[i + 1], len(lines[i]) if filled else 0)
     cut = None
-    for i, line in enumerate(lines):
-        rest = [x for x in lines[i + 1:] if x.strip()]
-        if line in ("-- ", "--") and len(rest) <= 12:
+    for i in range(first, len(lines)):
+        line, rest, widest = lines[i], after[i + 1], longest[i + 1]
+        if rest > 12:
+            continue
+        if line in ("-- ", "--"):
             cut = i
             break
-        if MOBILE.match(line.strip()) and len(rest) <= 2:
+        stripped = line.strip()
+        if MOBILE.match(stripped) and rest <= 2:
             cut = i
             break
-        if SIGN_OFF.match(line.strip()) and len(rest) <= 6 and all(len(x) <= 60 for x in rest):
+        if SIGN_OFF.match(stripped) and rest <= 6 and widest <= 60:
             cut = i
             break
     if cut is None:
@@ -252,7 +323,7 @@ _EN = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 
 def parse_date(value: str | None) -> str | None:
     """ISO-8601 from an RFC 5322 or a localised client date ("26. Oktober 2021 um 14:25"), else None."""
-    if not value or not value.strip():
+    if not value or not value.strip() or len(value) > 300:  # no date is written in more; parsing long text is slow
         return None
     from email.utils import parsedate_to_datetime
 

@@ -7,6 +7,7 @@ attachments, and whether the mail is a report, an auto-reply or a bounce.
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import hashlib
 import json
@@ -30,11 +31,13 @@ from ingest.mailtext import (
     parse_address_list,
     parse_date,
     split_signature,
+    valid_text,
 )
 
 __all__ = ["Address", "Attachment", "ParsedEmail", "parse", "main_parse"]
 
 KINDS = ("report", "auto_reply", "bounce")
+MAX_HEADER_CHARS = 64_000  # of one header read; longer ones are cut (hostile input, never real mail)
 ENCRYPTED_NOTE = "[This message is encrypted ({how}); its content cannot be read here.]"
 
 
@@ -123,17 +126,17 @@ def header_text(msg: Message, name: str) -> str:
         raw = None
     if raw is None:
         return ""
-    raw = re.sub(r"\r?\n[ \t]", " ", str(raw))
+    raw = re.sub(r"\r?\n[ \t]", " ", str(raw)[:MAX_HEADER_CHARS])
     if any("\udc80" <= ch <= "\udcff" for ch in raw):
         raw = decode_bytes(raw.encode("utf-8", "surrogateescape"), None)
     try:
         pieces = decode_header(raw)
     except Exception:
-        return raw.strip()
+        return valid_text(raw.strip())
     out = []
     for chunk, charset in pieces:
         out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
-    return "".join(out).strip()
+    return valid_text("".join(out).strip())
 
 
 def _address(msg: Message, name: str) -> Address | None:
@@ -172,8 +175,9 @@ def _auth(msg: Message) -> dict[str, str]:
     passed: dict[str, list[str]] = {}
     for m in re.finditer(r"\b(dkim|spf|dmarc)\s*=\s*([\w-]+)(?P<props>[^;]*)", value, re.IGNORECASE):
         method, verdict = m.group(1).lower(), m.group(2).lower()
+        # Properties of one result are short; a hostile header could make this search quadratic in its length.
         domain = re.search(r"header\.d=([\w.-]+)|header\.i=[^@\s;]*@([\w.-]+)|header\.from=([\w.-]+)|"
-                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", m.group("props"), re.IGNORECASE)
+                           r"smtp\.mailfrom=(?:[^@\s;]*@)?([\w.-]+)", m.group("props")[:1000], re.IGNORECASE)
         found = next(g for g in domain.groups() if g).lower() if domain else ""
         if method not in result:
             result[method] = verdict
@@ -371,6 +375,17 @@ def _stable_id(raw: bytes) -> str:
     return "sha256:" + bigparts.stable_digest(raw)
 
 
+# RFC 5322 msg-id: "<" left "@" right ">" in printable ASCII, optionally followed by a comment. Anything else
+# ("<>", "<a b>", a bare word) is no identity at all: two different messages could carry it.
+WELL_FORMED_ID = re.compile(r"\s*<(?P<id>[!-;=?A-~]{1,250}@[!-;=?A-~]{1,250})>\s*(?:\([^()]{0,200}\)\s*)?")
+
+
+def message_id_of(value: str | None, raw: bytes) -> str:
+    """The Message-ID when it is well-formed, otherwise a stable id from the message's bytes."""
+    found = WELL_FORMED_ID.fullmatch(value or "")
+    return found.group("id") if found else _stable_id(raw)
+
+
 def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Address | None,
             cap: int) -> tuple[bool, list[Level], list[Attachment]]:
     """The forward chain, following a message attached as message/rfc822 when there is no inline forward."""
@@ -429,10 +444,8 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
     body, signature = split_signature(own)
     order = [focus, 1] if focus else []
     first = levels[1] if forwarded and len(levels) > 1 else None
-    outer_id = header_text(msg, "Message-ID")
-    ids = _ids(outer_id)
     return ParsedEmail(
-        message_id=ids[0] if ids else _stable_id(raw),
+        message_id=message_id_of(header_text(msg, "Message-ID"), raw),
         kind=kind, kind_reason=reason, forwarded=forwarded,
         forwarded_by=sender if forwarded else None,
         customer=levels[c].sender if c is not None else None,
@@ -465,10 +478,25 @@ def parse(raw: bytes, company_domains: tuple[str, ...] = (), *, max_attachment_b
     domains = tuple(company_domains or ())
     for threshold in dict.fromkeys((big_part_bytes, None)):
         try:
-            return _parse(data, domains, max_attachment_bytes, threshold)
+            return _valid(_parse(data, domains, max_attachment_bytes, threshold))
         except Exception:  # the chunked path failing must never cost a result the plain parse would give
             continue
-    return _lenient(data)
+    return _valid(_lenient(data))
+
+
+def _valid(value):
+    """Every text in a parse result as valid Unicode (see :func:`valid_text`), whatever path produced it."""
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, tuple):
+        return tuple(_valid(v) for v in value)
+    if isinstance(value, dict):
+        return {_valid(k): _valid(v) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        texts = {f.name: _valid(getattr(value, f.name)) for f in dataclasses.fields(value)
+                 if isinstance(getattr(value, f.name), (str, tuple, dict, Address))}
+        return dataclasses.replace(value, **texts) if texts else value
+    return value
 
 
 def _lenient(data: bytes) -> ParsedEmail:
@@ -479,8 +507,7 @@ def _lenient(data: bytes) -> ParsedEmail:
 
         mail = mailparser.parse_from_bytes(data)
         sender = next((Address(name or "", address.lower()) for name, address in mail.from_ if address), None)
-        ids = _ids(mail.message_id or "")
-        return ParsedEmail(message_id=ids[0] if ids else _stable_id(data), kind="report", kind_reason=None,
+        return ParsedEmail(message_id=message_id_of(mail.message_id, data), kind="report", kind_reason=None,
                            forwarded=False, forwarded_by=None, customer=sender, sender=sender,
                            subject=strip_subject(mail.subject or ""),
                            date=mail.date.isoformat() if mail.date else None,
@@ -491,8 +518,11 @@ def _lenient(data: bytes) -> ParsedEmail:
 
 
 def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
-               max_attachment_bytes: int = 25 * 1024 * 1024) -> int:
-    """Print one JSON object per file, in order; an unreadable file gets an "error" line. Returns 1 on any error."""
+               max_attachment_bytes: int = 25 * 1024 * 1024, budget_seconds: float = 0) -> int:
+    """Print one JSON object per file, in order; an unreadable file, or one not read within ``budget_seconds``
+    (0: no limit), gets an "error" line. Returns 1 on any error."""
+    from ingest.budget import OverBudget, time_budget
+
     failed = 0
     for path in paths:
         try:
@@ -502,8 +532,14 @@ def main_parse(paths: list[str], company_domains: tuple[str, ...] = (), *,
             failed += 1
             print(json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc.strerror or exc}"}), flush=True)
             continue
-        parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
-        print(json.dumps(parsed.to_json(path), ensure_ascii=False), flush=True)
+        try:
+            with time_budget(budget_seconds):
+                parsed = parse(raw, tuple(company_domains), max_attachment_bytes=max_attachment_bytes)
+            line = json.dumps(parsed.to_json(path), ensure_ascii=False)
+        except (OverBudget, Exception) as exc:  # one message must never stop the rest of the batch
+            failed += 1
+            line = json.dumps({"file": path, "error": f"{type(exc).__name__}: {exc}"})
+        print(line, flush=True)
     return 1 if failed else 0
 
 

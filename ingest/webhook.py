@@ -27,7 +27,9 @@ from core.store import replies as store
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
-TIMESTAMP_TOLERANCE_MS = 60_000
+TIMESTAMP_TOLERANCE_MS = 60_000  # how old a delivery may be (Linear retries within this)
+FUTURE_TOLERANCE_MS = 5_000      # how far ahead of our clock one may be: clock skew, not a replay window
+SOCKET_TIMEOUT_SECONDS = 10.0    # an idle or slow client loses its connection (and its thread) after this
 
 
 @dataclass(frozen=True)
@@ -88,15 +90,31 @@ def _check(
     stamp = payload.get("webhookTimestamp")
     if not isinstance(stamp, (int, float)) or isinstance(stamp, bool):
         return Delivery(400, "missing webhookTimestamp")
-    if abs(now.timestamp() * 1000 - stamp) > TIMESTAMP_TOLERANCE_MS:
+    age = now.timestamp() * 1000 - stamp
+    if age > TIMESTAMP_TOLERANCE_MS:
         return Delivery(401, "webhookTimestamp is more than 60 s away")
-    delivery_id = headers.get("linear-delivery") or ""
-    if delivery_id and not store.record_delivery(db, delivery_id, iso(now), "received"):
+    if age < -FUTURE_TOLERANCE_MS:
+        return Delivery(401, f"webhookTimestamp is more than {FUTURE_TOLERANCE_MS // 1000} s ahead "
+                             "(accepted: 60 s back to 5 s ahead)")
+    delivery_id = delivery_key(payload, raw_body)
+    if not store.record_delivery(db, delivery_id, iso(now), "received"):
         return Delivery(200, f"repeated delivery {delivery_id} dropped")
     result = _route(db, payload, act)
-    if delivery_id:
-        store.set_delivery_outcome(db, delivery_id, result.reason)
+    store.set_delivery_outcome(db, delivery_id, result.reason)
     return result
+
+
+def delivery_key(payload: Mapping[str, Any], raw_body: bytes) -> str:
+    """The delivery's identity from what the signature covers: ``webhookId``, ``createdAt`` and the data's id.
+
+    The ``Linear-Delivery`` header is not signed, so a replay under a new one would pass as new. A payload
+    without those fields is known by the hash of its signed bytes.
+    """
+    data = payload.get("data") if isinstance(payload.get("data"), dict) else {}
+    parts = (payload.get("webhookId"), payload.get("createdAt"), data.get("id"))
+    if all(isinstance(p, (str, int)) and not isinstance(p, bool) and str(p) for p in parts):
+        return ":".join(str(p) for p in parts)
+    return "sha256:" + hashlib.sha256(raw_body).hexdigest()
 
 
 def _route(db: Any, payload: Mapping[str, Any], act: Callable[[str], None]) -> Delivery:
@@ -161,12 +179,29 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        timeout = SOCKET_TIMEOUT_SECONDS  # StreamRequestHandler sets it on the socket: no read waits forever
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-            length = int(self.headers.get("Content-Length") or 0)
+            # Checked before anything is read: a body is only ever read up to a length we accepted.
+            given = self.headers.get("Content-Length")
+            if given is None:
+                self._answer(411, "Content-Length required")
+                return
+            if not given.strip().isdigit():
+                self._answer(400, "Content-Length must be a whole number of bytes")
+                return
+            length = int(given)
             if length > MAX_BODY_BYTES:
                 self._answer(413, "body too large")
                 return
-            raw = self.rfile.read(length) if length else b""
+            try:
+                raw = self.rfile.read(length) if length else b""
+            except TimeoutError:
+                self.close_connection = True
+                return
+            if len(raw) < length:  # the client closed early or timed out: nothing to verify
+                self.close_connection = True
+                return
             with lock:
                 result = handle_delivery(
                     db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act
@@ -178,6 +213,8 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
 
         def _answer(self, status: int, text: str) -> None:
             body = text.encode()
+            if status >= 400 and self.command == "POST":
+                self.close_connection = True  # a refused request's body stays unread: never reuse the connection
             self.send_response(status)
             self.send_header("Content-Type", "text/plain; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

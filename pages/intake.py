@@ -1,11 +1,13 @@
 """Intake: reports filed by hand, messages waiting for review, messages ignored, and the customer list."""
 
 from datetime import datetime, timezone
+from functools import partial
 
 import streamlit as st
 
 from core.errors import AppError
 from core.report import SOURCES, Report
+from core.store import inbound as failures
 from core.store import intake as store
 from ingest import pipeline
 from ui.deps import get_db, settings_or_stop
@@ -78,6 +80,32 @@ for item in pending:
             if right.button("Discard", key=f"intake.discard.{key}"):
                 pipeline.discard_quarantined(db, key, by="dashboard", now=datetime.now(timezone.utc))
                 st.rerun()
+        except (AppError, LookupError, OSError) as exc:
+            st.error(f"Could not update {key}: {exc}")
+
+st.subheader("Failed")
+st.caption("Messages that could not be processed (over the time budget, for example). `python -m ingest replay` "
+           f"tries each up to {settings.replay_max_attempts} times; after that they wait here. Retry runs one "
+           "again now; download it to look at it or to report a parser bug.")
+failed = failures.failed_messages(db)
+if not failed:
+    st.caption("No failed messages.")
+for item in failed:
+    key = item["message_id"]
+    with st.container(border=True):
+        left, right = st.columns([4, 1])
+        left.text(f"{key}\n{item['source']}, {item['received_at']}, {item['attempts']} attempt(s)")
+        left.caption(item["reason"] or "")
+        try:
+            if right.button("Retry", key=f"intake.retry.{key}"):
+                outcome = pipeline.retry(db, settings, key, now=datetime.now(timezone.utc))
+                flash("intake", f"Retried {key}: {outcome.status}" + (f" ({outcome.reason})" if outcome.reason
+                                                                       else "."))
+                st.rerun()
+            # Read only when clicked: raw messages can be tens of megabytes.
+            right.download_button("Download raw", partial(pipeline.raw_message, db, key),
+                                  file_name=f"{item['sha256']}.eml", mime="message/rfc822", on_click="ignore",
+                                  key=f"intake.download.{key}")
         except (AppError, LookupError, OSError) as exc:
             st.error(f"Could not update {key}: {exc}")
 

@@ -84,3 +84,36 @@ def test_a_bad_report_keeps_what_was_typed_and_says_what_to_fix(app_env) -> None
     assert "is not an email address" in at.error[0].value
     assert at.text_input(key="intake.report.subject").value == "Export fails"
     assert store.escalations(app_env.db) == []
+
+
+def failed_message(app_env, message_id: str, raw: bytes) -> None:
+    sha, raw_path = store.store_blob(app_env.path.parent / "data" / "raw", raw, ".eml")
+    store.record_inbound(app_env.db, {"message_id": message_id, "source": "imap", "raw_path": str(raw_path),
+                                      "sha256": sha, "size": len(raw), "received_at": "2026-11-27T10:00:00+00:00",
+                                      "status": "failed", "reason": "over the time budget: more than 30 s",
+                                      "attempts": 3})
+
+
+def test_a_failed_message_can_be_downloaded_and_retried(app_env) -> None:
+    # Issue 17: a message left for a person after its attempts is shown with Retry and Download raw.
+    raw = (b"From: Richard Hendricks <richard@piedpiper.com>\r\nTo: bugs@ourco.com\r\n"
+           b"Message-ID: <f1@piedpiper.com>\r\nSubject: Board view crashes\r\n\r\nThe board is blank.\r\n")
+    failed_message(app_env, "f1@piedpiper.com", raw)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    assert any("over the time budget" in c.value for c in at.caption)
+    assert at.metric[4].value == "1"
+    at.button(key="intake.retry.f1@piedpiper.com").click().run()
+    assert not at.exception
+    assert store.inbound(app_env.db, "f1@piedpiper.com")["status"] == "quarantined"  # direct mail: now for review
+    assert at.success[0].value.startswith("Retried f1@piedpiper.com: quarantined")
+
+
+def test_accept_of_an_unreadable_message_shows_an_error(app_env) -> None:
+    quarantine(app_env, "q3@piedpiper.com", "richard@piedpiper.com", "Gone", b"x")
+    (app_env.path.parent / "q3@piedpiper.com.eml").unlink()
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.button(key="intake.accept.q3@piedpiper.com").click().run()
+    assert not at.exception
+    assert "could not accept" in at.error[0].value
+    assert store.quarantined(app_env.db)[0]["message_id"] == "q3@piedpiper.com"

@@ -255,3 +255,83 @@ def test_without_a_secret_every_delivery_is_refused(world: World) -> None:
     act = Recorder()
     result = deliver(world, *signed(payload(issue, "completed", ms=world.clock.now * 1000), secret=""), act)
     assert result.status == 401 and act.calls == []
+
+
+# Issue 17: the receiver bounds what it reads, how long it waits and which deliveries count as new.
+@pytest.mark.parametrize("offset_ms", [50_000, 6_000])
+def test_a_timestamp_from_the_future_is_refused(world: World, offset_ms: int) -> None:
+    issue, _ = done_issue(world)
+    act = Recorder()
+    result = deliver(world, *signed(payload(issue, "completed", ms=world.clock.now * 1000 + offset_ms)), act)
+    assert result.status == 401 and "ahead" in result.reason and act.calls == []
+
+
+def test_a_replay_under_a_new_delivery_header_is_dropped(world: World) -> None:
+    issue, _ = done_issue(world)
+    body = {**payload(issue, "completed", ms=world.clock.now * 1000), "webhookId": "wh-1",
+            "createdAt": "2026-11-27T09:00:00.000Z"}
+    act = Recorder()
+    first = deliver(world, *signed(body, delivery="d-1"), act)
+    again = deliver(world, *signed(body, delivery="d-forged"), act)
+    assert first.status == again.status == 200 and "repeated" in again.reason and act.calls == [issue["id"]]
+    assert [d["delivery_id"] for d in store.deliveries(world.db)] == [f"wh-1:2026-11-27T09:00:00.000Z:{issue['id']}"]
+
+
+def test_the_same_issue_changing_again_is_a_new_delivery(world: World) -> None:
+    issue, _ = done_issue(world)
+    act = Recorder()
+    for created in ("2026-11-27T09:00:00.000Z", "2026-11-27T09:05:00.000Z"):
+        body = {**payload(issue, "completed", ms=world.clock.now * 1000), "webhookId": "wh-1", "createdAt": created}
+        assert "queued" in deliver(world, *signed(body), act).reason
+    assert act.calls == [issue["id"]] * 2
+
+
+@pytest.fixture
+def live(world: World, monkeypatch):
+    import ingest.webhook as webhook
+
+    monkeypatch.setattr(webhook, "SOCKET_TIMEOUT_SECONDS", 0.5)
+    server = build_server(world.settings, "127.0.0.1", 0, act=lambda issue_id: None)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    server.db.close()
+
+
+def raw_request(port: int, head: bytes, *, wait: float = 5.0) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=wait) as sock:
+        sock.sendall(head)
+        chunks = []
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@pytest.mark.parametrize(("length", "status"), [
+    (None, b"411"), (b"-1", b"400"), (b"abc", b"400"), (b"1e3", b"400"), (b"2000000", b"413"),
+])
+def test_bad_lengths_are_refused_before_any_body_is_read(live, length, status) -> None:
+    head = b"POST /linear-webhook HTTP/1.1\r\nHost: x\r\n"
+    if length is not None:
+        head += b"Content-Length: " + length + b"\r\n"
+    # The body that follows is never read: the answer comes at once and the connection is closed.
+    answer = raw_request(live, head + b"\r\n" + b"x" * 10_000)
+    assert answer.split(b" ")[1] == status
+
+
+def test_an_idle_client_is_disconnected(live) -> None:
+    import time
+
+    started = time.monotonic()
+    answer = raw_request(live, b"POST /linear-webhook HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", wait=10)
+    assert answer == b"" and time.monotonic() - started < 5  # dropped after the 0.5 s socket timeout
