@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.longtext import fit_html
 from core.markup import escape_markdown
 
 TITLE_LIMIT = 200
@@ -230,19 +231,26 @@ def ticket_subject(escalation: Mapping[str, Any]) -> str:
 
 
 def ticket_content(escalation: Mapping[str, Any], ctx: CustomerContext) -> str:
-    """The ticket description: who reported it and their message, HTML-escaped."""
+    """The ticket description: who reported it and their message, HTML-escaped, within HubSpot's limit."""
     who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
-    text = f"Reported by {who} on {stamp(escalation.get('received_at'))}.\n\n{(escalation.get('body') or '').strip()}"
-    return html.escape(text[:MESSAGE_LIMIT])
+    head = html.escape(f"Reported by {who} on {stamp(escalation.get('received_at'))}.\n\n")
+    body = (escalation.get("body") or "").strip()
+    where = "The full message is attached to the email logged on this ticket."
+    return fit_html(head, body, "", where=where, newline="\n").text
+
+
+def email_log_parts(escalation: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The logged email's head (From, Date, Subject), the customer's text, and the tail with the retry reference."""
+    who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
+    head = (f"From: {who}\nDate: {escalation.get('original_date') or escalation.get('received_at') or ''}\n"
+            f"Subject: {escalation.get('subject') or ''}\n\n")
+    tail = f"\n\nRotadesk ref: {ref_for(escalation.get('message_id') or '')}"
+    return head, (escalation.get("body") or "").strip(), tail
 
 
 def email_log_text(escalation: Mapping[str, Any]) -> str:
     """The forwarded email as logged on the ticket (plain text), ending with a reference a retry can find."""
-    who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
-    lines = [f"From: {who}", f"Date: {escalation.get('original_date') or escalation.get('received_at') or ''}",
-             f"Subject: {escalation.get('subject') or ''}", "", (escalation.get("body") or "").strip(), "",
-             f"Rotadesk ref: {ref_for(escalation.get('message_id') or '')}"]
-    return "\n".join(lines)
+    return "".join(email_log_parts(escalation))
 
 
 def link_note_html(identifier: str, url: str, title: str, ref: str) -> str:
@@ -250,12 +258,17 @@ def link_note_html(identifier: str, url: str, title: str, ref: str) -> str:
             f"{html.escape(title)}</p><p>Rotadesk ref: {html.escape(ref)}</p>")
 
 
-def followup_note_html(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> str:
+def followup_note_parts(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> tuple[str, str, str]:
+    """A follow-up note's HTML head, the customer's plain text (escaped when fitted) and the HTML tail with ``ref``."""
     sender = html.escape(followup.get("sender") or "the customer")
-    body = html.escape((followup.get("body") or "").strip()[:MESSAGE_LIMIT]).replace("\n", "<br>")
-    return (f"<p>Follow-up from {sender}, added to Linear issue "
-            f'<a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>:</p>'
-            f"<blockquote>{body}</blockquote><p>Rotadesk ref: {html.escape(ref)}</p>")
+    head = (f"<p>Follow-up from {sender}, added to Linear issue "
+            f'<a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>:</p><blockquote>')
+    return head, (followup.get("body") or "").strip(), f"</blockquote><p>Rotadesk ref: {html.escape(ref)}</p>"
+
+
+def followup_note_html(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> str:
+    head, body, tail = followup_note_parts(ref, followup, identifier, url)
+    return fit_html(head, body, tail, where="The full message is attached to this note.").text
 
 
 # -- small formatting helpers ----------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from core import context as cx
 from core.accounts import linear_user_id
 from core.context import CustomerContext
 from core.errors import ConfigError, HubSpotError, LinearError
-from core.hubspot import HubSpotClient, ticket_url
+from core.hubspot import HubFile, HubSpotClient, ticket_url
 from core.linear import LinearClient, LinearFeatureDisabled
+from core.longtext import fit_plain
 from core.settings import Settings, env_name
 from core.store import get_state, iso, set_state
 from core.store import intake as intake_store
@@ -34,6 +35,7 @@ from core.store.rotation import current_engineer_email
 log = logging.getLogger("rotadesk.linking")
 ISSUE_NAMESPACE = uuid.UUID("6f0f7a52-3c1e-5b8e-9a49-0d6c2f1e7b31")
 UNIQUE_PROPERTY = "rotadesk_message_id"
+FILES_FOLDER = "/rotadesk/messages"  # HubSpot file-manager folder for full texts too long for a property
 CUSTOMERS_OFF_KEY = "linear.customers_disabled_at"
 CUSTOMERS_RECHECK = timedelta(hours=24)
 _warned: set[str] = set()
@@ -260,12 +262,23 @@ def linear_comment(run: Run, attempt: int) -> dict[str, Any]:
 
 # -- HubSpot email and note ------------------------------------------------------------------------------------------
 def hubspot_email(run: Run, attempt: int) -> dict[str, Any]:
+    """Log the customer's email on the ticket; one over HubSpot's limit is cut and its full text attached."""
     ticket_id = run.detail("hubspot_ticket")["id"]
     if attempt > 1 and run.hubspot.find_email_log(ticket_id, f"Rotadesk ref: {run.ref}"):
         return {"found": True}
+    head, body, tail = cx.email_log_parts(run.esc)
+    name = f"email-{run.ref}.txt"
+    fitted = fit_plain(head, body, tail, where=f"The full message is attached as {name}.")
+    files = [full_text_file(run, name, head + body + tail, attempt).id] if fitted.cut else []
     subject = run.esc.get("subject") or "(no subject)"
-    logged = run.hubspot.log_email(ticket_id, subject, cx.email_log_text(run.esc), sent_at(run.esc, run.now))
-    return {"id": logged.id}
+    logged = run.hubspot.log_email(ticket_id, subject, fitted.text, sent_at(run.esc, run.now), attachment_ids=files)
+    return {"id": logged.id, **({"file_id": files[0]} if files else {})}
+
+
+def full_text_file(run: Run, name: str, text: str, attempt: int) -> HubFile:
+    """The full text as a private file under ``FILES_FOLDER``; a retry finds an earlier upload by its path."""
+    found = run.hubspot.file_at(f"{FILES_FOLDER}/{name}") if attempt > 1 else None
+    return found or run.hubspot.upload_file(FILES_FOLDER, name, text.encode("utf-8"))
 
 
 def hubspot_note(run: Run, attempt: int) -> dict[str, Any]:

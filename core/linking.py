@@ -34,10 +34,12 @@ from core.link_steps import (
     Skip,
     Step,
     customers_switched_off,
+    full_text_file,
     issue_id_for,
     pause,
     paused_until,
 )
+from core.longtext import fit_html
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, set_state
@@ -189,8 +191,11 @@ def link_followup(db: Database, settings: Settings, hubspot: HubSpotClient, line
     def note(run: Run, attempt: int) -> dict[str, Any]:
         if attempt > 1 and hubspot.find_note(ticket["id"], f"Rotadesk ref: {ref}"):
             return {"found": True}
-        body = cx.followup_note_html(ref, followup, issue["identifier"], issue["url"])
-        return {"id": hubspot.create_note(ticket["id"], body, timestamp=now).id}
+        head, text, tail = cx.followup_note_parts(ref, followup, issue["identifier"], issue["url"])
+        name = f"followup-{ref}.txt"
+        fitted = fit_html(head, text, tail, where=f"The full message is attached as {name}.")
+        files = [full_text_file(run, name, text, attempt).id] if fitted.cut else []
+        return {"id": hubspot.create_note(ticket["id"], fitted.text, timestamp=now, attachment_ids=files).id}
 
     steps: list[Step] = [(f"followup:{ref}:comment", "linear", comment), (f"followup:{ref}:note", "hubspot", note)]
     return _drive(run, steps, checkpoint)

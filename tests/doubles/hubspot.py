@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import httpx
 
 from tests.doubles import http
+from tests.doubles.hubspot_files import FileFault, FileManager
 
 TOKEN = "pat-na1-test-token"
 OBJECT_TYPES = ("contacts", "companies", "tickets", "notes", "tasks", "emails")
@@ -31,11 +32,11 @@ _WRITABLE = {
     "companies": "name domain annualrevenue industry hubspot_owner_id",
     "tickets": "subject content hs_pipeline hs_pipeline_stage hs_ticket_priority hubspot_owner_id hs_ticket_category "
     "source_type",
-    "notes": "hs_timestamp hs_note_body hubspot_owner_id",
+    "notes": "hs_timestamp hs_note_body hubspot_owner_id hs_attachment_ids",
     "tasks": "hs_timestamp hs_task_subject hs_task_body hs_task_status hs_task_priority hs_task_type "
     "hubspot_owner_id",
     "emails": "hs_timestamp hs_email_direction hs_email_subject hs_email_text hs_email_html hs_email_status "
-    "hubspot_owner_id",
+    "hubspot_owner_id hs_attachment_ids",
 }
 _READ_ONLY = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate")
 _OPTIONS = {
@@ -70,7 +71,8 @@ ASSOCIATION_TYPES = {
     223: ("tickets", "emails", 224),
     224: ("emails", "tickets", 223),
 }
-NOTE_BODY_LIMIT = 65_536
+NOTE_BODY_LIMIT = 65_536  # every string property: an email's text, a note's body, a ticket's content
+_FILES_PATH = re.compile(r"^/files/(?:v3|\d{4}-\d{2})/files(?:/(?P<rest>.*))?$")
 _SINGULAR = {t: t[:-1] for t in OBJECT_TYPES} | {"companies": "company"}
 _PATH = re.compile(
     r"^/crm/(?:(?P<ver>v3|v4)/(?P<fam>objects|associations|properties|pipelines|owners)"
@@ -180,6 +182,7 @@ class HubSpotDouble:
             )
         ]
         self._ids = itertools.count(1001)
+        self.file_manager = FileManager(portal_id)
         self._faults: deque[int | type[Exception]] = deque()
         self._lost_answers = 0
         self._hits: deque[float] = deque()
@@ -315,7 +318,8 @@ class HubSpotDouble:
 
     # -- entry point -----------------------------------------------------------------------------
     def handler(self, request: httpx.Request) -> httpx.Response:
-        body = _parse_body(request.read())
+        raw = request.read()
+        body = _parse_body(raw) if not request.url.path.startswith("/files/") else None
         with self._lock:
             self.requests.append(
                 Recorded(request.method, request.url.path, dict(request.url.params), body, dict(request.headers))
@@ -338,11 +342,18 @@ class HubSpotDouble:
             if limited is not None:
                 return limited
             try:
-                response = self._route(
-                    request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body
-                )
+                files = _FILES_PATH.match(request.url.raw_path.decode().split("?")[0])
+                if files:
+                    rest = [unquote(p) for p in (files["rest"] or "").split("/") if p]
+                    response = self.file_manager.handle(request.method, rest, request, raw)
+                else:
+                    response = self._route(
+                        request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body
+                    )
             except _Reply as reply:
                 response = reply.response
+            except FileFault as fault:
+                response = error(fault.status, fault.category, fault.message)
             if not is_search:
                 response.headers.update(self._headroom())
             if self._lost_answers:
@@ -547,12 +558,23 @@ class HubSpotDouble:
                         "name": name,
                     }
                 )
-            elif name == "hs_note_body" and len(value) > NOTE_BODY_LIMIT:
+            elif len(value) > NOTE_BODY_LIMIT:
                 problems.append(
                     {
                         "isValid": False,
-                        "message": f"hs_note_body is longer than {NOTE_BODY_LIMIT} characters",
+                        "message": f"{name} is longer than {NOTE_BODY_LIMIT} characters",
                         "error": "INVALID_LENGTH",
+                        "name": name,
+                    }
+                )
+            elif name == "hs_attachment_ids" and value and not all(
+                self.file_manager.exists(i) for i in value.split(";")
+            ):
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value} is not a list of existing file ids separated by ;",
+                        "error": "INVALID_FILE_ID",
                         "name": name,
                     }
                 )
