@@ -151,8 +151,8 @@ class HubSpotClient:
                 self._pacer.hold(error.retry_after, lane)
                 limited += 1
                 continue
-            retry_5xx = idempotent or response.status_code == 503  # a 503 means the create was refused, not lost
-            if response.status_code >= 500 and retry_5xx and transient < self._pacer.policy.retries:
+            # A create that answered 5xx may still have been carried out: the caller looks for it (core.once).
+            if response.status_code >= 500 and idempotent and transient < self._pacer.policy.retries:
                 log.warning("HubSpot %s %s answered %s; retrying", method, path, response.status_code)
                 self._pacer.backoff(transient)
                 transient += 1

@@ -25,6 +25,7 @@ from core.errors import ConfigError, HubSpotError, LinearError
 from core.hubspot import HubFile, HubSpotClient, ticket_url
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.longtext import fit_plain
+from core.once import create_once
 from core.settings import Settings, env_name
 from core.store import get_state, iso, set_state
 from core.store import intake as intake_store
@@ -263,30 +264,35 @@ def linear_comment(run: Run, attempt: int) -> dict[str, Any]:
 # -- HubSpot email and note ------------------------------------------------------------------------------------------
 def hubspot_email(run: Run, attempt: int) -> dict[str, Any]:
     """Log the customer's email on the ticket; one over HubSpot's limit is cut and its full text attached."""
-    ticket_id = run.detail("hubspot_ticket")["id"]
-    if attempt > 1 and run.hubspot.find_email_log(ticket_id, f"Rotadesk ref: {run.ref}"):
+    hub, ticket_id, marker = run.hubspot, run.detail("hubspot_ticket")["id"], f"Rotadesk ref: {run.ref}"
+    if attempt > 1 and hub.find_email_log(ticket_id, marker):
         return {"found": True}
     head, body, tail = cx.email_log_parts(run.esc)
     name = f"email-{run.ref}.txt"
     fitted = fit_plain(head, body, tail, where=f"The full message is attached as {name}.")
     files = [full_text_file(run, name, head + body + tail, attempt).id] if fitted.cut else []
     subject = run.esc.get("subject") or "(no subject)"
-    logged = run.hubspot.log_email(ticket_id, subject, fitted.text, sent_at(run.esc, run.now), attachment_ids=files)
+    logged = create_once(
+        lambda: hub.log_email(ticket_id, subject, fitted.text, sent_at(run.esc, run.now), attachment_ids=files),
+        lambda: hub.find_email_log(ticket_id, marker))
     return {"id": logged.id, **({"file_id": files[0]} if files else {})}
 
 
 def full_text_file(run: Run, name: str, text: str, attempt: int) -> HubFile:
     """The full text as a private file under ``FILES_FOLDER``; a retry finds an earlier upload by its path."""
-    found = run.hubspot.file_at(f"{FILES_FOLDER}/{name}") if attempt > 1 else None
-    return found or run.hubspot.upload_file(FILES_FOLDER, name, text.encode("utf-8"))
+    return create_once(lambda: run.hubspot.upload_file(FILES_FOLDER, name, text.encode("utf-8")),
+                       lambda: run.hubspot.file_at(f"{FILES_FOLDER}/{name}"), look_first=attempt > 1)
 
 
 def hubspot_note(run: Run, attempt: int) -> dict[str, Any]:
-    ticket_id, issue = run.detail("hubspot_ticket")["id"], run.detail("linear_issue")
-    if attempt > 1 and run.hubspot.find_note(ticket_id, f"Rotadesk ref: {run.ref}"):
+    hub, ticket_id, issue = run.hubspot, run.detail("hubspot_ticket")["id"], run.detail("linear_issue")
+    marker = f"Rotadesk ref: {run.ref}"
+    if attempt > 1 and hub.find_note(ticket_id, marker):
         return {"found": True}
     body = cx.link_note_html(issue["identifier"], issue["url"], issue["title"], run.ref)
-    return {"id": run.hubspot.create_note(ticket_id, body, timestamp=run.now).id}
+    note = create_once(lambda: hub.create_note(ticket_id, body, timestamp=run.now),
+                       lambda: hub.find_note(ticket_id, marker))
+    return {"id": note.id}
 
 
 def done(run: Run, attempt: int) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from core.link_steps import (
     paused_until,
 )
 from core.longtext import fit_html
+from core.once import create_once
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, set_state
@@ -195,7 +196,9 @@ def link_followup(db: Database, settings: Settings, hubspot: HubSpotClient, line
         name = f"followup-{ref}.txt"
         fitted = fit_html(head, text, tail, where=f"The full message is attached as {name}.")
         files = [full_text_file(run, name, text, attempt).id] if fitted.cut else []
-        return {"id": hubspot.create_note(ticket["id"], fitted.text, timestamp=now, attachment_ids=files).id}
+        note = create_once(lambda: hubspot.create_note(ticket["id"], fitted.text, timestamp=now, attachment_ids=files),
+                           lambda: hubspot.find_note(ticket["id"], f"Rotadesk ref: {ref}"))
+        return {"id": note.id}
 
     steps: list[Step] = [(f"followup:{ref}:comment", "linear", comment), (f"followup:{ref}:note", "hubspot", note)]
     return _drive(run, steps, checkpoint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -185,6 +186,7 @@ class HubSpotDouble:
         self.file_manager = FileManager(portal_id)
         self._faults: deque[int | type[Exception]] = deque()
         self._lost_answers = 0
+        self._chaos: tuple[random.Random, float] | None = None
         self._hits: deque[float] = deque()
         self._search_hits: deque[float] = deque()
         self._lock = threading.RLock()
@@ -305,6 +307,22 @@ class HubSpotDouble:
         """Carry out the next ``n`` requests but lose their answers (the client sees a read timeout)."""
         self._lost_answers += n
 
+    def inject_faults(self, rate: float, seed: int = 0) -> None:
+        """From now on fail ``rate`` of requests at random, like a flaky network in front of HubSpot: dropped before
+        the request arrives, dropped after it was carried out, 5xx before or after carrying it out, or 429."""
+        self._chaos = (random.Random(seed), rate)
+        self.faults_injected: dict[str, int] = {}
+
+    def _chaos_fault(self) -> str | None:
+        if self._chaos is None:
+            return None
+        rng, rate = self._chaos
+        if rng.random() >= rate:
+            return None
+        kind = rng.choice(("drop_before", "drop_after", "5xx_before", "5xx_after", "429"))
+        self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+        return kind
+
     def spend(self, n: int, *, search: bool = False) -> None:
         """Use up ``n`` requests of the current window, as another app on the portal would."""
         for _ in range(n):
@@ -338,6 +356,14 @@ class HubSpotDouble:
                     )
                 raise fault("connection dropped by the double", request=request)
             is_search = request.method == "POST" and request.url.path.endswith("/search")
+            chaos = self._chaos_fault()
+            if chaos == "drop_before":
+                raise httpx.ConnectError("connection refused by the double", request=request)
+            if chaos == "5xx_before":
+                return error(502, "INTERNAL_ERROR", "Bad gateway.")
+            if chaos == "429":
+                return _limit_response("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING",
+                                       self._headroom())
             limited = self._rate_limit(is_search)
             if limited is not None:
                 return limited
@@ -359,6 +385,10 @@ class HubSpotDouble:
             if self._lost_answers:
                 self._lost_answers -= 1
                 raise httpx.ReadTimeout("answer lost by the double", request=request)
+            if chaos == "drop_after":
+                raise httpx.RemoteProtocolError("connection dropped after the write", request=request)
+            if chaos == "5xx_after":  # a gateway gave up while HubSpot carried the request out
+                return error(self._chaos[0].choice((500, 502, 503, 504)), "INTERNAL_ERROR", "Internal error.")
             return response
 
     def _rate_limit(self, search: bool) -> httpx.Response | None:
