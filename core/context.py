@@ -131,6 +131,32 @@ def issue_description(escalation: Mapping[str, Any], ctx: CustomerContext) -> st
     return "\n".join(parts) + "\n"
 
 
+CONTEXT_HEADING = "### Customer context"
+IMPACT_PREFIX = "- **Customers on this issue:**"
+
+
+def with_impact(description: str, impact_line: str) -> str:
+    """``description`` with the impact line set inside Rotadesk's context block; the rest is left as written.
+
+    The block runs from the ``### Customer context`` heading to the next ``### `` heading. Without the heading
+    (a person rewrote the description) nothing changes.
+    """
+    lines = description.split("\n")
+    try:
+        start = lines.index(CONTEXT_HEADING)
+    except ValueError:
+        return description
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
+    new = f"{IMPACT_PREFIX} {impact_line}"  # our own formatting of counts and money, nothing to escape
+    for i in range(start + 1, end):
+        if lines[i].startswith(IMPACT_PREFIX):
+            lines[i] = new
+            return "\n".join(lines)
+    at = start + 1 + (1 if start + 1 < len(lines) and not lines[start + 1].strip() else 0)
+    lines.insert(at, new)
+    return "\n".join(lines)
+
+
 def context_lines(escalation: Mapping[str, Any], ctx: CustomerContext) -> list[str]:
     company = ctx.company or escalation.get("company")
     domain = ctx.domain or escalation.get("customer_domain")
@@ -256,6 +282,12 @@ def email_log_text(escalation: Mapping[str, Any]) -> str:
 def link_note_html(identifier: str, url: str, title: str, ref: str) -> str:
     return (f'<p>Linked to Linear issue <a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>: '
             f"{html.escape(title)}</p><p>Rotadesk ref: {html.escape(ref)}</p>")
+
+
+def moved_note_html(identifier: str, url: str, moved_from: str, marker: str) -> str:
+    return (f'<p>Now linked to Linear issue <a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>, '
+            f"the same bug{' as ' + html.escape(moved_from) + ' (marked its duplicate)' if moved_from else ''}.</p>"
+            f"<p>{html.escape(marker)}</p>")
 
 
 def followup_note_parts(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> tuple[str, str, str]:

@@ -38,6 +38,7 @@ ISSUE_NAMESPACE = uuid.UUID("6f0f7a52-3c1e-5b8e-9a49-0d6c2f1e7b31")
 UNIQUE_PROPERTY = "rotadesk_message_id"
 FILES_FOLDER = "/rotadesk/messages"  # HubSpot file-manager folder for full texts too long for a property
 CUSTOMERS_OFF_KEY = "linear.customers_disabled_at"
+MERGE_STEPS = ("linear_duplicate", "hubspot_relink")
 CUSTOMERS_RECHECK = timedelta(hours=24)
 _warned: set[str] = set()
 
@@ -295,6 +296,26 @@ def hubspot_note(run: Run, attempt: int) -> dict[str, Any]:
     return {"id": note.id}
 
 
+# -- moving a linked escalation onto another issue ("Same bug as...", core.same_bug) ------------------------------
+def linear_duplicate(run: Run, attempt: int) -> dict[str, Any]:
+    """Mark the escalation's own issue a duplicate of the one it moved to (a relation id we chose: once)."""
+    issue = run.detail("linear_issue")
+    run.linear.mark_duplicate(issue["moved_from"], issue["id"], issue["relation_id"])
+    return {"duplicate_of": issue["identifier"]}
+
+
+def hubspot_relink(run: Run, attempt: int) -> dict[str, Any]:
+    """Point the ticket's Linear properties at the new issue and say so in a note (found again by its marker)."""
+    hub, issue, ticket_id = run.hubspot, run.detail("linear_issue"), run.detail("hubspot_ticket")["id"]
+    hub.update_ticket(ticket_id, {"linear_issue_url": issue["url"], "linear_issue_identifier": issue["identifier"],
+                                  "linear_issue_state": issue["state"]})  # a PATCH: safe to repeat
+    marker = f"Rotadesk ref: {run.ref}:moved"
+    body = cx.moved_note_html(issue["identifier"], issue["url"], issue.get("moved_from_identifier") or "", marker)
+    note = create_once(lambda: hub.create_note(ticket_id, body, timestamp=run.now),
+                       lambda: hub.find_note(ticket_id, marker), look_first=attempt > 1)
+    return {"id": note.id}
+
+
 def done(run: Run, attempt: int) -> dict[str, Any]:
     return {"issue": run.detail("linear_issue").get("identifier"), "ticket": run.detail("hubspot_ticket").get("id")}
 
@@ -302,7 +323,9 @@ def done(run: Run, attempt: int) -> dict[str, Any]:
 STEPS: tuple[Step, ...] = (
     ("hubspot_context", "hubspot", hubspot_context),
     ("linear_issue", "linear", linear_issue),
+    ("linear_duplicate", "linear", linear_duplicate),  # only for an escalation moved to another issue
     ("hubspot_ticket", "hubspot", hubspot_ticket),
+    ("hubspot_relink", "hubspot", hubspot_relink),  # likewise
     ("linear_attachment", "linear", linear_attachment),
     ("linear_customer", "linear", linear_customer),
     ("linear_need", "linear", linear_need),

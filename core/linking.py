@@ -28,6 +28,7 @@ from core.hubspot import HubSpotClient
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.link_steps import (
     CUSTOMERS_OFF_KEY,
+    MERGE_STEPS,
     STEPS,
     UNIQUE_PROPERTY,
     Run,
@@ -48,8 +49,8 @@ from core.store import links as store
 from core.store.links import JournalEntry
 
 __all__ = [
-    "CUSTOMERS_OFF_KEY", "DEFAULT_WORKERS", "STEPS", "UNIQUE_PROPERTY", "LinkResult", "SyncSummary", "attach_to_issue",
-    "issue_id_for", "link_escalation", "link_followup", "paused_until", "sync_pending",
+    "CUSTOMERS_OFF_KEY", "DEFAULT_WORKERS", "MERGE_STEPS", "STEPS", "UNIQUE_PROPERTY", "LinkResult", "SyncSummary",
+    "attach_to_issue", "issue_id_for", "link_escalation", "link_followup", "paused_until", "sync_pending",
 ]
 
 log = logging.getLogger("rotadesk.linking")
@@ -142,8 +143,9 @@ def link_escalation(db: Database, settings: Settings, hubspot: HubSpotClient, li
                     escalation_id: int, *, now: datetime, checkpoint: Checkpoint | None = None) -> LinkResult:
     """Run (or resume) the linking of one escalation; ``checkpoint(step, "before"|"after")`` is a test seam."""
     run = _run_for(db, settings, hubspot, linear, escalation_id, now)
-    attached = bool(run.detail("linear_issue").get("attached"))
-    steps = [s for s in STEPS if s[0] != "linear_comment" or attached]
+    issue = run.detail("linear_issue")
+    attached, moved = bool(issue.get("attached")), bool(issue.get("moved_from"))
+    steps = [s for s in STEPS if (s[0] != "linear_comment" or attached) and (s[0] not in MERGE_STEPS or moved)]
     return _drive(run, steps, checkpoint)
 
 

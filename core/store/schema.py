@@ -99,5 +99,6 @@ def m001_initial(db: Database) -> None:
 from core.store.links import migrations as links_migrations  # noqa: E402
 from core.store.ops import migrations as ops_migrations  # noqa: E402
 from core.store.replies import migrations as replies_migrations  # noqa: E402
+from core.store.similar import migrations as similar_migrations  # noqa: E402
 
-MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations]
+MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations, similar_migrations]
