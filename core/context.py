@@ -157,6 +157,27 @@ def with_impact(description: str, impact_line: str) -> str:
     return "\n".join(lines)
 
 
+def with_context(description: str, lines: Sequence[str]) -> str:
+    """``description`` with the list of Rotadesk's context block replaced by ``lines`` (its impact line kept).
+
+    Only the bullet list right under the ``### Customer context`` heading changes; the forwarder's note, the
+    customer's message and anything a person added stay as they are. Without the heading nothing changes.
+    """
+    rows = description.split("\n")
+    try:
+        start = rows.index(CONTEXT_HEADING)
+    except ValueError:
+        return description
+    first = start + 1
+    while first < len(rows) and not rows[first].strip():
+        first += 1
+    end = first
+    while end < len(rows) and rows[end].startswith("- "):
+        end += 1
+    kept = [r for r in rows[first:end] if r.startswith(IMPACT_PREFIX)]
+    return "\n".join([*rows[:start + 1], "", *kept, *lines, *rows[end:]])
+
+
 def context_lines(escalation: Mapping[str, Any], ctx: CustomerContext) -> list[str]:
     company = ctx.company or escalation.get("company")
     domain = ctx.domain or escalation.get("customer_domain")
@@ -212,13 +233,17 @@ def attachment_line(attachment: Mapping[str, Any]) -> str:
     return f"{name} ({size}{kept})"
 
 
-def attachment_metadata(escalation: Mapping[str, Any], ctx: CustomerContext, *, stage: str | None) -> dict[str, Any]:
+def attachment_metadata(escalation: Mapping[str, Any], ctx: CustomerContext, *, stage: str | None,
+                        priority: str | None = None, ticket_owner: str | None = None) -> dict[str, Any]:
     """Metadata for Linear's attachment detail panel: attributes plus the customer's message."""
     attributes = [
         ("Company", ctx.company or escalation.get("company") or ctx.domain or escalation.get("customer_domain")),
         ("Tier", tier_label(ctx.tier or escalation.get("tier"))),
+        ("Revenue", money(ctx.revenue)),
         ("Contact", plain_person(escalation.get("customer_name"), escalation.get("customer_address"))),
         ("Ticket stage", stage),
+        ("Ticket priority", tier_label((priority or "").lower())),
+        ("Ticket owner", ticket_owner),
     ]
     body = (escalation.get("body") or "").strip()
     if len(body) > METADATA_MESSAGE_LIMIT:

@@ -52,6 +52,7 @@ class Settings:
     hubspot_tier_property: str = "tier"
     hubspot_revenue_property: str = "annualrevenue"
     hubspot_create_contacts: bool = True
+    hubspot_stage_map: str = ""
     # Linear
     linear_api_key: str = ""
     linear_api_url: str = "https://api.linear.app/graphql"
@@ -102,6 +103,10 @@ class Settings:
 
             if self.holiday_country.upper() not in holidays.list_supported_countries():
                 raise ConfigError(env_name("holiday_country"), f"unknown country code {self.holiday_country!r}")
+        for pair in (p for p in self.hubspot_stage_map.split(",") if p.strip()):
+            name, _, stage = pair.partition("=")
+            if not name.strip() or not stage.strip():
+                raise ConfigError(env_name("hubspot_stage_map"), f"{pair.strip()!r} is not a State=stage pair")
         for name in ("hubspot_base_url", "linear_api_url", "public_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
@@ -200,6 +205,9 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_tier_property": "Company property holding the customer's tier.",
     "hubspot_revenue_property": "Company property holding annual revenue.",
     "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
+    "hubspot_stage_map": "Linear state name to ticket stage id, as `State=stage` pairs separated by commas (for "
+                         "example `In Progress=3,In Review=3`): a linked ticket moves to that stage when its issue "
+                         "does. Empty, or a done or canceled state, leaves the stage to the closing loop.",
     "linear_api_key": "Linear personal API key (or OAuth token prefixed with `Bearer `); empty means local-only.",
     "linear_api_url": "Linear GraphQL endpoint.",
     "linear_team": "Key of the Linear team that receives issues (for example `ENG`).",

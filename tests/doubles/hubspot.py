@@ -159,8 +159,10 @@ class HubSpotDouble:
         search_per_second: int = 5,
         daily_limit: int = 250_000,
         time_scale: float = 1.0,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.token, self.portal_id, self.clock, self.search_delay = token, portal_id, clock, search_delay
+        self.wall = wall  # epoch seconds for createdate / hs_lastmodifieddate (tests pass a fixed one)
         self.max_per_interval, self.interval = max_per_interval, interval * time_scale
         self.search_per_second, self.search_window, self.daily_limit = search_per_second, 1.0 * time_scale, daily_limit
         self.daily_used = 0
@@ -228,9 +230,11 @@ class HubSpotDouble:
     def add_record(self, object_type: str, properties: dict[str, str], *, searchable: bool = True) -> str:
         with self._lock:
             record_id = str(next(self._ids))
-            stamp = _iso_now()
+            stamp = _iso(self.wall())
             self.records[object_type][record_id] = {
-                "id": record_id, "properties": {"hs_object_id": record_id, "createdate": stamp, **properties},
+                "id": record_id, "properties": {"hs_object_id": record_id, "createdate": stamp,
+                                                "hs_lastmodifieddate": stamp, "lastmodifieddate": stamp,
+                                                **properties},
                 "createdAt": stamp, "updatedAt": stamp, "archived": False,
                 "_searchable_at": float("-inf") if searchable else self.clock() + self.search_delay,
             }
@@ -290,6 +294,17 @@ class HubSpotDouble:
         if company_id:
             self.link("tickets", ticket_id, "companies", company_id, 26)
         return ticket_id
+
+    def touch(self, object_type: str, record_id: str, properties: dict[str, str]) -> None:
+        """Change a record as a person in HubSpot would: its modified dates move, and search sees it after a lag."""
+        with self._lock:
+            record, now = self.records[object_type][record_id], self.clock()
+            stale = record.get("_stale")
+            before = stale[0] if stale and stale[1] > now else dict(record["properties"])
+            record["_stale"] = (before, now + self.search_delay)  # search answers with these until the index catches up
+            stamp = _iso(self.wall())
+            record["properties"].update({**properties, "hs_lastmodifieddate": stamp, "lastmodifieddate": stamp})
+            record["updatedAt"] = stamp
 
     def link(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
         inverse = ASSOCIATION_TYPES[type_id][2]
@@ -534,8 +549,7 @@ class HubSpotDouble:
             self._check_stage(
                 props.get("hs_pipeline") or record["properties"].get("hs_pipeline", "0"), props["hs_pipeline_stage"]
             )
-        record["properties"].update(props)
-        record["updatedAt"] = _iso_now()
+        self.touch(object_type, record["id"], props)
 
     def _check_properties(self, object_type: str, props: Any, *, creating: bool) -> dict[str, str]:
         if not isinstance(props, dict):
@@ -746,14 +760,24 @@ class HubSpotDouble:
             raise _fail(400, "VALIDATION_ERROR", "The maximum number of results a search can return is 10,000")
         now = self.clock()
         groups = body.get("filterGroups") or [{"filters": []}]
+        indexed = [
+            {**r, "properties": r["_stale"][0]} if r.get("_stale") and r["_stale"][1] > now else r
+            for r in self.records[object_type].values()
+        ]
         hits = [
             r
-            for r in self.records[object_type].values()
+            for r in indexed
             if r["_searchable_at"] <= now
             and not r["archived"]
             and any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups)
         ]
         hits.sort(key=lambda r: int(r["id"]))
+        for rule in reversed(body.get("sorts") or []):
+            name = rule.get("propertyName", "") if isinstance(rule, dict) else str(rule)
+            if name not in self.properties[object_type]:
+                raise _fail(400, "VALIDATION_ERROR", f"Cannot sort on unknown property {name}")
+            hits.sort(key=lambda r, n=name: _sortable(r["properties"].get(n)),
+                      reverse=isinstance(rule, dict) and rule.get("direction") == "DESCENDING")
         names = ",".join(body.get("properties") or [])
         page = {"total": len(hits), "results": [self._view(object_type, r, names) for r in hits[after : after + limit]]}
         if after + limit < len(hits):
@@ -776,6 +800,12 @@ class HubSpotDouble:
             "NOT_HAS_PROPERTY": lambda: not value, "CONTAINS_TOKEN": lambda: wanted.strip("*") in value,
             "IN": lambda: value in {str(v).lower() for v in rule.get("values", [])},
             "NOT_IN": lambda: value not in {str(v).lower() for v in rule.get("values", [])},
+            "GT": lambda: _ordered(value, wanted, lambda a, b: a > b),
+            "GTE": lambda: _ordered(value, wanted, lambda a, b: a >= b),
+            "LT": lambda: _ordered(value, wanted, lambda a, b: a < b),
+            "LTE": lambda: _ordered(value, wanted, lambda a, b: a <= b),
+            "BETWEEN": lambda: _ordered(value, wanted, lambda a, b: a >= b)
+            and _ordered(value, str(rule.get("highValue", "")).lower(), lambda a, b: a <= b),
         }
         if operator not in checks:
             raise _fail(400, "VALIDATION_ERROR", f"Unsupported operator {operator}")
@@ -888,6 +918,32 @@ def _require_dict(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _fail(400, "VALIDATION_ERROR", "Invalid input JSON: expected an object")
     return body
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _sortable(value: Any) -> tuple[int, float | str]:
+    number = _as_number(str(value or ""))
+    return (0, number) if number is not None else (1, str(value or ""))
+
+
+def _as_number(text: str) -> float | None:
+    """A number, or a date as epoch milliseconds (HubSpot takes dates in filters either way)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return None
+
+
+def _ordered(value: str, wanted: str, compare: Callable[[float, float], bool]) -> bool:
+    a, b = _as_number(value), _as_number(wanted)
+    return a is not None and b is not None and compare(a, b)
 
 
 def _iso_now() -> str:

@@ -81,7 +81,9 @@ class World:
 
 def make_world(tmp_path, **settings_overrides: object) -> World:
     clock = FakeClock()
-    hub, lin = HubSpotDouble(clock=clock, search_delay=0.0), LinearDouble(clock=lambda: 1_772_400_000.0 + clock())
+    # The double's record dates follow the fake clock from NOW, so no test reads the wall clock.
+    hub = HubSpotDouble(clock=clock, search_delay=0.0, wall=lambda: NOW.timestamp() + clock() - 1000.0)
+    lin = LinearDouble(clock=lambda: 1_772_400_000.0 + clock())
     owner = hub.add_owner("dana@ourco.com", "Dana", "Lee")
     company_id = hub.add_company("acme.com", "Acme Corp", tier="enterprise", revenue=1_200_000)
     hub.records["companies"][company_id]["properties"]["hubspot_owner_id"] = owner
@@ -158,6 +160,7 @@ def test_the_ticket_is_attached_with_metadata_and_a_customer_need(world: World) 
     assert names == {
         "Company": "Acme Corp",
         "Tier": "Enterprise",
+        "Revenue": "$1.2M",
         "Contact": "Jane Doe <jane@acme.com>",
         "Ticket stage": "New",
     }
