@@ -5,7 +5,8 @@ cursor are read with the search API's ``hs_lastmodifieddate`` filter, oldest fir
 client's paced search lane. Each linked escalation whose facts differ from what was last written gets its Linear
 attachment's metadata and its issue's context block rewritten in place, and its Linear customer's tier and
 revenue updated. Linear -> HubSpot: issues changed since the cursor set the ticket's ``linear_issue_state``,
-``linear_issue_assignee``, ``linear_issue_priority`` and, through ``ROTADESK_HUBSPOT_STAGE_MAP``, its stage.
+``linear_issue_assignee``, ``linear_issue_priority`` and, through ``ROTADESK_HUBSPOT_STAGE_MAP``, its stage; the
+latest comment marked for the customer (``ROTADESK_CUSTOMER_NOTE_MARKER``) becomes a note on the ticket.
 
 Each change is written once and in order: the facts last written are stored per escalation and compared
 (:mod:`core.store.follow`), every write is an idempotent update, and a cursor moves only past what was applied.
@@ -15,6 +16,7 @@ Search lags writes by seconds, so each pass re-reads ``LAG`` before its cursor; 
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -26,9 +28,10 @@ from sqlite_utils import Database
 from core import context as cx
 from core.context import CustomerContext
 from core.errors import AppError, ConfigError
-from core.hubspot import HubSpotClient, modified_ms
+from core.hubspot import HubSpotClient, modified_ms, truncate_html
 from core.linear import Issue, LinearClient
 from core.link_steps import UNIQUE_PROPERTY
+from core.once import create_once
 from core.settings import Settings
 from core.store import follow as store
 from core.store import get_state, iso, set_state
@@ -196,6 +199,10 @@ def follow_linear(db: Database, settings: Settings, hubspot: HubSpotClient | Non
     for issue in sorted((i for i in issues if i.id in by_issue), key=lambda i: i.updated_at):
         try:
             summary.updated += sum(_apply_linear(db, hubspot, row, issue, mapping, now) for row in by_issue[issue.id])
+            comment = linear.latest_comment_starting_with(issue.id, settings.customer_note_marker)
+            if comment is not None:
+                summary.updated += sum(_note_comment(db, hubspot, row, issue, comment, settings, now)
+                                       for row in by_issue[issue.id])
         except AppError as exc:
             summary.failed.append(f"{issue.identifier}: {exc}")
             if polling:
@@ -224,6 +231,25 @@ def _apply_linear(db: Database, hubspot: HubSpotClient, row: dict, issue: Issue,
                                          "run `python -m ingest setup-hubspot`") from exc
         raise
     store.remember(db, key, {**(stored[0] if stored else {}), **diff}, source_at, now)
+    return True
+
+
+def _note_comment(db: Database, hubspot: HubSpotClient, row: dict, issue: Issue, comment: Any, settings: Settings,
+                  now: datetime) -> bool:
+    """A comment marked for the customer becomes a note on the ticket, once per comment."""
+    key = f"comment:{row['escalation_id']}"
+    stored = store.followed(db, key)
+    noted = set((stored[0] if stored else {}).get("noted", []))
+    if comment.id in noted:
+        return False
+    marker = f"Rotadesk ref: comment-{comment.id}"
+    text = comment.body[len(settings.customer_note_marker):].strip()
+    body = (f"<p>{html.escape(issue.identifier)}, note for the customer:</p>"
+            f"<blockquote>{html.escape(text).replace(chr(10), '<br>')}</blockquote><p>{html.escape(marker)}</p>")
+    ticket_id = row["hubspot_ticket_id"]
+    create_once(lambda: hubspot.create_note(ticket_id, truncate_html(body), timestamp=now),
+                lambda: hubspot.find_note(ticket_id, marker), look_first=True)  # a crash may have left it there
+    store.remember(db, key, {"noted": sorted(noted | {comment.id})}, iso(comment.created_at), now)
     return True
 
 

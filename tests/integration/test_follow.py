@@ -112,3 +112,16 @@ def test_a_done_issue_leaves_the_stage_to_the_closing_loop() -> None:
     assert follow.ticket_values(issue, follow.stage_map("Done=4, In Progress=3")) == {
         "linear_issue_state": "Done", "linear_issue_assignee": "", "linear_issue_priority": "No priority"}
     assert follow.stage_map(" In Progress = 3 ,, bad") == {"in progress": "3"}
+
+
+def test_a_comment_marked_for_the_customer_becomes_one_note(world: World) -> None:
+    link = _linked(world)
+    world.clock.advance(60)
+    world.linear.create_comment(link["linear_issue_id"], "Customer note: fixed in <b>2.4.1</b>, please update.")
+    for _ in range(2):  # the second pass sees the same comment and writes nothing
+        follow.follow_linear(world.db, world.settings, world.hubspot, world.linear, now=now(world))
+        world.clock.advance(30)
+    notes = [world.hub.records["notes"][n]["properties"]["hs_note_body"]
+             for n in world.hub.linked("tickets", link["hubspot_ticket_id"], "notes")]
+    marked = [n for n in notes if "note for the customer" in n]
+    assert len(marked) == 1 and "fixed in &lt;b&gt;2.4.1&lt;/b&gt;, please update." in marked[0]
