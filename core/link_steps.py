@@ -27,6 +27,7 @@ from core.linear import LinearClient, LinearFeatureDisabled
 from core.longtext import fit_plain
 from core.once import create_once
 from core.settings import Settings, env_name
+from core.store import follow as follow_store
 from core.store import get_state, iso, set_state
 from core.store import intake as intake_store
 from core.store import links as store
@@ -173,6 +174,11 @@ def _on_support(run: Run) -> str | None:
 def hubspot_ticket(run: Run, attempt: int) -> dict[str, Any]:
     s, hub, ctx, issue, mid = run.settings, run.hubspot, run.ctx, run.detail("linear_issue"), run.esc["message_id"]
     ticket = hub.get_ticket_by_unique(UNIQUE_PROPERTY, mid) if attempt > 1 else None
+    source = follow_store.source_ticket(run.db, mid)
+    if source is not None:  # the escalation came from this ticket: link it, never make a second one
+        ticket = hub.update_ticket(source, {UNIQUE_PROPERTY: mid, "linear_issue_url": issue["url"],
+                                            "linear_issue_identifier": issue["identifier"],
+                                            "linear_issue_state": issue["state"]})
     if ticket is None:
         props = {UNIQUE_PROPERTY: mid, "linear_issue_url": issue["url"],
                  "linear_issue_identifier": issue["identifier"], "linear_issue_state": issue["state"]}
@@ -266,6 +272,8 @@ def linear_comment(run: Run, attempt: int) -> dict[str, Any]:
 def hubspot_email(run: Run, attempt: int) -> dict[str, Any]:
     """Log the customer's email on the ticket; one over HubSpot's limit is cut and its full text attached."""
     hub, ticket_id, marker = run.hubspot, run.detail("hubspot_ticket")["id"], f"Rotadesk ref: {run.ref}"
+    if follow_store.source_ticket(run.db, run.esc["message_id"]) is not None:
+        raise Skip("the escalation came from this ticket; its conversation is already on it")
     if attempt > 1 and hub.find_email_log(ticket_id, marker):
         return {"found": True}
     head, body, tail = cx.email_log_parts(run.esc)

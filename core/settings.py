@@ -53,6 +53,7 @@ class Settings:
     hubspot_revenue_property: str = "annualrevenue"
     hubspot_create_contacts: bool = True
     hubspot_stage_map: str = ""
+    hubspot_escalate_stage: str = ""
     # Linear
     linear_api_key: str = ""
     linear_api_url: str = "https://api.linear.app/graphql"
@@ -205,6 +206,8 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_tier_property": "Company property holding the customer's tier.",
     "hubspot_revenue_property": "Company property holding annual revenue.",
     "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
+    "hubspot_escalate_stage": "Ticket stage id (for example an \"Escalate to engineering\" stage) that makes a "
+                              "HubSpot ticket an escalation, linked like a forwarded email; empty turns it off.",
     "hubspot_stage_map": "Linear state name to ticket stage id, as `State=stage` pairs separated by commas (for "
                          "example `In Progress=3,In Review=3`): a linked ticket moves to that stage when its issue "
                          "does. Empty, or a done or canceled state, leaves the stage to the closing loop.",

@@ -55,6 +55,7 @@ def sync_cycle(
     from core.closing import poll_and_stage
     from core.follow import follow_hubspot, follow_linear
     from core.linking import sync_pending
+    from ingest.hubspot_source import poll_escalated
 
     def accounts() -> str:
         matched = match_accounts(db, connectors.hubspot, connectors.linear)
@@ -62,6 +63,7 @@ def sync_cycle(
 
     for name, step in (
         ("roster accounts", accounts),
+        ("HubSpot escalations", lambda: poll_escalated(db, settings, connectors.hubspot, now=_now())),
         (
             "linking",
             lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),

@@ -1,6 +1,7 @@
 """What Rotadesk last wrote to each side for one escalation, so a changed fact is written once.
 
-One row per (side, escalation): the values last written and the source's own modification time. A pass that
+It also keeps which HubSpot tickets became escalations (HubSpot as a source). One row per (side, escalation): the
+values last written and the source's own modification time. A pass that
 sees the same change again (a repeat after a crash, a poll after a webhook) finds nothing different and writes
 nothing; a change older than the one applied is ignored. This module imports nothing from ``core.store``.
 """
@@ -20,6 +21,24 @@ migrations = Migrations("rotadesk.follow")
 @migrations()
 def m001_followed(db: Database) -> None:
     db["followed"].create({"key": str, "facts": str, "source_at": str, "at": str}, pk="key")
+
+
+@migrations()
+def m002_hubspot_sources(db: Database) -> None:
+    # A HubSpot ticket that became an escalation: linking uses that ticket instead of creating one.
+    db["hubspot_sources"].create({"ticket_id": str, "message_id": str, "at": str}, pk="ticket_id")
+    db["hubspot_sources"].create_index(["message_id"], unique=True)
+
+
+def source_ticket(db: Database, message_id: str) -> str | None:
+    """The HubSpot ticket an escalation came from, or None for one that came by mail or a report."""
+    rows = list(db.query("select ticket_id from hubspot_sources where message_id = ?", [message_id]))
+    return rows[0]["ticket_id"] if rows else None
+
+
+def remember_source(db: Database, ticket_id: str, message_id: str, now: datetime) -> None:
+    db["hubspot_sources"].upsert({"ticket_id": ticket_id, "message_id": message_id,
+                                  "at": now.astimezone(timezone.utc).isoformat(timespec="seconds")}, pk="ticket_id")
 
 
 def followed(db: Database, key: str) -> tuple[dict[str, Any], str] | None:
