@@ -29,6 +29,7 @@ from core import context as cx
 from core.context import CustomerContext
 from core.errors import AppError, ConfigError
 from core.hubspot import HubSpotClient, modified_ms, truncate_html
+from core.impact import impact_of
 from core.linear import Issue, LinearClient
 from core.link_steps import UNIQUE_PROPERTY
 from core.once import create_once
@@ -42,6 +43,7 @@ LAG = timedelta(minutes=2)  # re-read this much before the cursor: search shows 
 FIRST_LOOKBACK = timedelta(days=1)
 HUBSPOT_CURSOR, LINEAR_CURSOR = "follow.hubspot_since", "follow.linear_since"
 TICKET_FACTS = ("hs_pipeline_stage", "hubspot_owner_id", "hs_ticket_priority")
+COMPANY_FACTS = {"company", "tier", "revenue", "owner"}  # the ones the context block and impact line show
 PRIORITY_NAMES = {0: "No priority", 1: "Urgent", 2: "High", 3: "Medium", 4: "Low"}
 CLOSING_TYPES = ("completed", "canceled")  # stages for these are the closing loop's (ROTADESK_HUBSPOT_*_STAGE)
 
@@ -164,18 +166,22 @@ def _apply_hubspot(db: Database, settings: Settings, hubspot: HubSpotClient, lin
     metadata = cx.attachment_metadata(esc, ctx, stage=stage_label, priority=after["priority"],
                                       ticket_owner=after["ticket_owner"])
     subtitle = " · ".join(p for p in (ctx.company or ctx.domain, cx.tier_label(ctx.tier)) if p) or None
+    links_store.finish_step(db, row["escalation_id"], "hubspot_context", ctx.to_json(), now)  # later steps see it
     linear.create_attachment(row["linear_issue_id"], f"HubSpot ticket #{row['hubspot_ticket_id']}",
                              row["hubspot_ticket_url"], subtitle, metadata)  # same (issue, url): updated in place
-    if not (row["issue"] or {}).get("attached"):  # the description is this escalation's own
+    company_changed = bool(COMPANY_FACTS & set(diff))
+    if company_changed:  # the context block: this escalation's lines if the issue is its own, and the impact line
         issue = linear.get_issue(row["linear_issue_id"])
-        description = cx.with_context(issue.description, cx.context_lines(esc, ctx))
+        description = issue.description
+        if not (row["issue"] or {}).get("attached"):
+            description = cx.with_context(description, cx.context_lines(esc, ctx))
+        description = cx.with_impact(description, impact_of(links_store.issue_reports(db, issue.id)).line())
         if description != issue.description:
             linear.update_issue(issue.id, description=description)
-    if {"company", "tier", "revenue"} & set(diff) and (row["cust"] or {}).get("id") and ctx.company_id:
+    if company_changed and (row["cust"] or {}).get("id") and ctx.company_id:
         linear.customer_upsert(ctx.company_id, ctx.company or ctx.domain or ctx.company_id,
                                [ctx.domain] if ctx.domain else [], revenue=ctx.revenue, size=ctx.size,
                                tier_name=cx.tier_label(ctx.tier))
-    links_store.finish_step(db, row["escalation_id"], "hubspot_context", ctx.to_json(), now)  # later steps see it
     store.remember(db, key, after, str(at_ms), now)
     return True
 

@@ -23,6 +23,7 @@ from core.accounts import linear_user_id
 from core.context import CustomerContext
 from core.errors import ConfigError, HubSpotError, LinearError
 from core.hubspot import HubFile, HubSpotClient, ticket_url
+from core.impact import impact_of
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.longtext import fit_plain
 from core.once import create_once
@@ -144,7 +145,10 @@ def linear_issue(run: Run, attempt: int) -> dict[str, Any]:
         team = lin.team_by_key(s.linear_team)
         state = lin.state_by_name(team.id, s.linear_state)
         labels = [_label_id(lin, team.id, name) for name in (cx.CUSTOMER_LABEL, cx.tier_label(ctx.tier)) if name]
-        issue = lin.create_issue(team.id, cx.issue_title(run.esc, ctx), cx.issue_description(run.esc, ctx),
+        first = impact_of([{"escalation_id": run.esc["id"], "customer_domain": run.esc.get("customer_domain"),
+                            "customer_address": run.esc.get("customer_address"), "context": ctx.to_json()}])
+        description = cx.with_impact(cx.issue_description(run.esc, ctx), first.line())
+        issue = lin.create_issue(team.id, cx.issue_title(run.esc, ctx), description,
                                  cx.issue_priority(ctx.tier), labels, state.id, _on_support(run), issue_id)
     store.save_link(run.db, run.esc["id"], {"linear_issue_id": issue.id, "linear_identifier": issue.identifier,
                                             "linear_url": issue.url, "linear_state": issue.state_name,

@@ -62,6 +62,8 @@ def test_hubspot_changes_are_written_onto_the_linear_side_once(world: World) -> 
     description = world.lin.issues[link["linear_issue_id"]]["description"]
     assert "- **Tier:** Business" in description and "revenue $3M" in description and "Enterprise" not in description
     assert description.endswith("Notes from the engineer: check the CSV writer.\n")
+    assert "- **Customers on this issue:** 1 customer · 1 ticket · highest tier Business · $3M revenue at stake" \
+        in description
     (customer,) = world.lin.customers.values()
     assert world.lin.tiers[customer["tierId"]]["name"] == "Business" and customer["revenue"] == 3_000_000
     writes = _linear_writes(world)
