@@ -54,6 +54,8 @@ class Settings:
     hubspot_create_contacts: bool = True
     hubspot_stage_map: str = ""
     hubspot_escalate_stage: str = ""
+    hubspot_webhook_secret: str = ""
+    hubspot_webhook_url: str = ""
     # Linear
     linear_api_key: str = ""
     linear_api_url: str = "https://api.linear.app/graphql"
@@ -108,8 +110,8 @@ class Settings:
             name, _, stage = pair.partition("=")
             if not name.strip() or not stage.strip():
                 raise ConfigError(env_name("hubspot_stage_map"), f"{pair.strip()!r} is not a State=stage pair")
-        for name in ("hubspot_base_url", "linear_api_url", "public_url"):
-            if not getattr(self, name).startswith(("http://", "https://")):
+        for name in ("hubspot_base_url", "linear_api_url", "public_url", "hubspot_webhook_url"):
+            if getattr(self, name) and not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
 
     # Derived values, kept here so every caller agrees on them.
@@ -174,7 +176,8 @@ def describe(settings: Settings) -> list[dict[str, str]]:
     return rows
 
 
-SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret"})
+SECRET_FIELDS = frozenset({"imap_password", "hubspot_token", "linear_api_key", "linear_webhook_secret",
+                           "hubspot_webhook_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -208,6 +211,10 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
     "hubspot_escalate_stage": "Ticket stage id (for example an \"Escalate to engineering\" stage) that makes a "
                               "HubSpot ticket an escalation, linked like a forwarded email; empty turns it off.",
+    "hubspot_webhook_secret": "Client secret of the HubSpot project app whose webhooks `python -m ingest "
+                              "hubspot-webhook` receives (signature v3).",
+    "hubspot_webhook_url": "The public URL the app's webhooks are sent to, exactly as configured in HubSpot "
+                           "(part of what the signature covers).",
     "hubspot_stage_map": "Linear state name to ticket stage id, as `State=stage` pairs separated by commas (for "
                          "example `In Progress=3,In Review=3`): a linked ticket moves to that stage when its issue "
                          "does. Empty, or a done or canceled state, leaves the stage to the closing loop.",

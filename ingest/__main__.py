@@ -8,6 +8,7 @@
     sync                  push escalations not yet linked to HubSpot and Linear
     setup-hubspot         create Rotadesk's custom ticket properties in HubSpot (safe to re-run)
     webhook --port N      receive Linear webhooks (closing the loop without waiting for a poll)
+    hubspot-webhook --port N  receive HubSpot webhooks (escalated tickets and changes at once)
     demo                  build the demo database from data/samples (local-only)
 """
 
@@ -47,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     hook = sub.add_parser("webhook", help="receive Linear webhooks")
     hook.add_argument("--port", type=int, default=8502)
     hook.add_argument("--host", default="127.0.0.1")
+    hub_hook = sub.add_parser("hubspot-webhook", help="receive HubSpot webhooks")
+    hub_hook.add_argument("--port", type=int, default=8503)
+    hub_hook.add_argument("--host", default="127.0.0.1")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

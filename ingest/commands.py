@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.errors import ConfigError, IngestError
-from core.settings import Settings
+from core.settings import Settings, env_name
 from core.store import open_db
 
 log = logging.getLogger("rotadesk")
@@ -99,6 +99,16 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.linear_webhook_secret:
         raise ConfigError("ROTADESK_LINEAR_WEBHOOK_SECRET", "is needed to verify Linear webhooks")
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_hubspot_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.hubspot_webhook import serve
+
+    for name in ("hubspot_webhook_secret", "hubspot_webhook_url", "hubspot_token", "linear_api_key"):
+        if not getattr(settings, name):
+            raise ConfigError(env_name(name), "is needed to receive HubSpot webhooks")
     serve(settings, host=args.host, port=args.port)
     return 0
 
