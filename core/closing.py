@@ -19,9 +19,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import templates
+from core.context import ref_for
 from core.errors import AppError, ValidationError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
+from core.once import create_once
 from core.settings import Settings
 from core.store import get_state, iso, set_state
 from core.store import replies as store
@@ -362,7 +364,10 @@ def withdraw(
         task_id = row.get("hubspot_task_id") or _task_id(hubspot.find_task(ticket_id, row["subject"]))
         if task_id:
             hubspot.complete_task(task_id)
-        hubspot.create_note(ticket_id, f"<p>Closing reply withdrawn: {html.escape(reason)}.</p>", timestamp=now)
+        marker = f"Rotadesk ref: {ref_for('withdrawn:' + key)}"  # a repeated withdraw finds its note
+        text = f"<p>Closing reply withdrawn: {html.escape(reason)}.</p><p>{marker}</p>"
+        create_once(lambda: hubspot.create_note(ticket_id, text, timestamp=now),
+                    lambda: hubspot.find_note(ticket_id, marker), look_first=True)
         if row.get("previous_stage") and settings.hubspot_staged_stage:
             hubspot.update_ticket(ticket_id, {"hs_pipeline_stage": row["previous_stage"]})
     store.update_reply(db, key, status="withdrawn", withdrawn_at=iso(now), claimed_at=None, error=reason)
@@ -438,17 +443,22 @@ def _push(
         if not task_id and resuming:  # the task may exist from the attempt that crashed before recording it
             task_id = _task_id(hubspot.find_task(ticket_id, row["subject"]))
         if not task_id:
-            task_id = hubspot.create_task(
-                ticket_id, row["subject"], row["body"], ticket.owner_id, now, "EMAIL", "NOT_STARTED"
-            ).id
+            task_id = create_once(
+                lambda: hubspot.create_task(
+                    ticket_id, row["subject"], row["body"], ticket.owner_id, now, "EMAIL", "NOT_STARTED"),
+                lambda: hubspot.find_task(ticket_id, row["subject"])).id
         store.update_reply(db, key, hubspot_task_id=task_id)
         if not row.get("note_id"):
             label = templates.OUTCOME_LABELS.get(row["outcome"], row["outcome"])
+            marker = f"Rotadesk ref: {ref_for('staged:' + key)}"  # the note is found again by this, read by id
             text = (
                 f"<p>Linear {html.escape(row['issue_identifier'] or '')} is "
                 f"{html.escape(row['state_name'] or '')} ({label}). A closing reply is staged as a task.</p>"
+                f"<p>{marker}</p>"
             )
-            store.update_reply(db, key, note_id=hubspot.create_note(ticket_id, text, ticket.owner_id, now).id)
+            note = create_once(lambda: hubspot.create_note(ticket_id, text, ticket.owner_id, now),
+                               lambda: hubspot.find_note(ticket_id, marker), look_first=resuming)
+            store.update_reply(db, key, note_id=note.id)
         if settings.hubspot_staged_stage:
             hubspot.update_ticket(ticket_id, {"hs_pipeline_stage": settings.hubspot_staged_stage})
         _set_issue_state(hubspot, ticket_id, row.get("state_name") or "")

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from core.longtext import fit_html
 from core.markup import escape_markdown
 
 TITLE_LIMIT = 200
@@ -130,6 +131,53 @@ def issue_description(escalation: Mapping[str, Any], ctx: CustomerContext) -> st
     return "\n".join(parts) + "\n"
 
 
+CONTEXT_HEADING = "### Customer context"
+IMPACT_PREFIX = "- **Customers on this issue:**"
+
+
+def with_impact(description: str, impact_line: str) -> str:
+    """``description`` with the impact line set inside Rotadesk's context block; the rest is left as written.
+
+    The block runs from the ``### Customer context`` heading to the next ``### `` heading. Without the heading
+    (a person rewrote the description) nothing changes.
+    """
+    lines = description.split("\n")
+    try:
+        start = lines.index(CONTEXT_HEADING)
+    except ValueError:
+        return description
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("### ")), len(lines))
+    new = f"{IMPACT_PREFIX} {impact_line}"  # our own formatting of counts and money, nothing to escape
+    for i in range(start + 1, end):
+        if lines[i].startswith(IMPACT_PREFIX):
+            lines[i] = new
+            return "\n".join(lines)
+    at = start + 1 + (1 if start + 1 < len(lines) and not lines[start + 1].strip() else 0)
+    lines.insert(at, new)
+    return "\n".join(lines)
+
+
+def with_context(description: str, lines: Sequence[str]) -> str:
+    """``description`` with the list of Rotadesk's context block replaced by ``lines`` (its impact line kept).
+
+    Only the bullet list right under the ``### Customer context`` heading changes; the forwarder's note, the
+    customer's message and anything a person added stay as they are. Without the heading nothing changes.
+    """
+    rows = description.split("\n")
+    try:
+        start = rows.index(CONTEXT_HEADING)
+    except ValueError:
+        return description
+    first = start + 1
+    while first < len(rows) and not rows[first].strip():
+        first += 1
+    end = first
+    while end < len(rows) and rows[end].startswith("- "):
+        end += 1
+    kept = [r for r in rows[first:end] if r.startswith(IMPACT_PREFIX)]
+    return "\n".join([*rows[:start + 1], "", *kept, *lines, *rows[end:]])
+
+
 def context_lines(escalation: Mapping[str, Any], ctx: CustomerContext) -> list[str]:
     company = ctx.company or escalation.get("company")
     domain = ctx.domain or escalation.get("customer_domain")
@@ -185,13 +233,17 @@ def attachment_line(attachment: Mapping[str, Any]) -> str:
     return f"{name} ({size}{kept})"
 
 
-def attachment_metadata(escalation: Mapping[str, Any], ctx: CustomerContext, *, stage: str | None) -> dict[str, Any]:
+def attachment_metadata(escalation: Mapping[str, Any], ctx: CustomerContext, *, stage: str | None,
+                        priority: str | None = None, ticket_owner: str | None = None) -> dict[str, Any]:
     """Metadata for Linear's attachment detail panel: attributes plus the customer's message."""
     attributes = [
         ("Company", ctx.company or escalation.get("company") or ctx.domain or escalation.get("customer_domain")),
         ("Tier", tier_label(ctx.tier or escalation.get("tier"))),
+        ("Revenue", money(ctx.revenue)),
         ("Contact", plain_person(escalation.get("customer_name"), escalation.get("customer_address"))),
         ("Ticket stage", stage),
+        ("Ticket priority", tier_label((priority or "").lower())),
+        ("Ticket owner", ticket_owner),
     ]
     body = (escalation.get("body") or "").strip()
     if len(body) > METADATA_MESSAGE_LIMIT:
@@ -230,19 +282,26 @@ def ticket_subject(escalation: Mapping[str, Any]) -> str:
 
 
 def ticket_content(escalation: Mapping[str, Any], ctx: CustomerContext) -> str:
-    """The ticket description: who reported it and their message, HTML-escaped."""
+    """The ticket description: who reported it and their message, HTML-escaped, within HubSpot's limit."""
     who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
-    text = f"Reported by {who} on {stamp(escalation.get('received_at'))}.\n\n{(escalation.get('body') or '').strip()}"
-    return html.escape(text[:MESSAGE_LIMIT])
+    head = html.escape(f"Reported by {who} on {stamp(escalation.get('received_at'))}.\n\n")
+    body = (escalation.get("body") or "").strip()
+    where = "The full message is attached to the email logged on this ticket."
+    return fit_html(head, body, "", where=where, newline="\n").text
+
+
+def email_log_parts(escalation: Mapping[str, Any]) -> tuple[str, str, str]:
+    """The logged email's head (From, Date, Subject), the customer's text, and the tail with the retry reference."""
+    who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
+    head = (f"From: {who}\nDate: {escalation.get('original_date') or escalation.get('received_at') or ''}\n"
+            f"Subject: {escalation.get('subject') or ''}\n\n")
+    tail = f"\n\nRotadesk ref: {ref_for(escalation.get('message_id') or '')}"
+    return head, (escalation.get("body") or "").strip(), tail
 
 
 def email_log_text(escalation: Mapping[str, Any]) -> str:
     """The forwarded email as logged on the ticket (plain text), ending with a reference a retry can find."""
-    who = plain_person(escalation.get("customer_name"), escalation.get("customer_address"))
-    lines = [f"From: {who}", f"Date: {escalation.get('original_date') or escalation.get('received_at') or ''}",
-             f"Subject: {escalation.get('subject') or ''}", "", (escalation.get("body") or "").strip(), "",
-             f"Rotadesk ref: {ref_for(escalation.get('message_id') or '')}"]
-    return "\n".join(lines)
+    return "".join(email_log_parts(escalation))
 
 
 def link_note_html(identifier: str, url: str, title: str, ref: str) -> str:
@@ -250,12 +309,23 @@ def link_note_html(identifier: str, url: str, title: str, ref: str) -> str:
             f"{html.escape(title)}</p><p>Rotadesk ref: {html.escape(ref)}</p>")
 
 
-def followup_note_html(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> str:
+def moved_note_html(identifier: str, url: str, moved_from: str, marker: str) -> str:
+    return (f'<p>Now linked to Linear issue <a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>, '
+            f"the same bug{' as ' + html.escape(moved_from) + ' (marked its duplicate)' if moved_from else ''}.</p>"
+            f"<p>{html.escape(marker)}</p>")
+
+
+def followup_note_parts(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> tuple[str, str, str]:
+    """A follow-up note's HTML head, the customer's plain text (escaped when fitted) and the HTML tail with ``ref``."""
     sender = html.escape(followup.get("sender") or "the customer")
-    body = html.escape((followup.get("body") or "").strip()[:MESSAGE_LIMIT]).replace("\n", "<br>")
-    return (f"<p>Follow-up from {sender}, added to Linear issue "
-            f'<a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>:</p>'
-            f"<blockquote>{body}</blockquote><p>Rotadesk ref: {html.escape(ref)}</p>")
+    head = (f"<p>Follow-up from {sender}, added to Linear issue "
+            f'<a href="{html.escape(url, quote=True)}">{html.escape(identifier)}</a>:</p><blockquote>')
+    return head, (followup.get("body") or "").strip(), f"</blockquote><p>Rotadesk ref: {html.escape(ref)}</p>"
+
+
+def followup_note_html(ref: str, followup: Mapping[str, Any], identifier: str, url: str) -> str:
+    head, body, tail = followup_note_parts(ref, followup, identifier, url)
+    return fit_html(head, body, tail, where="The full message is attached to this note.").text
 
 
 # -- small formatting helpers ----------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ TICKET_PROPERTIES = (
     ("linear_issue_url", "Linear issue URL", False),
     ("linear_issue_identifier", "Linear issue", False),
     ("linear_issue_state", "Linear issue state", False),
+    ("linear_issue_assignee", "Linear issue assignee", False),
+    ("linear_issue_priority", "Linear issue priority", False),
 )
 
 

@@ -12,6 +12,7 @@ The dataclasses live in :mod:`core.hubspot_models` and are re-exported here.
 
 from __future__ import annotations
 
+import json as _json
 import logging
 import re
 import threading
@@ -29,6 +30,7 @@ from core.hubspot_models import (
     Company,
     Contact,
     EmailLog,
+    HubFile,
     Note,
     Owner,
     Pipeline,
@@ -38,6 +40,7 @@ from core.hubspot_models import (
     Ticket,
     crm_path,
     error_from,
+    files_path,
     rate_limit_from,
     ticket_url,
     to_hubspot,
@@ -46,8 +49,8 @@ from core.hubspot_models import (
 from core.ratelimit import Pacer, RetryPolicy, header_number
 
 __all__ = [
-    "NOTE_BODY_LIMIT", "Company", "Contact", "EmailLog", "HubSpotClient", "Note", "Owner", "Pipeline", "PortalInfo",
-    "Stage", "Task", "Ticket", "crm_path", "ticket_url", "to_hubspot", "truncate_html",
+    "NOTE_BODY_LIMIT", "Company", "Contact", "EmailLog", "HubFile", "HubSpotClient", "Note", "Owner", "Pipeline",
+    "PortalInfo", "Stage", "Task", "Ticket", "crm_path", "ticket_url", "to_hubspot", "truncate_html",
 ]
 
 log = logging.getLogger(__name__)
@@ -121,7 +124,8 @@ class HubSpotClient:
     # -- transport -------------------------------------------------------------------------------
     def _send(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
-        lane: str = "default", idempotent: bool = True,
+        lane: str = "default", idempotent: bool = True, files: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         """Send with pacing and retries; a non-idempotent create is retried only when it surely never left."""
         transient = limited = 0
@@ -130,7 +134,7 @@ class HubSpotClient:
             with self._count_lock:
                 self.calls += 1
             try:
-                response = self._http.request(method, path, json=json, params=params)
+                response = self._http.request(method, path, json=json, params=params, files=files, data=data)
             except _TRANSIENT as exc:
                 if transient >= self._pacer.policy.retries or not (idempotent or isinstance(exc, _UNSENT)):
                     raise HubSpotError(f"could not reach HubSpot ({type(exc).__name__})", retryable=True) from exc
@@ -147,8 +151,8 @@ class HubSpotClient:
                 self._pacer.hold(error.retry_after, lane)
                 limited += 1
                 continue
-            retry_5xx = idempotent or response.status_code == 503  # a 503 means the create was refused, not lost
-            if response.status_code >= 500 and retry_5xx and transient < self._pacer.policy.retries:
+            # A create that answered 5xx may still have been carried out: the caller looks for it (core.once).
+            if response.status_code >= 500 and idempotent and transient < self._pacer.policy.retries:
                 log.warning("HubSpot %s %s answered %s; retrying", method, path, response.status_code)
                 self._pacer.backoff(transient)
                 transient += 1
@@ -189,10 +193,13 @@ class HubSpotClient:
         return crm_path(self.prefix, family, rest, v4=v4)
 
     def _search(
-        self, object_type: str, filters: list[dict[str, Any]], properties: Iterable[str], *, limit: int = 100
+        self, object_type: str, filters: list[dict[str, Any]], properties: Iterable[str], *, limit: int = 100,
+        sorts: list[dict[str, str]] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every record matching ``filters``, page by page (search lags new records by a few seconds)."""
         body: dict[str, Any] = {"filterGroups": [{"filters": filters}], "properties": list(properties), "limit": limit}
+        if sorts:
+            body["sorts"] = sorts
         while True:
             page = self._json("POST", self._path("objects", f"{object_type}/search"), json=body, lane="search")
             yield from page.get("results", [])
@@ -284,6 +291,31 @@ class HubSpotClient:
         except HubSpotError as exc:
             if exc.status_code != 409:
                 raise
+
+    def modified_since(
+        self, object_type: str, since: datetime, properties: Iterable[str], filters: Iterable[dict[str, Any]] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """Records changed at or after ``since``, oldest change first, in pages of 200 on the search lane.
+
+        A new search starts from the last date seen before the 10,000-result cap of one query is reached.
+        """
+        start, seen = int(since.timestamp() * 1000), set()
+        while True:
+            rules = [{"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(start)}, *filters]
+            sorts = [{"propertyName": "hs_lastmodifieddate", "direction": "ASCENDING"}]
+            count, last = 0, start
+            for record in self._search(object_type, rules, ("hs_lastmodifieddate", *properties), limit=200,
+                                       sorts=sorts):
+                count += 1
+                last = max(last, modified_ms(record))
+                if (record["id"], modified_ms(record)) not in seen:
+                    seen.add((record["id"], modified_ms(record)))
+                    yield record
+                if count >= 9_800:  # close to the cap: query again from here
+                    break
+            if count < 9_800 or last == start:
+                return
+            start = last
 
     # -- contacts and companies ------------------------------------------------------------------
     def find_contact_by_email(self, email: str) -> Contact | None:
@@ -382,12 +414,15 @@ class HubSpotClient:
 
     # -- engagements -----------------------------------------------------------------------------
     def create_note(
-        self, ticket_id: str, body_html: str, owner_id: str | None = None, timestamp: datetime | None = None
+        self, ticket_id: str, body_html: str, owner_id: str | None = None, timestamp: datetime | None = None,
+        attachment_ids: Iterable[str] = (),
     ) -> Note:
         body = truncate_html(body_html)
         props = {"hs_timestamp": timestamp or self._now(), "hs_note_body": body}
         if owner_id:
             props["hubspot_owner_id"] = owner_id
+        if attachment_ids:
+            props["hs_attachment_ids"] = ";".join(attachment_ids)
         data = self._create("notes", props, [_assoc(ticket_id, NOTE_TO_TICKET)])
         return Note(id=str(data["id"]), body=body, truncated=body != body_html)
 
@@ -422,12 +457,15 @@ class HubSpotClient:
         return None
 
     def log_email(
-        self, ticket_id: str, subject: str, text: str, timestamp: datetime, owner_id: str | None = None
+        self, ticket_id: str, subject: str, text: str, timestamp: datetime, owner_id: str | None = None,
+        attachment_ids: Iterable[str] = (),
     ) -> EmailLog:
         props = {"hs_timestamp": timestamp, "hs_email_direction": "FORWARDED_EMAIL", "hs_email_subject": subject,
                  "hs_email_text": text}
         if owner_id:
             props["hubspot_owner_id"] = owner_id
+        if attachment_ids:
+            props["hs_attachment_ids"] = ";".join(attachment_ids)
         data = self._create("emails", props, [_assoc(ticket_id, EMAIL_TO_TICKET)])
         return EmailLog(id=str(data["id"]), subject=subject)
 
@@ -438,6 +476,25 @@ class HubSpotClient:
             return None
         return EmailLog(str(record["id"]), record["properties"].get("hs_email_subject") or "")
 
+    # -- files -------------------------------------------------------------------------------------
+    def upload_file(self, folder_path: str, name: str, content: bytes, content_type: str = "text/plain") -> HubFile:
+        """Upload ``content`` as ``folder_path/name``, private, replacing a file already at that path.
+
+        Not re-sent after a lost answer (a multipart body is no cheap retry); a later attempt first asks
+        :meth:`file_at` for the path the upload itself carried, which reads by key and never lags like search.
+        """
+        options = {"access": "PRIVATE", "overwrite": True, "duplicateValidationStrategy": "NONE",
+                   "duplicateValidationScope": "EXACT_FOLDER"}
+        form = {"fileName": name, "folderPath": folder_path, "options": _json.dumps(options)}
+        response = self._send("POST", files_path(self.prefix), files={"file": (name, content, content_type)},
+                              data=form, idempotent=False)
+        return HubFile.from_api(response.json())
+
+    def file_at(self, path: str) -> HubFile | None:
+        """The file at ``path`` (folder path and name), or None."""
+        data = self._get(files_path(self.prefix, "stat/" + quote(path.lstrip("/"), safe="/")))
+        return HubFile.from_api(data["file"]) if data and data.get("file") else None
+
     def _find_engagement(
         self, ticket_id: str, kind: str, marker: str, extra: tuple[str, ...] = ()
     ) -> dict[str, Any] | None:
@@ -447,6 +504,17 @@ class HubSpotClient:
             if marker in (record["properties"].get(text) or ""):
                 return record
         return None
+
+
+def modified_ms(record: Mapping[str, Any]) -> int:
+    """A search result's ``hs_lastmodifieddate`` as epoch milliseconds (HubSpot answers ISO or epoch)."""
+    raw = str((record.get("properties") or {}).get("hs_lastmodifieddate") or "0")
+    if raw.isdigit():
+        return int(raw)
+    try:
+        return int(datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return 0
 
 
 def _ticket_params(properties: Iterable[str]) -> dict[str, str]:

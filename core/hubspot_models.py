@@ -180,6 +180,24 @@ class Note:
 
 
 @dataclass(frozen=True)
+class HubFile:
+    """A file in HubSpot's file manager; ``path`` is its folder path and name, the key an upload is found by."""
+
+    id: str
+    name: str
+    path: str
+    size: int = 0
+    url: str = ""
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> HubFile:
+        name = data.get("name") or ""
+        if data.get("extension"):
+            name = f"{name}.{data['extension']}"
+        return cls(str(data["id"]), name, data.get("path") or "", int(data.get("size") or 0), data.get("url") or "")
+
+
+@dataclass(frozen=True)
 class EmailLog:
     """A forwarded email logged on a ticket (logged only, never sent)."""
 
@@ -195,6 +213,13 @@ def crm_path(prefix: str, family: str, rest: str = "", *, v4: bool = False) -> s
     """
     version = prefix.rstrip("/").rsplit("/", 1)[-1]
     head = f"/crm/{'v4' if v4 else version}/{family}" if version.startswith("v") else f"/crm/{family}/{version}"
+    return f"{head}/{rest}" if rest else head
+
+
+def files_path(prefix: str, rest: str = "") -> str:
+    """The Files API path under the same version as ``prefix``: ``/files/v3/files`` or ``/files/2026-03/files``."""
+    version = prefix.rstrip("/").rsplit("/", 1)[-1]
+    head = f"/files/{version}/files"
     return f"{head}/{rest}" if rest else head
 
 

@@ -55,6 +55,7 @@ T = TypeVar("T")
 INT32_MAX = 2**31 - 1
 DEFAULT_RATE_LIMIT_WAIT = 2.0  # RATELIMITED without any header to go by
 USER_MISS_TTL = 900.0  # seconds a "no such user" answer stands; people join the workspace while the worker runs
+_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9]{0,9}-[0-9]{1,9}")  # a team key and a number, such as ENG-42
 FEATURE_OFF_CODES = frozenset({"FORBIDDEN", "FEATURE_NOT_ACCESSIBLE", "forbidden", "feature not accessible"})
 # An issue's customer needs, for a retry to see whether its need landed (100 is far above what one issue gathers).
 ISSUE_NEEDS = """
@@ -246,6 +247,30 @@ class LinearClient:
             # The filter already says this; checking again keeps a lenient server from flooding the caller.
             if issue.updated_at >= since and (not state_types or issue.state_type in state_types):
                 yield issue
+
+    def search_issues(self, team_id: str, text: str, *, limit: int = 10, open_only: bool = True) -> list[Issue]:
+        """The team's issues whose identifier is ``text`` or whose title contains it, newest first."""
+        text = " ".join(text.split())[:200]
+        if not text:
+            return []
+        flt: dict[str, Any] = {"team": {"id": {"eq": team_id}}, "title": {"containsIgnoreCase": text}}
+        if open_only:
+            flt["state"] = {"type": {"nin": ["completed", "canceled"]}}
+        nodes = self._execute(q.ISSUES_MATCHING, {"filter": flt, "first": limit})["issues"]["nodes"]
+        found = [issue_from(n) for n in nodes]
+        by_identifier = self.find_issue(text) if _IDENTIFIER.fullmatch(text) else None
+        if by_identifier is not None and all(i.id != by_identifier.id for i in found):
+            found.insert(0, by_identifier)
+        return found[:limit]
+
+    def mark_duplicate(self, issue_id: str, of_issue_id: str, relation_id: str) -> None:
+        """Relate ``issue_id`` to ``of_issue_id`` as its duplicate; ``relation_id`` makes a repeat a no-op."""
+        data = {"id": relation_id, "issueId": issue_id, "relatedIssueId": of_issue_id, "type": "duplicate"}
+        try:
+            self._execute(q.ISSUE_RELATION_CREATE, {"input": data})
+        except LinearError as exc:
+            if exc.retryable or "already exists" not in str(exc).lower():
+                raise
 
     # Attachments and comments
     def create_attachment(

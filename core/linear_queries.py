@@ -159,6 +159,22 @@ mutation CustomerNeedCreate($input: CustomerNeedCreateInput!) {
 }
 """
 
+ISSUES_MATCHING = (
+    """
+query IssuesMatching($filter: IssueFilter, $first: Int) {
+  issues(filter: $filter, first: $first, orderBy: updatedAt) { nodes { ...IssueFields } }
+}
+"""
+    + ISSUE_FIELDS
+)
+
+ISSUE_RELATION_CREATE = """
+mutation IssueRelationCreate($input: IssueRelationCreateInput!) {
+  issueRelationCreate(input: $input) { success issueRelation { id type issue { id } relatedIssue { id } } }
+}
+"""
+
+
 ALL_DOCUMENTS: dict[str, str] = {
     "VIEWER": VIEWER,
     "TEAM_BY_KEY": TEAM_BY_KEY,
@@ -168,6 +184,8 @@ ALL_DOCUMENTS: dict[str, str] = {
     "USER_BY_EMAIL": USER_BY_EMAIL,
     "ISSUE": ISSUE,
     "ISSUE_CREATE": ISSUE_CREATE,
+    "ISSUES_MATCHING": ISSUES_MATCHING,
+    "ISSUE_RELATION_CREATE": ISSUE_RELATION_CREATE,
     "ISSUE_UPDATE": ISSUE_UPDATE,
     "ISSUES": ISSUES,
     "ATTACHMENT_CREATE": ATTACHMENT_CREATE,

@@ -22,9 +22,13 @@ from core import context as cx
 from core.accounts import linear_user_id
 from core.context import CustomerContext
 from core.errors import ConfigError, HubSpotError, LinearError
-from core.hubspot import HubSpotClient, ticket_url
+from core.hubspot import HubFile, HubSpotClient, ticket_url
+from core.impact import impact_of
 from core.linear import LinearClient, LinearFeatureDisabled
+from core.longtext import fit_plain
+from core.once import create_once
 from core.settings import Settings, env_name
+from core.store import follow as follow_store
 from core.store import get_state, iso, set_state
 from core.store import intake as intake_store
 from core.store import links as store
@@ -34,7 +38,9 @@ from core.store.rotation import current_engineer_email
 log = logging.getLogger("rotadesk.linking")
 ISSUE_NAMESPACE = uuid.UUID("6f0f7a52-3c1e-5b8e-9a49-0d6c2f1e7b31")
 UNIQUE_PROPERTY = "rotadesk_message_id"
+FILES_FOLDER = "/rotadesk/messages"  # HubSpot file-manager folder for full texts too long for a property
 CUSTOMERS_OFF_KEY = "linear.customers_disabled_at"
+MERGE_STEPS = ("linear_duplicate", "hubspot_relink")
 CUSTOMERS_RECHECK = timedelta(hours=24)
 _warned: set[str] = set()
 
@@ -139,7 +145,10 @@ def linear_issue(run: Run, attempt: int) -> dict[str, Any]:
         team = lin.team_by_key(s.linear_team)
         state = lin.state_by_name(team.id, s.linear_state)
         labels = [_label_id(lin, team.id, name) for name in (cx.CUSTOMER_LABEL, cx.tier_label(ctx.tier)) if name]
-        issue = lin.create_issue(team.id, cx.issue_title(run.esc, ctx), cx.issue_description(run.esc, ctx),
+        first = impact_of([{"escalation_id": run.esc["id"], "customer_domain": run.esc.get("customer_domain"),
+                            "customer_address": run.esc.get("customer_address"), "context": ctx.to_json()}])
+        description = cx.with_impact(cx.issue_description(run.esc, ctx), first.line())
+        issue = lin.create_issue(team.id, cx.issue_title(run.esc, ctx), description,
                                  cx.issue_priority(ctx.tier), labels, state.id, _on_support(run), issue_id)
     store.save_link(run.db, run.esc["id"], {"linear_issue_id": issue.id, "linear_identifier": issue.identifier,
                                             "linear_url": issue.url, "linear_state": issue.state_name,
@@ -169,6 +178,11 @@ def _on_support(run: Run) -> str | None:
 def hubspot_ticket(run: Run, attempt: int) -> dict[str, Any]:
     s, hub, ctx, issue, mid = run.settings, run.hubspot, run.ctx, run.detail("linear_issue"), run.esc["message_id"]
     ticket = hub.get_ticket_by_unique(UNIQUE_PROPERTY, mid) if attempt > 1 else None
+    source = follow_store.source_ticket(run.db, mid)
+    if source is not None:  # the escalation came from this ticket: link it, never make a second one
+        ticket = hub.update_ticket(source, {UNIQUE_PROPERTY: mid, "linear_issue_url": issue["url"],
+                                            "linear_issue_identifier": issue["identifier"],
+                                            "linear_issue_state": issue["state"]})
     if ticket is None:
         props = {UNIQUE_PROPERTY: mid, "linear_issue_url": issue["url"],
                  "linear_issue_identifier": issue["identifier"], "linear_issue_state": issue["state"]}
@@ -260,20 +274,58 @@ def linear_comment(run: Run, attempt: int) -> dict[str, Any]:
 
 # -- HubSpot email and note ------------------------------------------------------------------------------------------
 def hubspot_email(run: Run, attempt: int) -> dict[str, Any]:
-    ticket_id = run.detail("hubspot_ticket")["id"]
-    if attempt > 1 and run.hubspot.find_email_log(ticket_id, f"Rotadesk ref: {run.ref}"):
+    """Log the customer's email on the ticket; one over HubSpot's limit is cut and its full text attached."""
+    hub, ticket_id, marker = run.hubspot, run.detail("hubspot_ticket")["id"], f"Rotadesk ref: {run.ref}"
+    if follow_store.source_ticket(run.db, run.esc["message_id"]) is not None:
+        raise Skip("the escalation came from this ticket; its conversation is already on it")
+    if attempt > 1 and hub.find_email_log(ticket_id, marker):
         return {"found": True}
+    head, body, tail = cx.email_log_parts(run.esc)
+    name = f"email-{run.ref}.txt"
+    fitted = fit_plain(head, body, tail, where=f"The full message is attached as {name}.")
+    files = [full_text_file(run, name, head + body + tail, attempt).id] if fitted.cut else []
     subject = run.esc.get("subject") or "(no subject)"
-    logged = run.hubspot.log_email(ticket_id, subject, cx.email_log_text(run.esc), sent_at(run.esc, run.now))
-    return {"id": logged.id}
+    logged = create_once(
+        lambda: hub.log_email(ticket_id, subject, fitted.text, sent_at(run.esc, run.now), attachment_ids=files),
+        lambda: hub.find_email_log(ticket_id, marker))
+    return {"id": logged.id, **({"file_id": files[0]} if files else {})}
+
+
+def full_text_file(run: Run, name: str, text: str, attempt: int) -> HubFile:
+    """The full text as a private file under ``FILES_FOLDER``; a retry finds an earlier upload by its path."""
+    return create_once(lambda: run.hubspot.upload_file(FILES_FOLDER, name, text.encode("utf-8")),
+                       lambda: run.hubspot.file_at(f"{FILES_FOLDER}/{name}"), look_first=attempt > 1)
 
 
 def hubspot_note(run: Run, attempt: int) -> dict[str, Any]:
-    ticket_id, issue = run.detail("hubspot_ticket")["id"], run.detail("linear_issue")
-    if attempt > 1 and run.hubspot.find_note(ticket_id, f"Rotadesk ref: {run.ref}"):
+    hub, ticket_id, issue = run.hubspot, run.detail("hubspot_ticket")["id"], run.detail("linear_issue")
+    marker = f"Rotadesk ref: {run.ref}"
+    if attempt > 1 and hub.find_note(ticket_id, marker):
         return {"found": True}
     body = cx.link_note_html(issue["identifier"], issue["url"], issue["title"], run.ref)
-    return {"id": run.hubspot.create_note(ticket_id, body, timestamp=run.now).id}
+    note = create_once(lambda: hub.create_note(ticket_id, body, timestamp=run.now),
+                       lambda: hub.find_note(ticket_id, marker))
+    return {"id": note.id}
+
+
+# -- moving a linked escalation onto another issue ("Same bug as...", core.same_bug) ------------------------------
+def linear_duplicate(run: Run, attempt: int) -> dict[str, Any]:
+    """Mark the escalation's own issue a duplicate of the one it moved to (a relation id we chose: once)."""
+    issue = run.detail("linear_issue")
+    run.linear.mark_duplicate(issue["moved_from"], issue["id"], issue["relation_id"])
+    return {"duplicate_of": issue["identifier"]}
+
+
+def hubspot_relink(run: Run, attempt: int) -> dict[str, Any]:
+    """Point the ticket's Linear properties at the new issue and say so in a note (found again by its marker)."""
+    hub, issue, ticket_id = run.hubspot, run.detail("linear_issue"), run.detail("hubspot_ticket")["id"]
+    hub.update_ticket(ticket_id, {"linear_issue_url": issue["url"], "linear_issue_identifier": issue["identifier"],
+                                  "linear_issue_state": issue["state"]})  # a PATCH: safe to repeat
+    marker = f"Rotadesk ref: {run.ref}:moved"
+    body = cx.moved_note_html(issue["identifier"], issue["url"], issue.get("moved_from_identifier") or "", marker)
+    note = create_once(lambda: hub.create_note(ticket_id, body, timestamp=run.now),
+                       lambda: hub.find_note(ticket_id, marker), look_first=attempt > 1)
+    return {"id": note.id}
 
 
 def done(run: Run, attempt: int) -> dict[str, Any]:
@@ -283,7 +335,9 @@ def done(run: Run, attempt: int) -> dict[str, Any]:
 STEPS: tuple[Step, ...] = (
     ("hubspot_context", "hubspot", hubspot_context),
     ("linear_issue", "linear", linear_issue),
+    ("linear_duplicate", "linear", linear_duplicate),  # only for an escalation moved to another issue
     ("hubspot_ticket", "hubspot", hubspot_ticket),
+    ("hubspot_relink", "hubspot", hubspot_relink),  # likewise
     ("linear_attachment", "linear", linear_attachment),
     ("linear_customer", "linear", linear_customer),
     ("linear_need", "linear", linear_need),

@@ -28,16 +28,20 @@ from core.hubspot import HubSpotClient
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.link_steps import (
     CUSTOMERS_OFF_KEY,
+    MERGE_STEPS,
     STEPS,
     UNIQUE_PROPERTY,
     Run,
     Skip,
     Step,
     customers_switched_off,
+    full_text_file,
     issue_id_for,
     pause,
     paused_until,
 )
+from core.longtext import fit_html
+from core.once import create_once
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, set_state
@@ -45,8 +49,8 @@ from core.store import links as store
 from core.store.links import JournalEntry
 
 __all__ = [
-    "CUSTOMERS_OFF_KEY", "DEFAULT_WORKERS", "STEPS", "UNIQUE_PROPERTY", "LinkResult", "SyncSummary", "attach_to_issue",
-    "issue_id_for", "link_escalation", "link_followup", "paused_until", "sync_pending",
+    "CUSTOMERS_OFF_KEY", "DEFAULT_WORKERS", "MERGE_STEPS", "STEPS", "UNIQUE_PROPERTY", "LinkResult", "SyncSummary",
+    "attach_to_issue", "issue_id_for", "link_escalation", "link_followup", "paused_until", "sync_pending",
 ]
 
 log = logging.getLogger("rotadesk.linking")
@@ -139,8 +143,9 @@ def link_escalation(db: Database, settings: Settings, hubspot: HubSpotClient, li
                     escalation_id: int, *, now: datetime, checkpoint: Checkpoint | None = None) -> LinkResult:
     """Run (or resume) the linking of one escalation; ``checkpoint(step, "before"|"after")`` is a test seam."""
     run = _run_for(db, settings, hubspot, linear, escalation_id, now)
-    attached = bool(run.detail("linear_issue").get("attached"))
-    steps = [s for s in STEPS if s[0] != "linear_comment" or attached]
+    issue = run.detail("linear_issue")
+    attached, moved = bool(issue.get("attached")), bool(issue.get("moved_from"))
+    steps = [s for s in STEPS if (s[0] != "linear_comment" or attached) and (s[0] not in MERGE_STEPS or moved)]
     return _drive(run, steps, checkpoint)
 
 
@@ -189,8 +194,13 @@ def link_followup(db: Database, settings: Settings, hubspot: HubSpotClient, line
     def note(run: Run, attempt: int) -> dict[str, Any]:
         if attempt > 1 and hubspot.find_note(ticket["id"], f"Rotadesk ref: {ref}"):
             return {"found": True}
-        body = cx.followup_note_html(ref, followup, issue["identifier"], issue["url"])
-        return {"id": hubspot.create_note(ticket["id"], body, timestamp=now).id}
+        head, text, tail = cx.followup_note_parts(ref, followup, issue["identifier"], issue["url"])
+        name = f"followup-{ref}.txt"
+        fitted = fit_html(head, text, tail, where=f"The full message is attached as {name}.")
+        files = [full_text_file(run, name, text, attempt).id] if fitted.cut else []
+        note = create_once(lambda: hubspot.create_note(ticket["id"], fitted.text, timestamp=now, attachment_ids=files),
+                           lambda: hubspot.find_note(ticket["id"], f"Rotadesk ref: {ref}"))
+        return {"id": note.id}
 
     steps: list[Step] = [(f"followup:{ref}:comment", "linear", comment), (f"followup:{ref}:note", "hubspot", note)]
     return _drive(run, steps, checkpoint)

@@ -17,7 +17,8 @@ from email.utils import format_datetime
 
 from core.errors import ValidationError
 
-SOURCES = {"slack": "Slack", "call": "a call", "meeting": "a meeting", "email": "an email", "other": "elsewhere"}
+SOURCES = {"slack": "Slack", "call": "a call", "meeting": "a meeting", "email": "an email", "other": "elsewhere",
+           "hubspot": "HubSpot"}
 EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 SUBJECT_LIMIT = 200
 BODY_LIMIT = 50_000
@@ -39,7 +40,9 @@ class Report:
     @property
     def message_id(self) -> str:
         """Stable for the same report, so a second submit is recognised as a repeat."""
-        key = "\x1f".join((self.customer_email.lower(), self.subject, self.body, self.source))
+        parts = (self.customer_email.lower(), self.subject, self.body, self.source)
+        # A HubSpot ticket is one report however alike two are: its link (the ticket's URL) is part of the key.
+        key = "\x1f".join((*parts, self.link) if self.source == "hubspot" else parts)
         return f"report-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@rotadesk.invalid"
 
     @property

@@ -63,6 +63,10 @@ class Settings:
     hubspot_tier_property: str = "tier"
     hubspot_revenue_property: str = "annualrevenue"
     hubspot_create_contacts: bool = True
+    hubspot_stage_map: str = ""
+    hubspot_escalate_stage: str = ""
+    hubspot_webhook_secret: str = ""
+    hubspot_webhook_url: str = ""
     # Linear
     linear_api_key: str = ""
     linear_api_url: str = "https://api.linear.app/graphql"
@@ -133,8 +137,13 @@ class Settings:
         hours, _, minutes = self.slack_office_hours_time.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
             raise ConfigError(env_name("slack_office_hours_time"), "must be a time of day like 10:00")
-        for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url", "feed_url"):
-            if not getattr(self, name).startswith(("http://", "https://")):
+        for pair in (p for p in self.hubspot_stage_map.split(",") if p.strip()):
+            name, _, stage = pair.partition("=")
+            if not name.strip() or not stage.strip():
+                raise ConfigError(env_name("hubspot_stage_map"), f"{pair.strip()!r} is not a State=stage pair")
+        for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url", "feed_url",
+                     "hubspot_webhook_url"):
+            if getattr(self, name) and not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
 
     # Derived values, kept here so every caller agrees on them.
@@ -223,7 +232,7 @@ def env_example() -> str:
 
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
                            "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret",
-                           "feed_secret"})
+                           "feed_secret", "hubspot_webhook_secret"})
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -273,6 +282,15 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_tier_property": "Company property holding the customer's tier.",
     "hubspot_revenue_property": "Company property holding annual revenue.",
     "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
+    "hubspot_escalate_stage": "Ticket stage id (for example an \"Escalate to engineering\" stage) that makes a "
+                              "HubSpot ticket an escalation, linked like a forwarded email; empty turns it off.",
+    "hubspot_webhook_secret": "Client secret of the HubSpot project app whose webhooks `python -m ingest "
+                              "hubspot-webhook` receives (signature v3).",
+    "hubspot_webhook_url": "The public URL the app's webhooks are sent to, exactly as configured in HubSpot "
+                           "(part of what the signature covers).",
+    "hubspot_stage_map": "Linear state name to ticket stage id, as `State=stage` pairs separated by commas (for "
+                         "example `In Progress=3,In Review=3`): a linked ticket moves to that stage when its issue "
+                         "does. Empty, or a done or canceled state, leaves the stage to the closing loop.",
     "linear_api_key": "Linear personal API key (or OAuth token prefixed with `Bearer `); empty means local-only.",
     "linear_api_url": "Linear GraphQL endpoint.",
     "linear_team": "Key of the Linear team that receives issues (for example `ENG`).",

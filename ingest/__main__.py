@@ -17,6 +17,7 @@
     erase-customer ADDR   delete everything held about one customer address (right to erasure)
     slack --port N        serve the Slack app (message shortcut, modal, /rotadesk)
     feeds --port N        serve the private calendar feeds (with ROTADESK_FEED_SECRET)
+    hubspot-webhook --port N  receive HubSpot webhooks (escalated tickets and changes at once)
     demo                  build the demo database from data/samples (local-only)
     imap-authorize        consent once to the mailbox's OAuth sign-in and save its refresh token to .env
 """
@@ -84,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     feed = sub.add_parser("feeds", help="serve the private calendar feeds")
     feed.add_argument("--port", type=int, default=8504)
     feed.add_argument("--host", default="127.0.0.1")
+    hub_hook = sub.add_parser("hubspot-webhook", help="receive HubSpot webhooks")
+    hub_hook.add_argument("--port", type=int, default=8505)
+    hub_hook.add_argument("--host", default="127.0.0.1")
     demo = sub.add_parser("demo", help="build the demo database from data/samples")
     demo.add_argument("--db", default="data/demo.db")
     return parser

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from core.errors import ConfigError, ExternalServiceError, IngestError, StoreError
-from core.settings import Settings
+from core.settings import Settings, env_name
 from core.store import open_db
 
 log = logging.getLogger("rotadesk")
@@ -302,6 +302,16 @@ def cmd_feeds(settings: Settings, args: argparse.Namespace) -> int:
 
     if not settings.feed_secret:
         raise ConfigError("ROTADESK_FEED_SECRET", "is needed to serve private calendar feeds")
+    serve(settings, host=args.host, port=args.port)
+    return 0
+
+
+def cmd_hubspot_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from ingest.hubspot_webhook import serve
+
+    for name in ("hubspot_webhook_secret", "hubspot_webhook_url", "hubspot_token", "linear_api_key"):
+        if not getattr(settings, name):
+            raise ConfigError(env_name(name), "is needed to receive HubSpot webhooks")
     serve(settings, host=args.host, port=args.port)
     return 0
 

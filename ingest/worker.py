@@ -81,13 +81,16 @@ def sync_cycle(
     progress: Callable[[int, int], None] | None = None,
     slack=None,
 ) -> None:
-    """Link what is not linked yet and stage closing replies. One failing connector never stops the worker."""
+    """Link what is not linked yet, stage closing replies and carry each side's changes to the other.
+    One failing connector never stops the worker."""
     if connectors is None:
         slack_step(db, settings, slack)
         return
     from core.accounts import match_accounts
     from core.closing import poll_and_stage
+    from core.follow import follow_hubspot, follow_linear
     from core.linking import sync_pending
+    from ingest.hubspot_source import poll_escalated
 
     def accounts() -> str:
         matched = match_accounts(db, connectors.hubspot, connectors.linear)
@@ -95,11 +98,14 @@ def sync_cycle(
 
     for name, step in (
         ("roster accounts", accounts),
+        ("HubSpot escalations", lambda: poll_escalated(db, settings, connectors.hubspot, now=_now())),
         (
             "linking",
             lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),
         ),
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("HubSpot changes", lambda: follow_hubspot(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("Linear changes", lambda: follow_linear(db, settings, connectors.hubspot, connectors.linear, now=_now())),
     ):
         try:
             summary = step()

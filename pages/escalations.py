@@ -16,6 +16,7 @@ from core.link_steps import paused_until
 from core.store import intake
 from ui.deps import get_db, settings_or_stop
 from ui.flash import flash, show_flashes
+from ui.same_bug import show_same_bug
 
 st.session_state.setdefault("escalations.selected", None)
 
@@ -66,6 +67,7 @@ def show_detail(db, linked: esc.Escalation) -> None:
     else:
         st.text("No attachments.")
     show_followups(db, e.id)
+    show_same_bug(db, e.id)
     show_others(db, e)
 
 

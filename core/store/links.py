@@ -223,3 +223,16 @@ def forget_hubspot_cache(db: Database, *, email: str | None, domain: str | None)
             db["hubspot_contacts"].delete_where("email = ?", [email.lower()])
         if domain:
             db["hubspot_companies"].delete_where("domain = ?", [domain.lower()])
+
+
+def issue_reports(db: Database, linear_issue_id: str | None = None) -> list[dict]:
+    """Each linked escalation of one issue (or of all) with its customer, ticket and HubSpot context."""
+    where, args = ("and l.linear_issue_id = ?", [linear_issue_id]) if linear_issue_id else ("", [])
+    rows = db.query(
+        "select l.linear_issue_id, l.escalation_id, l.hubspot_ticket_id, l.hubspot_company_id, e.customer_domain, "
+        "e.customer_address, e.company, e.tier, c.revenue local_revenue, j.detail context "
+        "from links l join escalations e on e.id = l.escalation_id "
+        "left join customers c on c.domain = e.customer_domain "
+        "left join journal j on j.escalation_id = l.escalation_id and j.step = 'hubspot_context' "
+        f"where l.linear_issue_id is not null and l.linear_issue_id != '' {where} order by l.escalation_id", args)
+    return [{**r, "context": _decode(r["context"]) or {}} for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import random
 import re
 import threading
 import time
@@ -23,6 +24,7 @@ from urllib.parse import unquote
 import httpx
 
 from tests.doubles import http
+from tests.doubles.hubspot_files import FileFault, FileManager
 
 TOKEN = "pat-na1-test-token"
 OBJECT_TYPES = ("contacts", "companies", "tickets", "notes", "tasks", "emails")
@@ -31,11 +33,11 @@ _WRITABLE = {
     "companies": "name domain annualrevenue industry hubspot_owner_id",
     "tickets": "subject content hs_pipeline hs_pipeline_stage hs_ticket_priority hubspot_owner_id hs_ticket_category "
     "source_type",
-    "notes": "hs_timestamp hs_note_body hubspot_owner_id",
+    "notes": "hs_timestamp hs_note_body hubspot_owner_id hs_attachment_ids",
     "tasks": "hs_timestamp hs_task_subject hs_task_body hs_task_status hs_task_priority hs_task_type "
     "hubspot_owner_id",
     "emails": "hs_timestamp hs_email_direction hs_email_subject hs_email_text hs_email_html hs_email_status "
-    "hubspot_owner_id",
+    "hubspot_owner_id hs_attachment_ids",
 }
 _READ_ONLY = ("hs_object_id", "createdate", "lastmodifieddate", "hs_lastmodifieddate")
 _OPTIONS = {
@@ -70,7 +72,8 @@ ASSOCIATION_TYPES = {
     223: ("tickets", "emails", 224),
     224: ("emails", "tickets", 223),
 }
-NOTE_BODY_LIMIT = 65_536
+NOTE_BODY_LIMIT = 65_536  # every string property: an email's text, a note's body, a ticket's content
+_FILES_PATH = re.compile(r"^/files/(?:v3|\d{4}-\d{2})/files(?:/(?P<rest>.*))?$")
 _SINGULAR = {t: t[:-1] for t in OBJECT_TYPES} | {"companies": "company"}
 _PATH = re.compile(
     r"^/crm/(?:(?P<ver>v3|v4)/(?P<fam>objects|associations|properties|pipelines|owners)"
@@ -156,8 +159,10 @@ class HubSpotDouble:
         search_per_second: int = 5,
         daily_limit: int = 250_000,
         time_scale: float = 1.0,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.token, self.portal_id, self.clock, self.search_delay = token, portal_id, clock, search_delay
+        self.wall = wall  # epoch seconds for createdate / hs_lastmodifieddate (tests pass a fixed one)
         self.max_per_interval, self.interval = max_per_interval, interval * time_scale
         self.search_per_second, self.search_window, self.daily_limit = search_per_second, 1.0 * time_scale, daily_limit
         self.daily_used = 0
@@ -180,8 +185,10 @@ class HubSpotDouble:
             )
         ]
         self._ids = itertools.count(1001)
+        self.file_manager = FileManager(portal_id)
         self._faults: deque[int | type[Exception]] = deque()
         self._lost_answers = 0
+        self._chaos: tuple[random.Random, float] | None = None
         self._hits: deque[float] = deque()
         self._search_hits: deque[float] = deque()
         self._lock = threading.RLock()
@@ -223,9 +230,11 @@ class HubSpotDouble:
     def add_record(self, object_type: str, properties: dict[str, str], *, searchable: bool = True) -> str:
         with self._lock:
             record_id = str(next(self._ids))
-            stamp = _iso_now()
+            stamp = _iso(self.wall())
             self.records[object_type][record_id] = {
-                "id": record_id, "properties": {"hs_object_id": record_id, "createdate": stamp, **properties},
+                "id": record_id, "properties": {"hs_object_id": record_id, "createdate": stamp,
+                                                "hs_lastmodifieddate": stamp, "lastmodifieddate": stamp,
+                                                **properties},
                 "createdAt": stamp, "updatedAt": stamp, "archived": False,
                 "_searchable_at": float("-inf") if searchable else self.clock() + self.search_delay,
             }
@@ -286,6 +295,17 @@ class HubSpotDouble:
             self.link("tickets", ticket_id, "companies", company_id, 26)
         return ticket_id
 
+    def touch(self, object_type: str, record_id: str, properties: dict[str, str]) -> None:
+        """Change a record as a person in HubSpot would: its modified dates move, and search sees it after a lag."""
+        with self._lock:
+            record, now = self.records[object_type][record_id], self.clock()
+            stale = record.get("_stale")
+            before = stale[0] if stale and stale[1] > now else dict(record["properties"])
+            record["_stale"] = (before, now + self.search_delay)  # search answers with these until the index catches up
+            stamp = _iso(self.wall())
+            record["properties"].update({**properties, "hs_lastmodifieddate": stamp, "lastmodifieddate": stamp})
+            record["updatedAt"] = stamp
+
     def link(self, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> None:
         inverse = ASSOCIATION_TYPES[type_id][2]
         self.links.setdefault((from_type, str(from_id), to_type, str(to_id)), set()).add(type_id)
@@ -302,6 +322,22 @@ class HubSpotDouble:
         """Carry out the next ``n`` requests but lose their answers (the client sees a read timeout)."""
         self._lost_answers += n
 
+    def inject_faults(self, rate: float, seed: int = 0) -> None:
+        """From now on fail ``rate`` of requests at random, like a flaky network in front of HubSpot: dropped before
+        the request arrives, dropped after it was carried out, 5xx before or after carrying it out, or 429."""
+        self._chaos = (random.Random(seed), rate)
+        self.faults_injected: dict[str, int] = {}
+
+    def _chaos_fault(self) -> str | None:
+        if self._chaos is None:
+            return None
+        rng, rate = self._chaos
+        if rng.random() >= rate:
+            return None
+        kind = rng.choice(("drop_before", "drop_after", "5xx_before", "5xx_after", "429"))
+        self.faults_injected[kind] = self.faults_injected.get(kind, 0) + 1
+        return kind
+
     def spend(self, n: int, *, search: bool = False) -> None:
         """Use up ``n`` requests of the current window, as another app on the portal would."""
         for _ in range(n):
@@ -315,7 +351,8 @@ class HubSpotDouble:
 
     # -- entry point -----------------------------------------------------------------------------
     def handler(self, request: httpx.Request) -> httpx.Response:
-        body = _parse_body(request.read())
+        raw = request.read()
+        body = _parse_body(raw) if not request.url.path.startswith("/files/") else None
         with self._lock:
             self.requests.append(
                 Recorded(request.method, request.url.path, dict(request.url.params), body, dict(request.headers))
@@ -334,20 +371,39 @@ class HubSpotDouble:
                     )
                 raise fault("connection dropped by the double", request=request)
             is_search = request.method == "POST" and request.url.path.endswith("/search")
+            chaos = self._chaos_fault()
+            if chaos == "drop_before":
+                raise httpx.ConnectError("connection refused by the double", request=request)
+            if chaos == "5xx_before":
+                return error(502, "INTERNAL_ERROR", "Bad gateway.")
+            if chaos == "429":
+                return _limit_response("You have reached your ten_secondly_rolling limit.", "TEN_SECONDLY_ROLLING",
+                                       self._headroom())
             limited = self._rate_limit(is_search)
             if limited is not None:
                 return limited
             try:
-                response = self._route(
-                    request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body
-                )
+                files = _FILES_PATH.match(request.url.raw_path.decode().split("?")[0])
+                if files:
+                    rest = [unquote(p) for p in (files["rest"] or "").split("/") if p]
+                    response = self.file_manager.handle(request.method, rest, request, raw)
+                else:
+                    response = self._route(
+                        request.method, request.url.raw_path.decode().split("?")[0], dict(request.url.params), body
+                    )
             except _Reply as reply:
                 response = reply.response
+            except FileFault as fault:
+                response = error(fault.status, fault.category, fault.message)
             if not is_search:
                 response.headers.update(self._headroom())
             if self._lost_answers:
                 self._lost_answers -= 1
                 raise httpx.ReadTimeout("answer lost by the double", request=request)
+            if chaos == "drop_after":
+                raise httpx.RemoteProtocolError("connection dropped after the write", request=request)
+            if chaos == "5xx_after":  # a gateway gave up while HubSpot carried the request out
+                return error(self._chaos[0].choice((500, 502, 503, 504)), "INTERNAL_ERROR", "Internal error.")
             return response
 
     def _rate_limit(self, search: bool) -> httpx.Response | None:
@@ -493,8 +549,7 @@ class HubSpotDouble:
             self._check_stage(
                 props.get("hs_pipeline") or record["properties"].get("hs_pipeline", "0"), props["hs_pipeline_stage"]
             )
-        record["properties"].update(props)
-        record["updatedAt"] = _iso_now()
+        self.touch(object_type, record["id"], props)
 
     def _check_properties(self, object_type: str, props: Any, *, creating: bool) -> dict[str, str]:
         if not isinstance(props, dict):
@@ -547,12 +602,23 @@ class HubSpotDouble:
                         "name": name,
                     }
                 )
-            elif name == "hs_note_body" and len(value) > NOTE_BODY_LIMIT:
+            elif len(value) > NOTE_BODY_LIMIT:
                 problems.append(
                     {
                         "isValid": False,
-                        "message": f"hs_note_body is longer than {NOTE_BODY_LIMIT} characters",
+                        "message": f"{name} is longer than {NOTE_BODY_LIMIT} characters",
                         "error": "INVALID_LENGTH",
+                        "name": name,
+                    }
+                )
+            elif name == "hs_attachment_ids" and value and not all(
+                self.file_manager.exists(i) for i in value.split(";")
+            ):
+                problems.append(
+                    {
+                        "isValid": False,
+                        "message": f"{value} is not a list of existing file ids separated by ;",
+                        "error": "INVALID_FILE_ID",
                         "name": name,
                     }
                 )
@@ -694,14 +760,24 @@ class HubSpotDouble:
             raise _fail(400, "VALIDATION_ERROR", "The maximum number of results a search can return is 10,000")
         now = self.clock()
         groups = body.get("filterGroups") or [{"filters": []}]
+        indexed = [
+            {**r, "properties": r["_stale"][0]} if r.get("_stale") and r["_stale"][1] > now else r
+            for r in self.records[object_type].values()
+        ]
         hits = [
             r
-            for r in self.records[object_type].values()
+            for r in indexed
             if r["_searchable_at"] <= now
             and not r["archived"]
             and any(all(self._matches(object_type, r, f) for f in g.get("filters", [])) for g in groups)
         ]
         hits.sort(key=lambda r: int(r["id"]))
+        for rule in reversed(body.get("sorts") or []):
+            name = rule.get("propertyName", "") if isinstance(rule, dict) else str(rule)
+            if name not in self.properties[object_type]:
+                raise _fail(400, "VALIDATION_ERROR", f"Cannot sort on unknown property {name}")
+            hits.sort(key=lambda r, n=name: _sortable(r["properties"].get(n)),
+                      reverse=isinstance(rule, dict) and rule.get("direction") == "DESCENDING")
         names = ",".join(body.get("properties") or [])
         page = {"total": len(hits), "results": [self._view(object_type, r, names) for r in hits[after : after + limit]]}
         if after + limit < len(hits):
@@ -724,6 +800,12 @@ class HubSpotDouble:
             "NOT_HAS_PROPERTY": lambda: not value, "CONTAINS_TOKEN": lambda: wanted.strip("*") in value,
             "IN": lambda: value in {str(v).lower() for v in rule.get("values", [])},
             "NOT_IN": lambda: value not in {str(v).lower() for v in rule.get("values", [])},
+            "GT": lambda: _ordered(value, wanted, lambda a, b: a > b),
+            "GTE": lambda: _ordered(value, wanted, lambda a, b: a >= b),
+            "LT": lambda: _ordered(value, wanted, lambda a, b: a < b),
+            "LTE": lambda: _ordered(value, wanted, lambda a, b: a <= b),
+            "BETWEEN": lambda: _ordered(value, wanted, lambda a, b: a >= b)
+            and _ordered(value, str(rule.get("highValue", "")).lower(), lambda a, b: a <= b),
         }
         if operator not in checks:
             raise _fail(400, "VALIDATION_ERROR", f"Unsupported operator {operator}")
@@ -836,6 +918,32 @@ def _require_dict(body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise _fail(400, "VALIDATION_ERROR", "Invalid input JSON: expected an object")
     return body
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _sortable(value: Any) -> tuple[int, float | str]:
+    number = _as_number(str(value or ""))
+    return (0, number) if number is not None else (1, str(value or ""))
+
+
+def _as_number(text: str) -> float | None:
+    """A number, or a date as epoch milliseconds (HubSpot takes dates in filters either way)."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(text.upper().replace("Z", "+00:00")).timestamp() * 1000
+    except ValueError:
+        return None
+
+
+def _ordered(value: str, wanted: str, compare: Callable[[float, float], bool]) -> bool:
+    a, b = _as_number(value), _as_number(wanted)
+    return a is not None and b is not None and compare(a, b)
 
 
 def _iso_now() -> str:

@@ -139,6 +139,8 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
     ("CustomerNeed", "customer"): ("Customer", lambda d, n: d.customers.get(n["customerId"])),
     ("CustomerNeed", "issue"): ("Issue", lambda d, n: d.issues.get(n.get("issueId") or "")),
     ("CustomerNeed", "attachment"): ("Attachment", lambda d, n: d.attachments.get(n.get("attachmentId") or "")),
+    ("IssueRelation", "issue"): ("Issue", lambda d, n: d.issues[n["issueId"]]),
+    ("IssueRelation", "relatedIssue"): ("Issue", lambda d, n: d.issues[n["relatedIssueId"]]),
 }
 
 
@@ -176,6 +178,7 @@ class LinearDouble:
         self.customers: dict[str, dict[str, Any]] = {}
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
+        self.relations: dict[str, dict[str, Any]] = {}
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
         self.add_team("ENG", "Engineering")
 
@@ -652,6 +655,20 @@ class LinearDouble:
         comment["url"] = f"{issue['url']}#comment-{comment['id'][:8]}"
         self.comments[comment["id"]] = comment
         return self._payload(comment=comment)
+
+    def q_issueRelationCreate(self, input: dict[str, Any]) -> dict[str, Any]:
+        relation_id = input.get("id") or _uid()
+        _check_uuid(relation_id)
+        if relation_id in self.relations:
+            raise LinearFailure("Entity already exists: IssueRelation", "INPUT_ERROR", "invalid input", 400,
+                                "An issue relation with this id already exists.")
+        issue, related = self.issue(input["issueId"]), self.issue(input["relatedIssueId"])
+        if issue["id"] == related["id"]:
+            raise invalid("an issue cannot be related to itself")
+        relation = self._entity(issueId=issue["id"], relatedIssueId=related["id"], type=input["type"])
+        relation["id"] = relation_id
+        self.relations[relation_id] = relation
+        return self._payload(issueRelation=relation)
 
     def _customers_on(self) -> None:
         if not self.customer_requests_enabled:

@@ -274,3 +274,44 @@ def test_the_double_over_real_http() -> None:
     finally:
         stop()
     assert len(hub.records["emails"]) == 1
+
+
+# -- Files API (issue 14: full texts too long for a property) ----------------------------------------------------------
+def _upload(http: httpx.Client, data: dict, version: str = "v3") -> httpx.Response:
+    return http.post(f"/files/{version}/files", files={"file": ("m.txt", b"full text", "text/plain")}, data=data)
+
+
+def test_an_upload_needs_options_with_access_and_exactly_one_folder(http: httpx.Client) -> None:
+    options = '{"access": "PRIVATE"}'
+    assert _upload(http, {"folderPath": "/r"}).status_code == 400  # no options
+    assert _upload(http, {"folderPath": "/r", "options": '{"access": "OPEN"}'}).status_code == 400
+    assert _upload(http, {"options": options}).status_code == 400  # no folder
+    assert _upload(http, {"options": options, "folderPath": "/r", "folderId": "1"}).status_code == 400
+    assert http.post("/files/v3/files", json={"options": options}).status_code == 415
+
+
+def test_an_uploaded_file_is_read_by_id_and_by_path_in_both_path_styles(http: httpx.Client, hub: HubSpotDouble) -> None:
+    created = _upload(http, {"folderPath": "/rotadesk/messages", "fileName": "email-1.txt",
+                             "options": '{"access": "PRIVATE", "overwrite": true}'}, "2026-03")
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["name"], body["extension"], body["path"]) == ("email-1", "txt", "/rotadesk/messages/email-1.txt")
+    assert http.get(f"/files/v3/files/{body['id']}").json()["id"] == body["id"]
+    assert http.get("/files/v3/files/stat/rotadesk/messages/email-1.txt").json()["file"]["id"] == body["id"]
+    assert http.get("/files/v3/files/stat/rotadesk/messages/other.txt").status_code == 404
+    again = _upload(http, {"folderPath": "/rotadesk/messages", "fileName": "email-1.txt",
+                           "options": '{"access": "PRIVATE", "overwrite": true}'})
+    assert again.json()["id"] == body["id"] and len(hub.file_manager.files) == 1  # overwrite keeps the path's file
+    renamed = _upload(http, {"folderPath": "/rotadesk/messages", "fileName": "email-1.txt",
+                             "options": '{"access": "PRIVATE"}'})
+    assert renamed.json()["path"] == "/rotadesk/messages/email-1-1.txt"
+
+
+def test_a_note_may_only_carry_existing_file_ids(http: httpx.Client, hub: HubSpotDouble) -> None:
+    ticket_id = hub.add_ticket("Bug")
+    note = {"properties": {"hs_timestamp": "1", "hs_note_body": "n", "hs_attachment_ids": "999"},
+            "associations": [assoc(ticket_id, 228)]}
+    assert http.post("/crm/v3/objects/notes", json=note).status_code == 400
+    file_id = _upload(http, {"folderPath": "/r", "options": '{"access": "PRIVATE"}'}).json()["id"]
+    note["properties"]["hs_attachment_ids"] = file_id
+    assert http.post("/crm/v3/objects/notes", json=note).status_code == 201

@@ -34,7 +34,7 @@ from tests.support.clock import APP_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 CRASHED = 86
-STEPS = [name for name, _, _ in linking.STEPS if name != "linear_comment"]
+STEPS = [name for name, _, _ in linking.STEPS if name != "linear_comment" and name not in linking.MERGE_STEPS]
 BOUNDARIES = [f"{step}:{phase}" for step in STEPS for phase in ("before", "after")]
 # (what the request is, how to recognise it) -- the double carries it out, then the child dies before the answer.
 IN_FLIGHT: dict[str, Callable[[str, str, bytes], bool]] = {

@@ -143,7 +143,8 @@ def test_hubspot_html_is_escaped() -> None:
 def test_attachment_metadata_shows_the_context_and_message() -> None:
     meta = cx.attachment_metadata(ESCALATION, CTX, stage="New")
     assert {a["name"]: a["value"] for a in meta["attributes"]} == {
-        "Company": "Acme Corp", "Tier": "Enterprise", "Contact": "Jane Doe <jane@acme.com>", "Ticket stage": "New"}
+        "Company": "Acme Corp", "Tier": "Enterprise", "Revenue": "$2.5M", "Contact": "Jane Doe <jane@acme.com>",
+        "Ticket stage": "New"}
     (message,) = meta["messages"]
     assert message["subject"] == "Fwd: Re: Export fails" and message["body"].startswith("Line one")
 
