@@ -169,9 +169,11 @@ def followups(db: Database, escalation_id: int) -> list[dict]:
     return list(db.query("select * from followups where escalation_id = ? order by received_at", [escalation_id]))
 
 
-def customer_escalations(db: Database, domain: str) -> list[dict]:
-    return [_decode(r) for r in db.query(
-        "select * from escalations where customer_domain = ? order by received_at desc", [domain])]
+def customer_escalations(db: Database, domain: str, limit: int = 100) -> list[dict]:
+    """The customer's newest escalations, without their bodies."""
+    return list(db.query(
+        "select id, subject, status, received_at from escalations where customer_domain = ? "
+        "order by received_at desc, id desc limit ?", [domain, limit]))
 
 
 def set_escalation_status(db: Database, escalation_id: int, status: str, now: str) -> None:

@@ -96,8 +96,9 @@ def m001_initial(db: Database) -> None:
 
 
 # Each concept's module keeps its own migration set, imported after ``base``; the list fixes the order they run in.
+from core.store.board import migrations as board_migrations  # noqa: E402
 from core.store.links import migrations as links_migrations  # noqa: E402
 from core.store.ops import migrations as ops_migrations  # noqa: E402
 from core.store.replies import migrations as replies_migrations  # noqa: E402
 
-MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations]
+MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations, board_migrations]
