@@ -62,6 +62,17 @@ def m002_escalation_search(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_last_followup(db: Database) -> None:
+    # The newest follow-up, kept on the escalation, so office hours finds a customer who wrote again after closing
+    # through a small partial index instead of grouping a million follow-ups.
+    db["escalations"].add_column("last_followup_at", str)
+    db.execute("update escalations set last_followup_at = "
+               "(select max(received_at) from followups f where f.escalation_id = escalations.id)")
+    db.execute("create index escalations_wrote_after_close on escalations(closed_at) "
+               "where last_followup_at > closed_at")
+
+
 @dataclass(frozen=True)
 class BoardFilter:
     """What the table is narrowed to; an empty field narrows nothing.
@@ -191,3 +202,18 @@ def overdue(db: Database, board: BoardFilter, cutoffs: dict[str, datetime], unkn
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+QUEUE_COLUMNS = ("e.id, e.subject, e.status, e.received_at, e.closed_at, e.customer_name, e.customer_address, "
+                 "e.customer_domain, e.company, e.tier, e.last_followup_at")
+
+
+def office_hours_candidates(db: Database) -> list[dict]:
+    """What the office-hours queue is built from: every open escalation, and every closed one whose customer wrote
+    after it was closed; each with ``last_followup_at``."""
+    opened = open_statuses(db)
+    rows = list(db.query(f"select {QUEUE_COLUMNS} from escalations e where e.status in ({_marks(opened)})",
+                         opened)) if opened else []
+    wrote_again = db.query(f"select {QUEUE_COLUMNS} from escalations e where e.last_followup_at > e.closed_at")
+    seen = {r["id"] for r in rows}
+    return rows + [r for r in wrote_again if r["id"] not in seen]

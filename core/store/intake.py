@@ -145,7 +145,8 @@ def add_followup(db: Database, row: dict[str, Any]) -> None:
         db["followups"].upsert(row, pk="message_id")
         db["thread_keys"].upsert({"message_id": row["message_id"], "escalation_id": row["escalation_id"]},
                                  pk="message_id")
-        db["escalations"].update(row["escalation_id"], {"updated_at": row["received_at"]})
+        db.execute("update escalations set updated_at = ?, last_followup_at = max(coalesce(last_followup_at, ''), ?) "
+                   "where id = ?", [row["received_at"], row["received_at"], row["escalation_id"]])
 
 
 def escalation(db: Database, escalation_id: int) -> dict | None:

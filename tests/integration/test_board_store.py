@@ -100,7 +100,7 @@ def test_a_database_from_before_the_index_gets_its_rows_indexed(tmp_path):
     db.execute("drop trigger escalations_ai")
     db.execute("drop trigger escalations_ad")
     db.execute("drop trigger escalations_au")
-    db.execute("delete from _sqlite_migrations where migration_set = 'rotadesk.board'")
+    db.execute("delete from _sqlite_migrations where name = 'm002_escalation_search'")
     db.conn.commit()
     db.close()
     db = open_db(path)
@@ -136,3 +136,35 @@ def test_empty_board(db):
     assert board.count(db, board.BoardFilter()) == 0
     assert board.page(db, board.BoardFilter()) == []
     assert board.overdue(db, board.BoardFilter(), *esc.due_cutoffs(NOW)) == (0, [])
+
+
+def test_office_hours_candidates_are_open_ones_and_closed_ones_written_to_again(db):
+    opened = add(db, 1)
+    quiet = add(db, 2, status="done", closed_at=iso(NOW - timedelta(days=2)))
+    wrote = add(db, 3, status="done", closed_at=iso(NOW - timedelta(days=2)))
+    before = add(db, 4, status="wont_fix", closed_at=iso(NOW - timedelta(days=2)))
+    for n, (eid, at) in enumerate([(wrote, NOW - timedelta(days=1)), (before, NOW - timedelta(days=3)),
+                                   (opened, NOW - timedelta(hours=1)), (opened, NOW - timedelta(hours=5))]):
+        store.add_followup(db, {"message_id": f"<f{n}@x>", "escalation_id": eid, "sender": "x", "body": "",
+                                "received_at": iso(at)})
+    rows = {r["id"]: r for r in board.office_hours_candidates(db)}
+    assert set(rows) == {opened, wrote}
+    assert rows[opened]["last_followup_at"] == iso(NOW - timedelta(hours=1))
+    assert quiet not in rows
+
+
+def test_last_followup_is_filled_in_for_an_existing_database(tmp_path):
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    a = add(db, 1)
+    store.add_followup(db, {"message_id": "<f@x>", "escalation_id": a, "sender": "x", "body": "",
+                            "received_at": iso(NOW)})
+    db.execute("drop index escalations_wrote_after_close")
+    db.execute("update escalations set last_followup_at = null")
+    db.execute("alter table escalations drop column last_followup_at")
+    db.execute("delete from _sqlite_migrations where name = 'm003_last_followup'")
+    db.conn.commit()
+    db.close()
+    db = open_db(path)
+    assert board.office_hours_candidates(db)[0]["last_followup_at"] == iso(NOW)
+    db.close()
