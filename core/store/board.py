@@ -42,6 +42,8 @@ def m001_board_indexes(db: Database) -> None:
     db["quarantine"].create_index(["status", "received_at"], if_not_exists=True)
     db["office_hours"].create_index(["day"], if_not_exists=True)
     db["office_hours"].create_index(["escalation_id"], if_not_exists=True)
+    # The handoff's "closed (or touched) this week".
+    db.execute("create index if not exists escalations_last_change on escalations(coalesce(closed_at, updated_at))")
 
 
 @migrations()

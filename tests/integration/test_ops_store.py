@@ -144,3 +144,14 @@ def test_received_per_day_counts_by_utc_day(db):
     now = datetime(2026, 3, 4, 12, tzinfo=timezone.utc)
     assert capacity.weekly_counts_by_day(ops.received_per_day(db, "2026-02-01"), now, weeks=2) == \
         capacity.weekly_counts(ops.received_times(db, "2026-02-01"), now, weeks=2)
+
+
+def test_reply_counts_and_the_latest_reply_times(db):
+    from core.store import replies
+
+    db["staged_replies"].insert_all([
+        {"key": f"r{n}", "status": status, "done_at": f"2026-03-{n + 1:02d}T10:00:00+00:00"}
+        for n, status in enumerate(["sent", "sent", "staged", "staging", "withdrawn", "sent"])], pk="key")
+    assert replies.reply_counts(db) == {"sent": 3, "staged": 1, "staging": 1}
+    assert [r["done_at"][:10] for r in replies.reply_times(db, latest=2)] == ["2026-03-06", "2026-03-05"]
+    assert len(replies.reply_times(db)) == 6
