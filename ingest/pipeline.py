@@ -65,6 +65,12 @@ def _process(db: Database, settings: Settings, raw: bytes, pending_id: str, stam
     from ingest.parse import parse
 
     parsed = parse(raw, settings.company_domains, max_attachment_bytes=settings.max_attachment_bytes)
+    # Everything a message changes is one transaction: a failure leaves only the raw record, marked failed.
+    with db.atomic():
+        return _apply(db, settings, parsed, pending_id, stamp)
+
+
+def _apply(db: Database, settings: Settings, parsed, pending_id: str, stamp: str) -> Outcome:
     message_id = parsed.message_id
     if message_id != pending_id:
         previous = store.inbound(db, message_id)
@@ -104,8 +110,8 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
     attachments = []
     for a in parsed.attachments:
         stored = _store_attachment(settings, a)
-        db["attachments"].upsert({"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
-                                  "stored": int(stored)}, pk="sha256")
+        store.record_attachment(db, {"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
+                                     "stored": int(stored)})
         attachments.append({"filename": a.filename, "content_type": a.content_type, "size": a.size,
                             "sha256": a.sha256, "stored": stored})
     row = {
@@ -181,10 +187,7 @@ def _process_report(db: Database, settings: Settings, raw: bytes, stamp: str) ->
 
 def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,
             uid: int | None, stamp: str) -> None:
-    existing = store.inbound(db, message_id)
-    if existing:
-        return
-    store.record_inbound(db, {
+    store.record_inbound_once(db, {
         "message_id": message_id, "source": source, "raw_path": str(path), "sha256": sha, "size": len(raw),
         "folder": folder, "uid": uid, "received_at": stamp, "status": "new", "updated_at": stamp,
     })
