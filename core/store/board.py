@@ -36,6 +36,7 @@ def m001_board_indexes(db: Database) -> None:
     db["escalations"].create_index(["status", "received_at"], if_not_exists=True)
     db["escalations"].create_index(["status", "tier"], if_not_exists=True)
     db["escalations"].create_index(["received_at"], if_not_exists=True)
+    db["escalations"].create_index(["customer_domain", "status"], if_not_exists=True)  # open ones per customer
     db["thread_keys"].create_index(["escalation_id"], if_not_exists=True)
     db["staged_replies"].create_index(["done_at"], if_not_exists=True)
     db["inbound_messages"].create_index(["status", "received_at"], if_not_exists=True)
