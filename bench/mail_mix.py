@@ -12,10 +12,10 @@ import base64
 import json
 import random
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
