@@ -1,7 +1,8 @@
 """Dashboard benchmark: ``python -m bench dashboard [--sizes 1000,10000,100000] [--runs N] [--pages a,b]``.
 
-Builds one database per size (escalations over two years, about 6% of them open, ten follow-ups each, so a
-million at 100,000; links, staged replies, customers, a team and its rotation), then renders every page under
+Builds one database per size (escalations spread over two years, about 6% of them open, ten follow-ups each, so
+a million at 100,000; links, staged replies, inbound messages, a quarantine, customers, a team and its rotation),
+then renders every page under
 Streamlit's AppTest: one warm-up render, then ``--runs`` timed renders. The table shows the median render time per
 page and size, and the ratio of the largest size to the smallest (target: at most 3x, under 1 s at 100,000).
 """
@@ -88,14 +89,18 @@ def seed(path: Path, size: int, now: datetime, seed_value: int = 16) -> None:
                              for w in range(-26, 13)])
         escalations, links, followups, replies = [], [], [], []
         for n in range(1, size + 1):
-            received = now - span * (rng.random() ** 2)  # more of them recent
+            received = now - span * rng.random()
             age = now - received
             c = rng.randrange(400)
-            # Old ones are mostly closed; about 6% of all stay open.
-            status = "open" if rng.random() < (0.5 if age < timedelta(days=14) else 0.045) else \
+            # Half of the last two weeks' escalations are open, one in twenty older ones: about 6% of all.
+            status = "open" if rng.random() < (0.5 if age < timedelta(days=14) else 0.05) else \
                 rng.choice(("done", "done", "done", "wont_fix"))
-            closed = None if status == "open" else iso(received + timedelta(hours=rng.randint(2, 400)))
-            last = iso(received + timedelta(hours=FOLLOWUPS_PER_ESCALATION * 6))
+            last_hours = FOLLOWUPS_PER_ESCALATION * 6
+            # Most close after the customer's last follow-up; one in 200 hears from the customer again after.
+            closed_after = rng.randint(2, last_hours - 1) if rng.random() < 0.005 else \
+                last_hours + rng.randint(2, 400)
+            closed = None if status == "open" else iso(received + timedelta(hours=closed_after))
+            last = iso(received + timedelta(hours=last_hours))
             escalations.append((n, f"<seed{n}@customer{c}.example>", f"Person {n}", f"person{n}@customer{c}.example",
                                 f"customer{c}.example", f"Customer {c}", TIERS[c % 5],
                                 f"Export {n} fails with error {n % 997}",

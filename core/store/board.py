@@ -49,20 +49,22 @@ def m001_board_indexes(db: Database) -> None:
 
 @migrations()
 def m002_escalation_search(db: Database) -> None:
-    # Built from the existing rows, then kept in step by sqlite-utils' triggers.
-    db["escalations"].enable_fts(list(FTS_COLUMNS), create_triggers=True)
-    # sqlite-utils' update trigger rewrites the row's index entry on any update; a follow-up or a status change
-    # touches no searchable text, so the trigger fires only when one of the indexed columns changes.
+    # The index sqlite-utils' enable_fts(create_triggers=True) makes (an external-content FTS5 table named
+    # escalations_fts, triggers escalations_ai/_ad/_au), written out statement by statement: enable_fts runs
+    # executescript, which commits, and a migration must stay inside the upgrade's transaction. The update trigger
+    # fires only when an indexed column changes: a follow-up or a status change touches no searchable text.
     cols = ", ".join(FTS_COLUMNS)
     old = ", ".join(f"old.{c}" for c in FTS_COLUMNS)
     new = ", ".join(f"new.{c}" for c in FTS_COLUMNS)
-    db.executescript(
-        "DROP TRIGGER escalations_au;\n"
-        f"CREATE TRIGGER escalations_au AFTER UPDATE OF {cols} ON escalations BEGIN\n"
-        f"  INSERT INTO escalations_fts (escalations_fts, rowid, {cols}) VALUES('delete', old.rowid, {old});\n"
-        f"  INSERT INTO escalations_fts (rowid, {cols}) VALUES (new.rowid, {new});\n"
-        "END;"
-    )
+    db.execute(f"create virtual table escalations_fts using fts5 ({cols}, content=\"escalations\")")
+    db.execute(f"insert into escalations_fts (rowid, {cols}) select rowid, {cols} from escalations")
+    db.execute(f"create trigger escalations_ai after insert on escalations begin "
+               f"insert into escalations_fts (rowid, {cols}) values (new.rowid, {new}); end")
+    db.execute(f"create trigger escalations_ad after delete on escalations begin "
+               f"insert into escalations_fts (escalations_fts, rowid, {cols}) values ('delete', old.rowid, {old}); end")
+    db.execute(f"create trigger escalations_au after update of {cols} on escalations begin "
+               f"insert into escalations_fts (escalations_fts, rowid, {cols}) values ('delete', old.rowid, {old}); "
+               f"insert into escalations_fts (rowid, {cols}) values (new.rowid, {new}); end")
 
 
 @migrations()

@@ -168,3 +168,19 @@ def test_last_followup_is_filled_in_for_an_existing_database(tmp_path):
     db = open_db(path)
     assert board.office_hours_candidates(db)[0]["last_followup_at"] == iso(NOW)
     db.close()
+
+
+def test_the_board_migrations_stay_inside_the_caller_s_transaction(tmp_path):
+    # An upgrade that runs every migration in one transaction must not see it committed half way.
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    db = Database(sqlite3.connect(str(tmp_path / "one.db")))
+    db.execute("BEGIN IMMEDIATE")
+    for migrations in MIGRATION_SETS:
+        migrations.apply(db)
+        assert db.conn.in_transaction, migrations.name
+    db.conn.rollback()
+    assert not db["escalations"].exists()
+    assert db["escalations"].detect_fts() is None
