@@ -1,11 +1,11 @@
-"""Run one benchmark, or all of them: ``python -m bench rotation|intake|link|all``."""
+"""Run one benchmark, or all of them: ``python -m bench rotation|intake|link|dashboard|all``."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-BENCHMARKS = ("rotation", "intake", "link")
+BENCHMARKS = ("rotation", "intake", "link", "dashboard")
 
 
 def main(argv: list[str]) -> int:

@@ -110,16 +110,20 @@ def _on_call(row: dict[str, Any]) -> str:
 def weekly_counts(moments: Iterable[str | datetime | None], now: datetime, *, weeks: int = 13,
                   week_start_index: int = 0) -> list[WeekCount]:
     """Escalations received per week over the last ``weeks`` weeks, oldest first, empty weeks as zero."""
+    days = ((moment.date(), 1) for moment in map(parse_time, moments) if moment is not None)
+    return weekly_counts_by_day(days, now, weeks=weeks, week_start_index=week_start_index)
+
+
+def weekly_counts_by_day(days: Iterable[tuple[date | str, int]], now: datetime, *, weeks: int = 13,
+                         week_start_index: int = 0) -> list[WeekCount]:
+    """Like :func:`weekly_counts`, from (UTC day, escalations that day) pairs the store counted."""
     last = week_start_of(now.date(), week_start_index)
     starts = [last - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
     counts = dict.fromkeys(starts, 0)
-    for m in moments:
-        moment = parse_time(m)
-        if moment is None:
-            continue
-        week = week_start_of(moment.date(), week_start_index)
+    for day, n in days:
+        week = week_start_of(day if isinstance(day, date) else date.fromisoformat(day), week_start_index)
         if week in counts:
-            counts[week] += 1
+            counts[week] += n
     return [WeekCount(w, n) for w, n in counts.items()]
 
 

@@ -215,7 +215,9 @@ def reply_values(link: Mapping[str, Any], issue: IssueState, summary: str, engin
     }
 
 
-def timings(rows: Iterable[Mapping[str, Any]]) -> Timings:
+def timings(rows: Iterable[Mapping[str, Any]], counts: Mapping[str, int] | None = None) -> Timings:
+    """Medians over ``rows``; the waiting and sent numbers from ``counts`` (replies by status) when given, else
+    counted in ``rows``."""
     def gap(start: str | None, end: str | None) -> float | None:
         if not start or not end:
             return None
@@ -226,11 +228,15 @@ def timings(rows: Iterable[Mapping[str, Any]]) -> Timings:
     sent = [
         g for r in rows if r.get("status") == "sent" and (g := gap(r.get("staged_at"), r.get("sent_at"))) is not None
     ]
+    if counts is None:
+        counts = {}
+        for r in rows:
+            counts[r.get("status")] = counts.get(r.get("status"), 0) + 1
     return Timings(
         statistics.median(staged) if staged else None,
         statistics.median(sent) if sent else None,
-        sum(1 for r in rows if r.get("status") in store.ACTIVE),
-        sum(1 for r in rows if r.get("status") == "sent"),
+        sum(counts.get(status, 0) for status in store.ACTIVE),
+        counts.get("sent", 0),
     )
 
 

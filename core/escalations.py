@@ -153,6 +153,21 @@ def due(items: Iterable[Escalation], now: datetime, hours: dict[str, int] | None
     return sorted(late, key=lambda e: (-overdue_by(e), e.id))
 
 
+def due_cutoffs(now: datetime, hours: dict[str, int] | None = None) -> tuple[dict[str, datetime], datetime]:
+    """For each tier, the moment before which an open escalation of that tier is due; and the same for any other
+    tier. The store counts :func:`due` in SQL with these."""
+    limits = DEFAULT_DUE_HOURS if hours is None else hours
+    return ({tier: now - timedelta(hours=h) for tier, h in limits.items()},
+            now - timedelta(hours=UNKNOWN_TIER_HOURS))
+
+
+def summary_from(open_count: int, top_tier_open: int, oldest_open_at: str | datetime | None,
+                 now: datetime) -> Summary:
+    """Header numbers from totals the store counted over every row."""
+    oldest = parse_time(oldest_open_at)
+    return Summary(open_count, top_tier_open, max(now - oldest, timedelta(0)) if oldest else None)
+
+
 def summarize(items: Iterable[Escalation], now: datetime) -> Summary:
     """Header numbers: open count, open at the top tier, age of the oldest open one."""
     open_items = [e for e in items if e.is_open]

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from core.errors import AppError, ConfigError
 from core.report import SOURCES
 from core.settings import Settings
+from ingest.startup import import_sqlite_utils_lean
 
 HEALTH_PARTS = "database, imap, hubspot, linear, poll, sync, queues, http"  # core.monitor.PARTS, without its imports
 
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    import_sqlite_utils_lean()  # before any command module imports the store
     try:
         settings = Settings.from_env()
         logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

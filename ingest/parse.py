@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import email
+import functools
 import hashlib
 import json
 import mimetypes
@@ -117,6 +118,31 @@ class _Parts:
 
 
 # ---- headers -----------------------------------------------------------------------------------------------
+
+class _HeadersParsedOnce:
+    """The default policy's header factory, remembering the header objects it made.
+
+    Every ``get_content_type``, ``get_param`` or ``get_filename`` asks the policy to parse the header again; the
+    same few values (``text/plain; charset="utf-8"``) come back in every part of every message. A header object is
+    immutable and depends only on the name and the value, so handing back the one made before changes nothing
+    but the time taken. Long values are parsed each time, so hostile input cannot fill the cache.
+    """
+
+    LONGEST = 1000
+
+    def __init__(self, registry) -> None:
+        self._registry = registry
+        self._cached = functools.lru_cache(maxsize=4096)(registry.__call__)
+
+    def __call__(self, name: str, value: str):
+        return self._cached(name, value) if len(value) <= self.LONGEST else self._registry(name, value)
+
+    def __getitem__(self, name: str):
+        return self._registry[name]
+
+
+POLICY = policy.default.clone(header_factory=_HeadersParsedOnce(policy.default.header_factory))
+
 
 def header_text(msg: Message, name: str) -> str:
     """A header decoded by hand: RFC 2047 words with lying charsets and raw 8-bit bytes both survive."""
@@ -412,10 +438,10 @@ def _message(raw: bytes, threshold: int | None) -> tuple[Message, Cuts | None]:
     """The parsed message, with big bodies cut out first (and found again) when there are any."""
     cuts = bigparts.cut(raw, threshold) if threshold is not None else None
     if cuts is not None:
-        msg = email.message_from_bytes(cuts.reduced(), policy=policy.default)
+        msg = email.message_from_bytes(cuts.reduced(), policy=POLICY)
         if cuts.bind(msg):
             return msg, cuts
-    return email.message_from_bytes(raw, policy=policy.default), None
+    return email.message_from_bytes(raw, policy=POLICY), None
 
 
 def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None) -> ParsedEmail:

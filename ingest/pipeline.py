@@ -85,6 +85,18 @@ def parse_bounded(settings: Settings, raw: bytes, raw_path: Path | str):
 def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path, pending_id: str,
              stamp: str) -> Outcome:
     parsed = parse_bounded(settings, raw, path)
+    identified = _identify(db, parsed, pending_id, stamp)
+    if isinstance(identified, Outcome):
+        return identified
+    # Its identity is committed first, then everything the message changes is one transaction: a failure leaves
+    # only the raw record, under its own id, marked failed.
+    with db.atomic():
+        return _apply(db, settings, identified, stamp)
+
+
+def _identify(db: Database, parsed, pending_id: str, stamp: str):
+    """The record's id from here on: its Message-ID when it may have it, else its content hash. Returns the parse
+    under that id, or the :class:`Outcome` of a duplicate."""
     sender = parsed.sender.address if parsed.sender else None
     message_id = parsed.message_id
     if message_id != pending_id:
@@ -107,7 +119,12 @@ def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path,
             message_id = pending_id
             parsed = replace(parsed, message_id=pending_id)
     inbound.set_sender(db, message_id, sender)
+    return parsed
 
+
+def _apply(db: Database, settings: Settings, parsed, stamp: str) -> Outcome:
+    message_id = parsed.message_id
+    sender = parsed.sender.address if parsed.sender else None
     thread = intake.thread_ids(message_id, parsed.in_reply_to, parsed.references)
     parent = store.escalation_for_thread(db, thread[1:])
     customer_domain = intake.domain_of(sender)
@@ -164,8 +181,8 @@ def create_escalation(db: Database, settings: Settings, parsed, thread: list[str
     attachments = []
     for a in parsed.attachments:
         stored = _store_attachment(settings, a)
-        db["attachments"].upsert({"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
-                                  "stored": int(stored)}, pk="sha256")
+        store.record_attachment(db, {"sha256": a.sha256, "size": a.size, "content_type": a.content_type,
+                                     "stored": int(stored)})
         attachments.append({"filename": a.filename, "content_type": a.content_type, "size": a.size,
                             "sha256": a.sha256, "stored": stored})
     row = {
@@ -242,10 +259,7 @@ def _process_report(db: Database, settings: Settings, raw: bytes, stamp: str) ->
 
 def _record(db: Database, message_id: str, sha: str, path: Path, raw: bytes, source: str, folder: str | None,
             uid: int | None, stamp: str) -> None:
-    existing = store.inbound(db, message_id)
-    if existing:
-        return
-    store.record_inbound(db, {
+    store.record_inbound_once(db, {
         "message_id": message_id, "source": source, "raw_path": str(path), "sha256": sha, "size": len(raw),
         "folder": folder, "uid": uid, "received_at": stamp, "status": "new", "updated_at": stamp,
     })

@@ -28,14 +28,14 @@ st.caption("One engineer of N on the support queue each week is 1/N of feature c
 try:
     since = iso(now - timedelta(weeks=HISTORY_WEEKS + 1))
     db = get_db()
-    engineers, rotation, received, replies = (ops.engineers(db), ops.rotation_weeks(db), ops.received_times(db, since),
-                                              ops.staged_reply_times(db))
+    engineers, rotation = ops.engineers(db), ops.rotation_weeks(db)
     this_week = cap.week_start_of(now.date(), week_index)
     team = cap.team_size_on(engineers, this_week)
-    counts = cap.weekly_counts(received, now, weeks=HISTORY_WEEKS, week_start_index=week_index)
+    counts = cap.weekly_counts_by_day(ops.received_per_day(db, since), now, weeks=HISTORY_WEEKS,
+                                      week_start_index=week_index)
     volume = cap.average_per_week(counts, now, week_index)
     costs = cap.cost_series(engineers, rotation, now, weeks=horizon, week_start_index=week_index)
-    close_series = cap.close_time_series(cap.close_times(replies), week_index)
+    close_series = ops.close_time_medians(db, since, week_index)
 except AppError as exc:
     st.error(str(exc))
     st.stop()

@@ -13,6 +13,7 @@ import streamlit as st
 from core import escalations as esc
 from core.errors import AppError
 from core.link_steps import paused_until
+from core.store import board as board_store
 from core.store import intake
 from ui.deps import get_db, settings_or_stop
 from ui.flash import flash, show_flashes
@@ -27,6 +28,7 @@ LINKS = {
     "hubspot_ticket_url": st.column_config.LinkColumn("HubSpot ticket", display_text="open ticket"),
     "age_hours": None,
 }
+PAGE_SIZE = 50
 
 
 def show_detail(db, linked: esc.Escalation) -> None:
@@ -120,7 +122,7 @@ if settings.local_only:
 
 try:
     db = get_db()
-    rows = intake.escalations(db, limit=2000)
+    statuses = sorted({*board_store.statuses(db), "open"})
 except AppError as exc:
     st.error(str(exc))
     st.stop()
@@ -131,43 +133,52 @@ if not settings.local_only:
             st.warning(f"{name}'s rate limit is spent: new escalations wait here and are linked after {until} "
                        "(UTC). Nothing is lost.")
 
-statuses = sorted({(r.get("status") or "open") for r in rows} | {"open"})
-tiers = [*esc.TIER_ORDER, "unknown"]
-c1, c2, c3 = st.columns(3)
+tiers = [*esc.TIER_ORDER, board_store.UNKNOWN_TIER]
+c1, c2, c3, c4 = st.columns([2, 2, 2, 1])
 status_filter = c1.multiselect("Status", statuses, default=["open"], key="escalations.status_filter")
 tier_filter = c2.multiselect("Tier", tiers, key="escalations.tier_filter")
 customer_filter = c3.text_input("Customer", key="escalations.customer_filter",
                                 placeholder="name, address, domain or company")
+page_number = c4.number_input("Page", min_value=1, step=1, key="escalations.page")
+search = st.text_input("Search", key="escalations.search",
+                       placeholder="words in the subject, the message, the customer or the company")
+board = board_store.BoardFilter(tuple(status_filter), tuple(tier_filter), customer_filter, search)
 
 
 @st.fragment(run_every="60s")
-def live_panel(statuses: list[str], tiers: list[str], customer: str) -> list[esc.Escalation]:
-    """Header numbers and the table; refreshes itself every minute."""
+def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Escalation]:
+    """Header numbers (over every escalation), the overdue warning and one page of the table; refreshes itself
+    every minute. Everything is counted, filtered, sorted and paged by the database."""
     now = datetime.now(timezone.utc)
-    items = [esc.from_row(r) for r in intake.escalations(db, limit=2000)]
-    summary = esc.summarize(items, now)
+    totals = board_store.summary(db)
+    summary = esc.summary_from(totals.open, totals.top_tier_open, totals.oldest_open_at, now)
     m1, m2, m3 = st.columns(3)
     m1.metric("Open", summary.open)
     m2.metric("Enterprise open", summary.top_tier_open)
     m3.metric("Oldest open", esc.format_age(summary.oldest_age))
-    if summary.open == 0 and statuses == ["open"] and not tiers and not customer:
+    if summary.open == 0 and board == board_store.BoardFilter(statuses=("open",)):
         st.info(EMPTY)
         return []
-    ordered = sorted(items, key=lambda e: (not e.is_open, esc.tier_rank(e.tier), e.received_at, e.id))
-    shown = esc.filter_escalations(ordered, statuses=statuses, tiers=tiers, customer=customer)
-    if not shown:
-        st.info("No escalations match these filters. Clear the customer filter or pick more statuses or tiers.")
+    total = board_store.count(db, board)
+    if not total:
+        st.info("No escalations match these filters. Clear the customer filter or the search, or pick more "
+                "statuses or tiers.")
         return []
-    overdue = esc.due(shown, now)
-    if overdue:
-        st.warning(f"{len(overdue)} {'escalation has' if len(overdue) == 1 else 'escalations have'} waited longer "
-                   "than their tier allows: "
-                   + ", ".join(f"#{e.id}" for e in overdue[:10]))
+    late, most_late = board_store.overdue(db, board, *esc.due_cutoffs(now))
+    if late:
+        st.warning(f"{late} {'escalation has' if late == 1 else 'escalations have'} waited longer "
+                   "than their tier allows: " + ", ".join(f"#{i}" for i in most_late))
+    pages = -(-total // PAGE_SIZE)
+    number = min(int(page_number), pages)
+    rows = board_store.page(db, board, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    shown = [esc.from_row(r) for r in rows]
     st.dataframe(esc.table_rows(shown, now), hide_index=True, column_config=LINKS, key="escalations.table")
+    first = (number - 1) * PAGE_SIZE + 1
+    st.caption(f"{first}–{first + len(shown) - 1} of {total} · page {number} of {pages}")
     return shown
 
 
-shown = live_panel(status_filter, tier_filter, customer_filter) or []
+shown = live_panel(board, page_number) or []
 if shown:
     by_id = {e.id: e for e in shown}
     ids = list(by_id)

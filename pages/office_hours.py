@@ -10,7 +10,7 @@ import streamlit as st
 from core import escalations as esc
 from core import office_hours as oh
 from core.errors import AppError
-from core.store import intake, iso, ops
+from core.store import board, iso, ops
 from ui.deps import get_db, settings_or_stop
 from ui.flash import flash, show_flashes
 
@@ -22,10 +22,10 @@ def item_key(item: oh.QueueItem) -> str:
 
 
 def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
-    rows = intake.escalations(db, limit=2000)
+    rows = board.office_hours_candidates(db)
     open_items = esc.open_escalations(rows)
     queue = oh.build_queue(open_items, ops.office_hours_for_day(db, day.isoformat()),
-                           latest_followups=ops.latest_followups(db),
+                           latest_followups={r["id"]: r["last_followup_at"] for r in rows if r["last_followup_at"]},
                            last_discussed=ops.last_discussed(db, day.isoformat()),
                            closed_items=[e for e in map(esc.from_row, rows) if not e.is_open])
     return queue, open_items

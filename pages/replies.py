@@ -13,6 +13,8 @@ from core.store import replies as store
 from ui.deps import get_db, get_hubspot, settings_or_stop
 from ui.flash import flash, show_flashes
 
+TIMING_SAMPLE = 500  # the medians cover the latest replies, so they follow how the team works now
+
 
 def duration(seconds: float | None) -> str:
     if seconds is None:
@@ -27,8 +29,10 @@ def duration(seconds: float | None) -> str:
 def show_timings(times: closing.Timings) -> None:
     waiting, staged, sent = st.columns(3)
     waiting.metric("Waiting to be sent", times.waiting)
-    staged.metric("Done → staged (median)", duration(times.done_to_staged))
-    sent.metric("Staged → sent (median)", duration(times.staged_to_sent), help=f"{times.sent} replies sent so far")
+    staged.metric("Done → staged (median)", duration(times.done_to_staged),
+                  help=f"Over the latest {TIMING_SAMPLE} replies")
+    sent.metric("Staged → sent (median)", duration(times.staged_to_sent),
+                help=f"Over the latest {TIMING_SAMPLE} replies; {times.sent} sent so far")
 
 
 def show_reply(db, settings, hubspot, row: dict) -> None:
@@ -116,7 +120,7 @@ try:
     db = get_db()
     hubspot = get_hubspot()
     queue = store.queue(db)
-    times = closing.timings(store.reply_times(db))
+    times = closing.timings(store.reply_times(db, latest=TIMING_SAMPLE), store.reply_counts(db))
     saved = store.template_bodies(db)
 except AppError as exc:
     st.error(str(exc))

@@ -60,39 +60,67 @@ def store_blob_chunks(folder: Path, chunks: Iterable[bytes | memoryview], suffix
     return digest, path
 
 
+# The intake path writes with plain prepared statements: sqlite-utils' table methods look the table's columns up
+# in the schema on every call, which was about half of the statements a message cost.
+def _one(db: Database, sql: str, params: list[Any]) -> dict | None:
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    return None if row is None else dict(zip([c[0] for c in cursor.description], row))
+
+
+def _insert(db: Database, table: str, row: dict[str, Any], conflict: str = "") -> Any:
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    return db.execute(f'insert into "{table}" ({columns}) values ({marks}) {conflict}', list(row.values()))
+
+
+def _upsert(db: Database, table: str, row: dict[str, Any], pk: str) -> None:
+    """Insert ``row``, or update the given columns of the row with the same ``pk``."""
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != pk)
+    _insert(db, table, row, f'on conflict ("{pk}") do ' + (f"update set {updates}" if updates else "nothing"))
+
+
 def record_inbound(db: Database, row: dict[str, Any]) -> None:
-    db["inbound_messages"].upsert(row, pk="message_id")
+    _upsert(db, "inbound_messages", row, "message_id")
+
+
+def record_inbound_once(db: Database, row: dict[str, Any]) -> None:
+    """Record a message unless its Message-ID is recorded already (whatever became of it)."""
+    _insert(db, "inbound_messages", row, 'on conflict ("message_id") do nothing')
 
 
 def inbound(db: Database, message_id: str) -> dict | None:
-    rows = list(db.query("select * from inbound_messages where message_id = ?", [message_id]))
-    return rows[0] if rows else None
+    return _one(db, "select * from inbound_messages where message_id = ?", [message_id])
 
 
 def inbound_by_sha(db: Database, sha256: str) -> dict | None:
-    rows = list(db.query("select * from inbound_messages where sha256 = ? limit 1", [sha256]))
-    return rows[0] if rows else None
+    return _one(db, "select * from inbound_messages where sha256 = ? limit 1", [sha256])
 
 
 def rename_inbound(db: Database, old_id: str, new_id: str) -> None:
-    """Move a message recorded under its content hash to its real Message-ID."""
+    """Move a message recorded under its content hash to its real Message-ID (replacing an unfinished record of
+    that id)."""
+    if old_id == new_id:
+        return
     with db.atomic():
-        row = inbound(db, old_id)
-        if row is None:
+        if _one(db, "select 1 as x from inbound_messages where message_id = ?", [old_id]) is None:
             return
-        db["inbound_messages"].delete(old_id)
-        db["inbound_messages"].upsert({**row, "message_id": new_id}, pk="message_id")
+        db.execute("delete from inbound_messages where message_id = ?", [new_id])
+        db.execute("update inbound_messages set message_id = ? where message_id = ?", [new_id, old_id])
 
 
 def forget_inbound(db: Database, message_id: str) -> None:
-    db["inbound_messages"].delete_where("message_id = ?", [message_id])
+    db.execute("delete from inbound_messages where message_id = ?", [message_id])
 
 
 def set_inbound_status(db: Database, message_id: str, status: str, now: str, *, reason: str | None = None,
                        escalation_id: int | None = None) -> None:
-    db["inbound_messages"].update(
-        message_id, {"status": status, "reason": reason, "escalation_id": escalation_id, "updated_at": now}
-    )
+    db.execute("update inbound_messages set status = ?, reason = ?, escalation_id = ?, updated_at = ? "
+               "where message_id = ?", [status, reason, escalation_id, now, message_id])
+
+
+def record_attachment(db: Database, row: dict[str, Any]) -> None:
+    _upsert(db, "attachments", row, "sha256")
 
 
 def messages_to_replay(db: Database) -> list[dict]:
@@ -101,7 +129,13 @@ def messages_to_replay(db: Database) -> list[dict]:
 
 
 def inbound_counts(db: Database) -> dict[str, int]:
-    return {r["status"]: r["n"] for r in db.query("select status, count(*) n from inbound_messages group by status")}
+    """Messages by status. Each status is found by one seek of the status index and counted within it."""
+    return {r["status"]: r["n"] for r in db.query(
+        "with recursive s(status) as (select min(status) from inbound_messages union all "
+        "select (select min(status) from inbound_messages where status > s.status) from s "
+        "where s.status is not null) "
+        "select status, (select count(*) from inbound_messages m where m.status = s.status) as n "
+        "from s where status is not null")}
 
 
 def ignored_messages(db: Database, limit: int = 200) -> list[dict]:
@@ -118,16 +152,20 @@ def create_escalation(db: Database, row: dict[str, Any], thread_ids: list[str]) 
         if existing is not None:
             return existing
         row = {**row, "attachments": dumps(row.get("attachments", []))}
-        escalation_id = db["escalations"].insert(row).last_pk
-        db["thread_keys"].upsert_all(
-            [{"message_id": m, "escalation_id": escalation_id} for m in thread_ids if m], pk="message_id"
-        )
-        return int(escalation_id)
+        escalation_id = int(_insert(db, "escalations", row).lastrowid)
+        _remember_thread(db, [m for m in thread_ids if m], escalation_id)
+        return escalation_id
+
+
+def _remember_thread(db: Database, message_ids: list[str], escalation_id: int) -> None:
+    db.conn.executemany("insert into thread_keys (message_id, escalation_id) values (?, ?) "
+                        "on conflict (message_id) do update set escalation_id = excluded.escalation_id",
+                        [(m, escalation_id) for m in dict.fromkeys(message_ids)])
 
 
 def escalation_id_for_message(db: Database, message_id: str) -> int | None:
-    rows = list(db.query("select id from escalations where message_id = ?", [message_id]))
-    return rows[0]["id"] if rows else None
+    row = _one(db, "select id from escalations where message_id = ?", [message_id])
+    return row["id"] if row else None
 
 
 def escalation_for_thread(db: Database, message_ids: list[str]) -> int | None:
@@ -136,16 +174,16 @@ def escalation_for_thread(db: Database, message_ids: list[str]) -> int | None:
     if not ids:
         return None
     marks = ", ".join("?" for _ in ids)
-    rows = list(db.query(f"select escalation_id from thread_keys where message_id in ({marks}) limit 1", ids))
-    return rows[0]["escalation_id"] if rows else None
+    row = _one(db, f"select escalation_id from thread_keys where message_id in ({marks}) limit 1", ids)
+    return row["escalation_id"] if row else None
 
 
 def add_followup(db: Database, row: dict[str, Any]) -> None:
     with db.atomic():
-        db["followups"].upsert(row, pk="message_id")
-        db["thread_keys"].upsert({"message_id": row["message_id"], "escalation_id": row["escalation_id"]},
-                                 pk="message_id")
-        db["escalations"].update(row["escalation_id"], {"updated_at": row["received_at"]})
+        _upsert(db, "followups", row, "message_id")
+        _remember_thread(db, [row["message_id"]], row["escalation_id"])
+        db.execute("update escalations set updated_at = ?, last_followup_at = max(coalesce(last_followup_at, ''), ?) "
+                   "where id = ?", [row["received_at"], row["received_at"], row["escalation_id"]])
 
 
 def escalation(db: Database, escalation_id: int) -> dict | None:
@@ -169,9 +207,11 @@ def followups(db: Database, escalation_id: int) -> list[dict]:
     return list(db.query("select * from followups where escalation_id = ? order by received_at", [escalation_id]))
 
 
-def customer_escalations(db: Database, domain: str) -> list[dict]:
-    return [_decode(r) for r in db.query(
-        "select * from escalations where customer_domain = ? order by received_at desc", [domain])]
+def customer_escalations(db: Database, domain: str, limit: int = 100) -> list[dict]:
+    """The customer's newest escalations, without their bodies."""
+    return list(db.query(
+        "select id, subject, status, received_at from escalations where customer_domain = ? "
+        "order by received_at desc, id desc limit ?", [domain, limit]))
 
 
 def set_escalation_status(db: Database, escalation_id: int, status: str, now: str) -> None:
@@ -186,10 +226,10 @@ def _decode(row: dict) -> dict:
 
 # Quarantine
 def quarantine(db: Database, row: dict[str, Any]) -> None:
-    existing = list(db.query("select status from quarantine where message_id = ?", [row["message_id"]]))
-    if existing and existing[0]["status"] != "pending":
+    existing = _one(db, "select status from quarantine where message_id = ?", [row["message_id"]])
+    if existing and existing["status"] != "pending":
         return  # a decision already made is never undone by a replay
-    db["quarantine"].upsert({**row, "status": "pending"}, pk="message_id")
+    _upsert(db, "quarantine", {**row, "status": "pending"}, "message_id")
 
 
 def quarantined(db: Database, status: str = "pending") -> list[dict]:
@@ -216,10 +256,9 @@ class Customer:
 def customer_for_domain(db: Database, domain: str | None) -> Customer | None:
     if not domain:
         return None
-    rows = list(db.query("select * from customers where domain = ?", [domain.lower()]))
-    if not rows:
+    r = _one(db, "select * from customers where domain = ?", [domain.lower()])
+    if r is None:
         return None
-    r = rows[0]
     return Customer(r["domain"], r["company"], r["tier"], r["revenue"], r["size"], r["owner"])
 
 

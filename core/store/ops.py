@@ -47,6 +47,13 @@ def received_times(db: Database, since: str) -> list[str]:
         "select received_at from escalations where received_at >= ? order by received_at", [since])]
 
 
+def received_per_day(db: Database, since: str) -> list[tuple[str, int]]:
+    """(UTC day, escalations received that day) since ``since``, counted from the received_at index."""
+    return [(r["day"], r["n"]) for r in db.query(
+        "select date(received_at) as day, count(*) as n from escalations where received_at >= ? "
+        "group by date(received_at) order by day", [since])]
+
+
 def week_escalations(db: Database, start: str, end: str) -> list[dict]:
     """Escalations that matter for the week [start, end): received or closed in it, or open when it ended."""
     return list(db.query(
@@ -55,15 +62,45 @@ def week_escalations(db: Database, start: str, end: str) -> list[dict]:
         "l.linear_identifier, l.linear_url, l.linear_state, l.linear_state_type, l.hubspot_ticket_url, "
         "(select count(*) from followups f where f.escalation_id = e.id) as followups "
         "from escalations e left join links l on l.escalation_id = e.id "
-        "where e.received_at < ? and (e.received_at >= ? or e.status = 'open' "
-        "or coalesce(e.closed_at, e.updated_at) >= ?) order by e.id",
-        [end, start, start]))
+        # Each of the three ways in is its own index search; an OR across them would read the whole table.
+        "where e.id in (select id from escalations where received_at >= ? and received_at < ? "
+        "union select id from escalations where status = 'open' and received_at < ? "
+        "union select id from escalations where coalesce(closed_at, updated_at) >= ? and received_at < ?) "
+        "order by e.id",
+        [start, end, end, start, end]))
 
 
 def staged_reply_times(db: Database) -> list[dict]:
     return list(db.query(
         "select key, escalation_id, status, done_at, staged_at, sent_at, withdrawn_at from staged_replies "
         "order by done_at"))
+
+
+def close_time_medians(db: Database, since: str, week_start_index: int = 0) -> list[dict]:
+    """Median hours per stage per week for replies Linear said done since ``since``, long form for the chart:
+    ``{"week_start", "stage", "median_hours", "replies"}``. The same figures as
+    ``capacity.close_time_series(capacity.close_times(rows))``, counted by the database over the charted period."""
+    sql = f"""
+    with r as (
+      -- the week's first day: back (weekday - week start) days; || binds tighter than %, hence the brackets
+      select date(done_at, '-' || (((cast(strftime('%w', done_at) as integer) + 6 - {int(week_start_index)}) % 7
+                 + 7) % 7) || ' days') as week_start,
+             round((unixepoch(staged_at) - unixepoch(done_at)) / 3600.0, 2) as to_staged,
+             round((unixepoch(sent_at) - unixepoch(staged_at)) / 3600.0, 2) as to_sent
+      from staged_replies
+      where done_at >= ? and coalesce(withdrawn_at, '') = '' and coalesce(status, '') != 'withdrawn'
+    ), hours as (
+      select week_start, 'done → staged' as stage, to_staged as h from r where to_staged >= 0
+      union all
+      select week_start, 'staged → sent', to_sent from r where to_sent >= 0
+    ), ranked as (
+      select week_start, stage, h, row_number() over (partition by week_start, stage order by h) as rn,
+             count(*) over (partition by week_start, stage) as n
+      from hours
+    )
+    select week_start, stage, round(avg(h), 2) as median_hours, max(n) as replies from ranked
+    where rn in ((n + 1) / 2, (n + 2) / 2) group by week_start, stage order by week_start, stage"""
+    return list(db.query(sql, [since]))
 
 
 def latest_followups(db: Database) -> dict[int, str]:

@@ -28,6 +28,12 @@ def m002_pulses(db: Database) -> None:
                         pk=("week_start", "role"))
 
 
+@migrations()
+def m003_closed_at_index(db: Database) -> None:
+    # The retro reads what was closed in its period: an index search rather than a scan of every escalation.
+    db["escalations"].create_index(["closed_at"], index_name="idx_escalations_closed_at", if_not_exists=True)
+
+
 def save_pulses(db: Database, week_start: str, answers: dict[str, tuple[int | None, str]], now: str) -> int:
     """Save the rated answers of a week's pulse (role -> (rating, comment)); returns how many were saved."""
     rows = []
@@ -55,7 +61,10 @@ def retro_rows(db: Database, since: str) -> list[dict]:
         "exists(select 1 from handbacks h where h.escalation_id = e.id) as handed_back "
         "from escalations e left join links l on l.escalation_id = e.id "
         "left join customers c on c.domain = e.customer_domain "
-        "where e.received_at >= ? or e.status = 'open' or e.closed_at >= ? order by e.received_at", [since, since]))
+        # Three index searches instead of one scan for the OR.
+        "where e.id in (select id from escalations where received_at >= ? union "
+        "select id from escalations where status = 'open' union "
+        "select id from escalations where closed_at >= ?) order by e.received_at", [since, since]))
 
 
 def last_review(db: Database) -> dict | None:

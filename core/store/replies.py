@@ -95,8 +95,19 @@ def queue(db: Database) -> list[dict]:
         "where r.status in ('staged', 'staging') order by coalesce(r.done_at, r.staged_at), r.key"))
 
 
-def reply_times(db: Database) -> list[dict]:
-    return list(db.query("select status, done_at, staged_at, sent_at from staged_replies"))
+def reply_times(db: Database, latest: int | None = None) -> list[dict]:
+    """Timestamps of the ``latest`` replies by when Linear said done (all of them without it)."""
+    if latest is None:
+        return list(db.query("select status, done_at, staged_at, sent_at from staged_replies"))
+    return list(db.query("select status, done_at, staged_at, sent_at from staged_replies "
+                         "order by done_at desc limit ?", [latest]))
+
+
+def reply_counts(db: Database) -> dict[str, int]:
+    """Replies waiting and sent, ever, counted from the status index."""
+    return {r["status"]: r["n"] for r in db.query(
+        "select status, count(*) as n from staged_replies where status in ('staging', 'staged', 'sent') "
+        "group by status")}
 
 
 # Links and escalations (read here; the linking pipeline writes them)

@@ -130,3 +130,25 @@ def test_an_escalation_is_closed_and_reopened_by_hand(app_env):
     assert (row["status"], row["closed_at"]) == ("open", None)
     at.button(key=f"escalations.done.{a}").click().run()
     assert intake.escalation(app_env.db, a)["status"] == "done"
+
+
+def test_totals_cover_every_row_and_the_table_pages(app_env):
+    # Issue 16: the header counted only the rows the page had read.
+    ids = [app_env.escalation(n, age=timedelta(days=n + 1)) for n in range(60)]
+    at = run()
+    assert [m.value for m in at.metric] == ["60", "60", "60d"]
+    assert at.dataframe[0].value["id"].tolist() == ids[::-1][:50]  # oldest first
+    assert any(c.value.startswith("1–50 of 60") for c in at.caption)
+    at.number_input(key="escalations.page").set_value(2).run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == ids[::-1][50:]
+    assert at.selectbox(key="escalations.selected").value == ids[9]
+
+
+def test_search_finds_words_in_the_message(app_env):
+    app_env.escalation(1, body="The export stops at forty percent")
+    b = app_env.escalation(2, body="Webhooks arrive twice since Monday")
+    at = run()
+    at.text_input(key="escalations.search").input("webhook twice").run()
+    assert not at.exception
+    assert at.dataframe[0].value["id"].tolist() == [b]

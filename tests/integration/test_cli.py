@@ -125,3 +125,27 @@ def test_a_bad_report_is_one_clear_line(tmp_path: Path) -> None:
     result = cli("report", "--customer", "jane", "--subject", "x", "--by", "M", "--body", "y",
                  env={"ROTADESK_DB": str(tmp_path / "t.db")})
     assert (result.returncode, result.stderr) == (1, "rotadesk: The customer's email 'jane' is not an email address.\n")
+
+
+def test_a_one_message_import_loads_neither_pandas_nor_numpy(tmp_path: Path) -> None:
+    # Issue 16: sqlite-utils pulled both in, most of a one-message import's second and 111 MiB.
+    script = (
+        "import sys, runpy\n"
+        "sys.argv = ['ingest', 'import', sys.argv[1]]\n"
+        "try:\n"
+        "    runpy.run_module('ingest', run_name='__main__')\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pandas', 'numpy'))\n"
+        "print('LOADED', loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ROTADESK_")}
+    env.update(ROTADESK_DB=str(tmp_path / "t.db"), ROTADESK_DATA_DIR=str(tmp_path / "data"),
+               ROTADESK_COMPANY_DOMAINS="flowboard.io")
+    done = subprocess.run([sys.executable, "-c", script, str(SAMPLES / "01-gmail-forward-acme.eml")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 escalation" in done.stdout
+    assert "LOADED []" in done.stdout
+    with open_db(tmp_path / "t.db") as db:
+        assert db["escalations"].count == 1

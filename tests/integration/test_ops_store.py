@@ -1,13 +1,15 @@
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import random
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from core import capacity
 from core import handoff as ho
 from core.errors import ValidationError
-from core.store import intake, ops
+from core.store import intake, iso, ops
 
 NOW = datetime(2026, 3, 6, 15, 0, tzinfo=timezone.utc)
 
@@ -133,3 +135,51 @@ def test_marking_reviewed_closes_the_set(db):
     review = planning.last_review(db)
     assert (review["handoff_weeks"], review["by"], review["reviewed_at"]) == (
         ["2026-02-23", "2026-03-02"], "Eve", "2026-03-09T10:00:00+00:00")
+
+
+@pytest.mark.parametrize("week_start_index", [0, 2, 6])
+def test_close_time_medians_in_sql_match_the_pure_series(db, week_start_index):
+    # Issue 16: capacity read every staged reply ever made; the store now aggregates the charted period.
+    rng = random.Random(week_start_index)
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    rows = []
+    for n in range(300):
+        done = start + timedelta(minutes=rng.randint(0, 90 * 24 * 60))
+        staged = done + timedelta(minutes=rng.randint(-30, 3000)) if rng.random() > 0.1 else None
+        sent = staged + timedelta(minutes=rng.randint(0, 5000)) if staged and rng.random() > 0.3 else None
+        withdrawn = rng.random() < 0.05
+        rows.append({"key": f"r{n}", "escalation_id": n, "done_at": iso(done),
+                     "staged_at": iso(staged) if staged else None, "sent_at": iso(sent) if sent else None,
+                     "withdrawn_at": iso(done) if withdrawn else None,
+                     "status": "withdrawn" if withdrawn and n % 2 else "sent"})
+    db["staged_replies"].insert_all(rows, pk="key")
+    since = "2026-02-01T00:00:00+00:00"
+    in_period = [r for r in rows if r["done_at"] >= since]
+    expected = capacity.close_time_series(capacity.close_times(in_period), week_start_index)
+    got = ops.close_time_medians(db, since, week_start_index)
+    assert [(g["week_start"], g["stage"], g["replies"]) for g in got] == \
+        [(e["week_start"], e["stage"], e["replies"]) for e in expected]
+    assert [g["median_hours"] for g in got] == pytest.approx([e["median_hours"] for e in expected], abs=0.011)
+    assert len(expected) > 10
+
+
+def test_received_per_day_counts_by_utc_day(db):
+    for n, at in enumerate(["2026-03-01T09:00:00+00:00", "2026-03-01T23:59:00+00:00", "2026-03-03T00:00:00+00:00",
+                            "2026-01-01T00:00:00+00:00"]):
+        intake.create_escalation(db, {"message_id": f"<d{n}@x>", "subject": "s", "received_at": at, "status": "open",
+                                      "attachments": []}, [])
+    assert ops.received_per_day(db, "2026-02-01T00:00:00+00:00") == [("2026-03-01", 2), ("2026-03-03", 1)]
+    now = datetime(2026, 3, 4, 12, tzinfo=timezone.utc)
+    assert capacity.weekly_counts_by_day(ops.received_per_day(db, "2026-02-01"), now, weeks=2) == \
+        capacity.weekly_counts(ops.received_times(db, "2026-02-01"), now, weeks=2)
+
+
+def test_reply_counts_and_the_latest_reply_times(db):
+    from core.store import replies
+
+    db["staged_replies"].insert_all([
+        {"key": f"r{n}", "status": status, "done_at": f"2026-03-{n + 1:02d}T10:00:00+00:00"}
+        for n, status in enumerate(["sent", "sent", "staged", "staging", "withdrawn", "sent"])], pk="key")
+    assert replies.reply_counts(db) == {"sent": 3, "staged": 1, "staging": 1}
+    assert [r["done_at"][:10] for r in replies.reply_times(db, latest=2)] == ["2026-03-06", "2026-03-05"]
+    assert len(replies.reply_times(db)) == 6

@@ -149,6 +149,9 @@ def test_timings_are_medians_of_what_happened() -> None:
     result = closing.timings(rows)
     assert (result.done_to_staged, result.staged_to_sent, result.waiting, result.sent) == (180, 2100, 1, 2)
     assert closing.timings([]).done_to_staged is None
+    # the counts come from the whole table when the rows are only the latest sample (issue 16)
+    counted = closing.timings(rows, {"sent": 40, "staged": 3, "staging": 1, "withdrawn": 9})
+    assert (counted.done_to_staged, counted.waiting, counted.sent) == (180, 4, 40)
 
 
 def test_issue_state_uses_the_completion_time() -> None:
