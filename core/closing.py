@@ -194,13 +194,27 @@ def first_name(full_name: str | None) -> str:
     return "there"
 
 
-def fix_summary(comment_body: str | None, marker: str, title: str) -> str:
-    """The customer note with its marker stripped, else the issue title."""
+def customer_note(comment_body: str | None, marker: str) -> str | None:
+    """The text of a comment written for the customer (it starts with ``marker``), without the marker."""
     if comment_body and comment_body.startswith(marker):
-        text = comment_body[len(marker) :].strip()
-        if text:
-            return text
-    return title
+        return comment_body[len(marker):].strip() or None
+    return None
+
+
+FALLBACK_SUMMARIES = {
+    "fixed": "The problem you reported, \u201c{subject}\u201d, is fixed.",
+    "answered": "You wrote to us about \u201c{subject}\u201d.",
+    "wont_fix": "You wrote to us about \u201c{subject}\u201d.",
+    "duplicate": "You wrote to us about \u201c{subject}\u201d.",
+}
+
+
+def fix_summary(note: str | None, subject: str, outcome: str) -> str:
+    """The engineer's note for the customer, else one plain sentence naming what the customer reported (their own
+    subject line, never the issue's internal title)."""
+    if note:
+        return note
+    return FALLBACK_SUMMARIES.get(outcome, FALLBACK_SUMMARIES["answered"]).format(subject=subject.strip())
 
 
 def reply_values(link: Mapping[str, Any], issue: IssueState, summary: str, engineer: str | None) -> dict[str, str]:
@@ -389,20 +403,20 @@ class _Context:
     now: datetime
     _summary: str | None = None
 
-    def summary_text(self) -> str:
+    def note(self) -> str | None:
+        """The issue's latest comment for the customer, read once for all its tickets."""
         if self._summary is None:
             comment = None
             if self.linear is not None:
                 comment = self.linear.latest_comment_starting_with(self.issue.id, self.settings.customer_note_marker)
-            self._summary = fix_summary(
-                comment.body if comment else None, self.settings.customer_note_marker, self.issue.title
-            )
-        return self._summary
+            self._summary = customer_note(comment.body if comment else None, self.settings.customer_note_marker) or ""
+        return self._summary or None
 
 
 def _stage_new(ctx: _Context, hubspot: HubSpotClient | None, action: StageAction) -> bool:
     engineer = None if ctx.issue.assignee_name else _engineer_on_support(ctx.db, ctx.settings, ctx.now)
-    values = reply_values(action.link, ctx.issue, ctx.summary_text(), engineer)
+    summary = fix_summary(ctx.note(), action.link.get("subject") or ctx.issue.title, action.outcome)
+    values = reply_values(action.link, ctx.issue, summary, engineer)
     body = templates.render(template_for(store.template_bodies(ctx.db), action.outcome), values)
     local = hubspot is None
     row = {
@@ -425,6 +439,15 @@ def _stage_new(ctx: _Context, hubspot: HubSpotClient | None, action: StageAction
     if not local:
         _push(ctx.db, ctx.settings, hubspot, row, ctx.now, resuming=False)
     return True
+
+
+def stage_one(db: Database, settings: Settings, hubspot: HubSpotClient | None, link: Mapping[str, Any],
+              issue: IssueState, outcome: str, *, now: datetime) -> str | None:
+    """Stage the closing reply of one ticket for ``issue`` (an escalation closed by hand passes an issue of its
+    own); returns the reply's key, or None when that completion was staged before."""
+    key = completion_key(issue.id, ticket_ref(link), issue.done_at)
+    action = StageAction(key, link, outcome, task_subject(link, issue))
+    return key if _stage_new(_Context(db, settings, None, issue, now), hubspot, action) else None
 
 
 def _resume(db: Database, settings: Settings, hubspot: HubSpotClient | None, key: str, now: datetime) -> bool:

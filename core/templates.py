@@ -11,15 +11,16 @@ from string import Formatter
 
 from core.errors import ValidationError
 
-OUTCOMES = ("fixed", "wont_fix", "duplicate")
-OUTCOME_LABELS = {"fixed": "Fixed", "wont_fix": "Won't fix", "duplicate": "Duplicate"}
+OUTCOMES = ("fixed", "answered", "wont_fix", "duplicate")
+OUTCOME_LABELS = {"fixed": "Fixed", "answered": "Answered", "wont_fix": "Won't fix", "duplicate": "Duplicate"}
 
 PLACEHOLDERS: dict[str, str] = {
     "first_name": "The customer's first name.",
     "company": "The customer's company.",
     "issue_title": "The Linear issue's title.",
     "issue_identifier": "The Linear issue's identifier, for example ENG-42.",
-    "fix_summary": "The issue's latest comment starting with the customer-note marker, else its title.",
+    "fix_summary": "The issue's latest comment starting with the customer-note marker, else a sentence naming what "
+                   "the customer reported.",
     "ticket_number": "The HubSpot ticket number.",
     "engineer_name": "The issue's assignee, else the engineer on support.",
 }
@@ -37,16 +38,24 @@ SAMPLE_VALUES: dict[str, str] = {
 DEFAULTS: dict[str, str] = {
     "fixed": (
         "Hi {first_name},\n\n"
-        "Good news: the problem you reported (ticket #{ticket_number}) is fixed.\n\n"
+        "Good news about your ticket #{ticket_number}.\n\n"
         "{fix_summary}\n\n"
         "If you still see it, reply to this email and we will pick it up straight away.\n\n"
         "Thanks for telling us, and for your patience.\n"
         "{engineer_name}, on behalf of the team\n"
     ),
+    "answered": (
+        "Hi {first_name},\n\n"
+        "Thank you for your report (ticket #{ticket_number}). We looked into it, and it needed no change on our "
+        "side.\n\n"
+        "{fix_summary}\n\n"
+        "If anything is still unclear, reply to this email and we will pick it up straight away.\n\n"
+        "{engineer_name}, on behalf of the team\n"
+    ),
     "wont_fix": (
         "Hi {first_name},\n\n"
-        'Thank you for reporting "{issue_title}" (ticket #{ticket_number}). We looked into it carefully and have '
-        "decided not to change this behaviour for now.\n\n"
+        "Thank you for your report (ticket #{ticket_number}). We looked into it carefully and have decided not to "
+        "change this behaviour for now.\n\n"
         "{fix_summary}\n\n"
         "We know this is not the answer you hoped for. If it blocks your work at {company}, reply to this email "
         "and we will look for a workaround with you.\n\n"
@@ -54,8 +63,8 @@ DEFAULTS: dict[str, str] = {
     ),
     "duplicate": (
         "Hi {first_name},\n\n"
-        'Thank you for reporting "{issue_title}" (ticket #{ticket_number}). It turned out to be the same problem '
-        "as one we were already working on, and that work is now closed.\n\n"
+        "Thank you for your report (ticket #{ticket_number}). It turned out to be the same problem as one we were "
+        "already working on, and that work is now closed.\n\n"
         "{fix_summary}\n\n"
         "If you still see the problem, reply to this email and we will reopen it.\n\n"
         "{engineer_name}, on behalf of the team\n"

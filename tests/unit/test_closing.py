@@ -101,16 +101,28 @@ def test_closing_again_with_a_new_outcome_withdraws_the_old_and_numbers_the_new_
 
 
 @pytest.mark.parametrize(
-    ("body", "expected"),
+    ("body", "note"),
     [
         ("Customer note: exports work again.", "exports work again."),
-        ("Customer note:", "Export drops rows"),
-        (None, "Export drops rows"),
-        ("Internal: not for customers", "Export drops rows"),
+        ("Customer note:", None),
+        (None, None),
+        ("Internal: not for customers", None),
     ],
 )
-def test_fix_summary_strips_the_marker_or_falls_back_to_the_title(body: str | None, expected: str) -> None:
-    assert closing.fix_summary(body, "Customer note:", "Export drops rows") == expected
+def test_customer_note_strips_the_marker(body: str | None, note: str | None) -> None:
+    assert closing.customer_note(body, "Customer note:") == note
+
+
+@pytest.mark.parametrize(("outcome", "expected"), [
+    ("fixed", "The problem you reported, \u201cExport drops rows\u201d, is fixed."),
+    ("wont_fix", "You wrote to us about \u201cExport drops rows\u201d."),
+    ("answered", "You wrote to us about \u201cExport drops rows\u201d."),
+])
+def test_without_a_note_the_summary_is_a_sentence_about_the_customers_own_subject(outcome: str,
+                                                                                   expected: str) -> None:
+    # Issue 19: never the issue's internal "<Company>: <subject>" title.
+    assert closing.fix_summary(None, "Export drops rows", outcome) == expected
+    assert closing.fix_summary("Exports work again.", "Export drops rows", outcome) == "Exports work again."
 
 
 def test_reply_values_prefer_the_assignee_then_the_engineer_on_support() -> None:
