@@ -14,7 +14,7 @@ The data types live in ``core.schedule``, availability in ``core.availability`` 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -52,6 +52,23 @@ class Candidate:
     weeks_away: int | None  # distance to their nearest own rotation week; None when they have none
     load: int
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Move:
+    """A week that changes hands when the plan is made again."""
+
+    week_start: date
+    from_email: str | None
+    to_email: str | None
+
+
+def moves(before: Iterable[RotationWeek], after: Iterable[RotationWeek]) -> list[Move]:
+    """Weeks planned in both whose engineer differs, in week order (weeks new to the plan are not moves)."""
+    old = {w.week_start: w.engineer_email for w in before}
+    return [Move(w.week_start, old[w.week_start], w.engineer_email)
+            for w in sorted(after, key=lambda w: w.week_start)
+            if w.week_start in old and old[w.week_start] != w.engineer_email]
 
 
 @dataclass(frozen=True)

@@ -174,6 +174,17 @@ def absences(db: Database, settings: Settings, today: date) -> Absences:
 
 def regenerate(db: Database, settings: Settings, today: date | datetime, *, extend_weeks: int = 0) -> Schedule:
     """Plan from this week on and save; past, frozen and swapped weeks stay as they are."""
+    schedule = _replan(db, settings, today, extend_weeks)
+    save_schedule(db, schedule.weeks)
+    return schedule
+
+
+def preview_regenerate(db: Database, settings: Settings, today: date | datetime) -> list[rotation.Move]:
+    """The weeks a regeneration would hand to someone else, saving nothing: shown before it is applied."""
+    return rotation.moves(load_schedule(db), _replan(db, settings, today, 0).weeks)
+
+
+def _replan(db: Database, settings: Settings, today: date | datetime, extend_weeks: int) -> Schedule:
     day = team_day(today, settings)
     existing = load_schedule(db)
     ahead = max(MIN_WEEKS_AHEAD, settings.rotation_weeks_ahead)
@@ -185,7 +196,6 @@ def regenerate(db: Database, settings: Settings, today: date | datetime, *, exte
     schedule = rotation.generate(engineers, list_unavailability(db), today=day,
                                  plan=plan_for(settings, day, ahead, engineers), existing=existing,
                                  overrides=list_overrides(db))
-    save_schedule(db, schedule.weeks)
     return schedule
 
 

@@ -138,3 +138,16 @@ def test_backups_are_saved_and_kept_on_regeneration(team_db, settings):
     assert all(w.backup_email and w.backup_email != w.engineer_email for w in weeks)
     store.regenerate(team_db, settings, NOW)
     assert store.load_schedule(team_db) == weeks
+
+
+def test_a_regeneration_is_previewed_with_the_weeks_it_moves_and_nothing_saved(team_db, settings) -> None:
+    # Issue 19: the Calendar says which unpublished weeks move, and to whom, before it is applied.
+    before = {w.week_start: w.engineer_email for w in store.load_schedule(team_db)}
+    assert store.preview_regenerate(team_db, settings, NOW) == []
+    later = sorted(w for w in before if w >= MONDAY)[5]  # an unpublished week
+    store.add_unavailability(team_db, Unavailability(before[later], later, later + timedelta(days=6), "pto", ""))
+    moves = store.preview_regenerate(team_db, settings, NOW)
+    assert later in {m.week_start for m in moves}
+    assert all(m.from_email == before[m.week_start] and m.to_email != m.from_email for m in moves)
+    assert all(m.week_start >= MONDAY + timedelta(weeks=settings.freeze_weeks) for m in moves)  # published stay
+    assert {w.week_start: w.engineer_email for w in store.load_schedule(team_db)} == before  # nothing saved
