@@ -39,6 +39,8 @@ class QueueItem:
     tier: str = ""
     status: str = "open"
     outcome: str = ""
+    customer: str = ""
+    company: str = ""
 
     @property
     def discussed(self) -> bool:
@@ -55,7 +57,7 @@ def _entry_item(entry: dict[str, Any], by_id: dict[int, Escalation]) -> QueueIte
     return QueueItem(
         kind="topic" if hand_added else "escalation",
         title=entry.get("topic") or (linked.subject if linked else "(no topic)"),
-        reason="added by hand" if hand_added else "escalation",
+        reason="added by hand" if hand_added else (entry.get("reason") or "escalation"),
         since=parse_time(entry.get("created_at")) or _epoch(),
         escalation_id=entry.get("escalation_id"),
         entry_id=entry.get("id"),
@@ -63,7 +65,12 @@ def _entry_item(entry: dict[str, Any], by_id: dict[int, Escalation]) -> QueueIte
         tier=linked.tier if linked else "",
         status=entry.get("status") or "open",
         outcome=entry.get("outcome") or "",
+        **_who(linked),
     )
+
+
+def _who(e: Escalation | None) -> dict[str, str]:
+    return {"customer": (e.customer_name or e.customer_address or "") if e else "", "company": e.company if e else ""}
 
 
 def build_queue(open_items: Iterable[Escalation], entries_today: Iterable[dict[str, Any]], *,
@@ -88,14 +95,16 @@ def build_queue(open_items: Iterable[Escalation], entries_today: Iterable[dict[s
             continue
         newest, last = followed.get(e.id), talked.get(e.id)
         if newest is not None and (last is None or newest > last):
-            auto.append(QueueItem("followup", e.subject, "new follow-up", newest, e.id, tier=e.tier))
+            auto.append(QueueItem("followup", e.subject, "new follow-up", newest, e.id, tier=e.tier, **_who(e)))
         elif last is None:
-            auto.append(QueueItem("escalation", e.subject, "not discussed yet", e.received_at, e.id, tier=e.tier))
+            auto.append(QueueItem("escalation", e.subject, "not discussed yet", e.received_at, e.id, tier=e.tier,
+                                  **_who(e)))
     for e in closed_items:
         newest, last = followed.get(e.id), talked.get(e.id)
         if (e.id not in covered and newest is not None and e.closed_at is not None and newest > e.closed_at
                 and (last is None or newest > last)):
-            auto.append(QueueItem("followup", e.subject, "wrote again after it was closed", newest, e.id, tier=e.tier))
+            auto.append(QueueItem("followup", e.subject, "wrote again after it was closed", newest, e.id, tier=e.tier,
+                                  **_who(e)))
     return sorted(entries + auto, key=_order)
 
 

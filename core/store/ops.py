@@ -22,6 +22,12 @@ def m001_handoff_still_open(db: Database) -> None:
     db["handoffs"].add_column("still_open", str)
 
 
+@migrations()
+def m002_office_hours_reason(db: Database) -> None:
+    # Why an item was on the queue ("new follow-up", "not discussed yet") stays beside it once it is discussed.
+    db["office_hours"].add_column("reason", str)
+
+
 # Rotation tables (read only)
 def rotation_weeks(db: Database) -> list[dict]:
     """Weeks as they are covered: the latest whole-week swap wins, and ``covered_by`` lists who covers some days."""
@@ -126,7 +132,7 @@ def add_topic(db: Database, row: dict[str, Any]) -> int:
 
 
 def mark_discussed(db: Database, *, day: str, outcome: str, now: str, entry_id: int | None = None,
-                   escalation_id: int | None = None, topic: str | None = None) -> int:
+                   escalation_id: int | None = None, topic: str | None = None, reason: str | None = None) -> int:
     """Record that an item was discussed: update its row, or add one for a queued escalation."""
     if entry_id is not None:
         if not list(db.query("select id from office_hours where id = ?", [entry_id])):
@@ -136,7 +142,7 @@ def mark_discussed(db: Database, *, day: str, outcome: str, now: str, entry_id: 
     if escalation_id is None:
         raise ValidationError("nothing to mark: give an office-hours item or an escalation")
     row = {"day": day, "escalation_id": escalation_id, "topic": topic, "asked_by": None, "status": "discussed",
-           "outcome": outcome, "created_at": now, "updated_at": now}
+           "outcome": outcome, "reason": reason, "created_at": now, "updated_at": now}
     return int(db["office_hours"].insert(row).last_pk)
 
 

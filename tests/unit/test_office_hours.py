@@ -121,3 +121,16 @@ def test_outcome_is_required():
     assert oh.outcome_text("  triaged  ") == "triaged"
     with pytest.raises(ValidationError):
         oh.outcome_text(" ")
+
+
+def test_each_item_names_its_customer_and_keeps_its_reason_once_discussed():
+    # Issue 19: who it is about, and why it was on the queue, after the sync too.
+    acme = from_row({"id": 7, "subject": "Export fails", "status": "open", "tier": "enterprise",
+                     "customer_name": "Jane Smith", "company": "Acme", "received_at": at(3)})
+    [queued] = oh.build_queue([acme], [], latest_followups={7: at(1)})
+    assert (queued.customer, queued.company, queued.reason) == ("Jane Smith", "Acme", "new follow-up")
+    discussed = {**entry(1, escalation_id=7, asked_by=None, status="discussed", outcome="fix this week"),
+                 "reason": queued.reason}
+    [after] = oh.build_queue([acme], [discussed], latest_followups={7: at(1)})
+    assert (after.discussed, after.reason, after.customer, after.company) == (True, "new follow-up", "Jane Smith",
+                                                                              "Acme")
