@@ -24,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from core.settings import Settings
+from ingest.http_body import SOCKET_TIMEOUT_SECONDS, answer, read_body
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1_000_000
@@ -147,23 +148,15 @@ class ActionWorker:
 
 def build_server(settings: Settings, host: str, port: int, *, act: Callable[[Action], None]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
+        timeout = SOCKET_TIMEOUT_SECONDS  # set on the socket: no read waits forever
+
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY_BYTES:
-                self._answer(413, "body too large")
+            raw = read_body(self, MAX_BODY_BYTES)
+            if raw is None:
                 return
-            raw = self.rfile.read(length) if length else b""
             result = handle_delivery(settings, "POST", self.path, dict(self.headers.items()), raw,
                                      now=datetime.now(timezone.utc), act=act)
-            self._answer(result.status, result.reason)
-
-        def _answer(self, status: int, text: str) -> None:
-            body = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer(self, result.status, result.reason)
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("HubSpot webhook %s", format % args)

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from core.settings import Settings
 from core.store import open_db
+from ingest.http_body import SOCKET_TIMEOUT_SECONDS, answer, read_body
 
 log = logging.getLogger("rotadesk.slack")
 MAX_BODY = 1_048_576  # Slack's payloads are small; anything larger is not from Slack
@@ -20,22 +21,16 @@ def make_server(slack_app, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._answer(413, b"too large", "text/plain")
-                return
-            body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-            response = slack_app.dispatch(body, {k.lower(): v for k, v in self.headers.items()})
-            content_type = (response.headers.get("content-type") or ["text/plain;charset=utf-8"])[0]
-            self._answer(response.status, (response.body or "").encode("utf-8"), content_type)
+        timeout = SOCKET_TIMEOUT_SECONDS  # set on the socket: no read waits forever
 
-        def _answer(self, status: int, payload: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+        def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
+            raw = read_body(self, MAX_BODY)
+            if raw is None:
+                return
+            response = slack_app.dispatch(raw.decode("utf-8", "replace"),
+                                          {k.lower(): v for k, v in self.headers.items()})
+            content_type = (response.headers.get("content-type") or ["text/plain;charset=utf-8"])[0]
+            answer(self, response.status, (response.body or "").encode("utf-8"), content_type)
 
         def log_message(self, format: str, *args) -> None:  # request lines carry no secrets, but keep logs quiet
             log.debug("slack http: " + format, *args)

@@ -23,13 +23,13 @@ from core.closing import CLOSED_TYPES
 from core.settings import Settings
 from core.store import iso, open_db
 from core.store import replies as store
+from ingest.http_body import SOCKET_TIMEOUT_SECONDS, answer, read_body
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
 TIMESTAMP_TOLERANCE_MS = 60_000  # how old a delivery may be (Linear retries within this)
 FUTURE_TOLERANCE_MS = 5_000      # how far ahead of our clock one may be: clock skew, not a replay window
-SOCKET_TIMEOUT_SECONDS = 10.0    # an idle or slow client loses its connection (and its thread) after this
 
 
 @dataclass(frozen=True)
@@ -182,44 +182,17 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
         timeout = SOCKET_TIMEOUT_SECONDS  # StreamRequestHandler sets it on the socket: no read waits forever
 
         def do_POST(self) -> None:  # noqa: N802 - the stdlib's naming
-            # Checked before anything is read: a body is only ever read up to a length we accepted.
-            given = self.headers.get("Content-Length")
-            if given is None:
-                self._answer(411, "Content-Length required")
-                return
-            if not given.strip().isdigit():
-                self._answer(400, "Content-Length must be a whole number of bytes")
-                return
-            length = int(given)
-            if length > MAX_BODY_BYTES:
-                self._answer(413, "body too large")
-                return
-            try:
-                raw = self.rfile.read(length) if length else b""
-            except TimeoutError:
-                self.close_connection = True
-                return
-            if len(raw) < length:  # the client closed early or timed out: nothing to verify
-                self.close_connection = True
+            raw = read_body(self, MAX_BODY_BYTES)
+            if raw is None:
                 return
             with lock:
                 result = handle_delivery(
                     db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act
                 )
-            self._answer(result.status, result.reason)
+            answer(self, result.status, result.reason)
 
         def do_GET(self) -> None:  # noqa: N802
-            self._answer(200, "rotadesk webhook receiver")
-
-        def _answer(self, status: int, text: str) -> None:
-            body = text.encode()
-            if status >= 400 and self.command == "POST":
-                self.close_connection = True  # a refused request's body stays unread: never reuse the connection
-            self.send_response(status)
-            self.send_header("Content-Type", "text/plain; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            answer(self, 200, "rotadesk webhook receiver")
 
         def log_message(self, format: str, *args: Any) -> None:
             log.debug("webhook %s", format % args)
