@@ -24,6 +24,7 @@ import httpx
 from core import linear_queries as q
 from core.errors import ConfigError, LinearError, LinearFeatureDisabled, LinearRateLimited
 from core.linear_models import (
+    AssignedIssue,
     Attachment,
     Comment,
     Customer,
@@ -34,6 +35,7 @@ from core.linear_models import (
     Team,
     User,
     Viewer,
+    assigned_from,
     attachment_from,
     comment_from,
     customer_from,
@@ -46,7 +48,7 @@ from core.ratelimit import wait_from_headers
 from core.settings import Settings, env_name
 
 __all__ = [
-    "Attachment", "Comment", "Customer", "CustomerNeed", "INT32_MAX", "Issue", "Label", "LinearClient",
+    "AssignedIssue", "Attachment", "Comment", "Customer", "CustomerNeed", "INT32_MAX", "Issue", "Label", "LinearClient",
     "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
 ]
 
@@ -246,6 +248,13 @@ class LinearClient:
             # The filter already says this; checking again keeps a lenient server from flooding the caller.
             if issue.updated_at >= since and (not state_types or issue.state_type in state_types):
                 yield issue
+
+    def assigned_activity(self, user_id: str, since: datetime) -> Iterator[AssignedIssue]:
+        """Issues assigned to ``user_id`` that changed since ``since`` or are in progress, with their activity."""
+        flt = {"assignee": {"id": {"eq": user_id}},
+               "or": [{"updatedAt": {"gte": iso_z(since)}}, {"state": {"type": {"eq": "started"}}}]}
+        for node in self._paginate(q.ASSIGNED_ACTIVITY, {"filter": flt, "userId": user_id}, "issues"):
+            yield assigned_from(node)
 
     # Attachments and comments
     def create_attachment(

@@ -107,6 +107,26 @@ query Issues($filter: IssueFilter, $after: String) {
     + ISSUE_FIELDS
 )
 
+# The boundary guard: a person's issues touched in a window, with their own comments and every state move.
+# Small pages keep the nested connections far under Linear's 10,000-point complexity cap per query.
+ASSIGNED_ACTIVITY = (
+    """
+query AssignedActivity($filter: IssueFilter, $userId: ID!, $after: String) {
+  issues(filter: $filter, first: 25, after: $after, orderBy: updatedAt) {
+    nodes {
+      id identifier url title startedAt completedAt canceledAt updatedAt
+      state { id name type }
+      team { id key }
+      comments(filter: {user: {id: {eq: $userId}}}, first: 20) { nodes { id createdAt } }
+      history(first: 30) { nodes { createdAt actor { id } fromState { type } toState { name type } } }
+    }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+)
+
 ATTACHMENT_FIELDS = "id url title subtitle metadata createdAt updatedAt issue { id identifier url }"
 
 ATTACHMENT_CREATE = """
@@ -170,6 +190,7 @@ ALL_DOCUMENTS: dict[str, str] = {
     "ISSUE_CREATE": ISSUE_CREATE,
     "ISSUE_UPDATE": ISSUE_UPDATE,
     "ISSUES": ISSUES,
+    "ASSIGNED_ACTIVITY": ASSIGNED_ACTIVITY,
     "ATTACHMENT_CREATE": ATTACHMENT_CREATE,
     "ATTACHMENTS_FOR_URL": ATTACHMENTS_FOR_URL,
     "COMMENT_CREATE": COMMENT_CREATE,

@@ -68,6 +68,9 @@ class Settings:
     linear_state: str = "Triage"
     linear_webhook_secret: str = ""
     customer_note_marker: str = "Customer note:"
+    handoff_linear_target: str = ""
+    linear_project: str = ""
+    linear_planning_issue: str = ""
     # Rotation
     team_timezone: str = "UTC"
     week_start: str = "monday"
@@ -87,6 +90,7 @@ class Settings:
     slack_notify_waiting_replies: bool = True
     slack_reply_wait_hours: int = 24
     slack_notify_swaps: bool = True
+    boundary_notify_slack: str = ""
     feed_secret: str = ""
     feed_url: str = "http://localhost:8504"
 
@@ -129,6 +133,12 @@ class Settings:
         hours, _, minutes = self.slack_office_hours_time.partition(":")
         if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60 and len(minutes) == 2):
             raise ConfigError(env_name("slack_office_hours_time"), "must be a time of day like 10:00")
+        if self.handoff_linear_target not in HANDOFF_TARGETS:
+            raise ConfigError(env_name("handoff_linear_target"), "must be document, comment or empty")
+        needs = {"document": "linear_project", "comment": "linear_planning_issue"}.get(self.handoff_linear_target)
+        if needs and not getattr(self, needs):
+            raise ConfigError(env_name(needs), f"is needed when {env_name('handoff_linear_target')} is "
+                              f"{self.handoff_linear_target}")
         for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url", "feed_url"):
             if not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
@@ -217,6 +227,7 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
+HANDOFF_TARGETS = ("", "document", "comment")
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
                            "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret",
                            "feed_secret"})
@@ -270,6 +281,11 @@ FIELD_DOCS: dict[str, str] = {
     "linear_team": "Key of the Linear team that receives issues (for example `ENG`).",
     "linear_state": "Workflow state name for new issues.",
     "linear_webhook_secret": "Secret that signs Linear webhooks (`Linear-Signature`).",
+    "handoff_linear_target": "Where each submitted handoff is also posted in Linear, once: `document` (a document "
+                             "in `ROTADESK_LINEAR_PROJECT`), `comment` (a comment on "
+                             "`ROTADESK_LINEAR_PLANNING_ISSUE`), or empty for neither.",
+    "linear_project": "Id of the team's Linear project that handoff documents go into.",
+    "linear_planning_issue": "Identifier (for example `ENG-42`) of the Linear issue handoffs are commented on.",
     "customer_note_marker": "A Linear comment starting with this text becomes the fix summary in the closing reply.",
     "team_timezone": "IANA time zone of the team; rotation weeks start at midnight here.",
     "week_start": "Weekday rotation weeks start on.",
@@ -288,6 +304,9 @@ FIELD_DOCS: dict[str, str] = {
     "slack_notify_waiting_replies": "Post when a staged closing reply has waited too long to be sent.",
     "slack_reply_wait_hours": "Hours a closing reply may wait before the channel hears about it.",
     "slack_notify_swaps": "Post when a rotation week changes hands.",
+    "boundary_notify_slack": "Slack user or channel id (for example the engineering manager's `U0123456789`) told "
+                             "when the boundary guard finds new non-escalation work in a rotation week; empty "
+                             "tells nobody. Needs the Slack app.",
     "feed_secret": "Secret that makes calendar feeds private: each feed URL carries a token derived from it, and "
                    "`python -m ingest feeds` serves them instead of public files under `static/`.",
     "feed_url": "Address the private feed endpoint (`python -m ingest feeds`) is reached at; used in its links.",

@@ -2,7 +2,8 @@
 
 Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
 its calendar feeds, then matching roster engineers to their Linear user
-and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
+and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll
+and the boundary guard (the engineer on support's non-escalation work in Linear).
 Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only. Once a day a cycle also applies
 the retention setting (``ROTADESK_RETENTION_DAYS``).
 """
@@ -86,6 +87,7 @@ def sync_cycle(
         slack_step(db, settings, slack)
         return
     from core.accounts import match_accounts
+    from core.boundary_sync import check as check_boundary
     from core.closing import poll_and_stage
     from core.linking import sync_pending
 
@@ -100,6 +102,7 @@ def sync_cycle(
             lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),
         ),
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("boundary guard", lambda: check_boundary(db, settings, connectors.linear, _now())),
     ):
         try:
             summary = step()

@@ -9,6 +9,7 @@ import streamlit as st
 from core import capacity as cap
 from core.errors import AppError
 from core.store import iso, ops
+from ui.boundary import show_breaches
 from ui.charts import capacity_cost_chart, close_time_chart, intake_chart
 from ui.deps import get_db, settings_or_stop
 from ui.export import show_chart
@@ -69,3 +70,5 @@ if close_series:
     show_chart(close_time_chart(close_series), "capacity.close_chart")
 else:
     st.caption("Time to close appears once closing replies are staged and sent from the Replies page.")
+
+show_breaches(get_db(), now.date(), "capacity")  # issue 13: non-escalation work in rotation weeks

@@ -97,6 +97,7 @@ def m001_initial(db: Database) -> None:
 
 # Each concept's module keeps its own migration set, imported after ``base``; the list fixes the order they run in.
 from core.store.care import migrations as care_migrations  # noqa: E402
+from core.store.feedback_schema import migrations as feedback_migrations  # noqa: E402
 from core.store.links import migrations as links_migrations  # noqa: E402
 from core.store.ops import migrations as ops_migrations  # noqa: E402
 from core.store.planning import migrations as planning_migrations  # noqa: E402
@@ -106,4 +107,5 @@ from core.store.rotation_schema import migrations as rotation_migrations  # noqa
 from core.store.slack import migrations as slack_migrations  # noqa: E402
 
 MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations, care_migrations,
-                                   slack_migrations, rotation_migrations, playbook_migrations, planning_migrations]
+                                   slack_migrations, rotation_migrations, playbook_migrations, planning_migrations,
+                                   feedback_migrations]

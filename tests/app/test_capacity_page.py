@@ -86,3 +86,43 @@ def test_time_to_close_chart_appears_with_staged_replies(app_env):
     assert at.metric[1].value == "25%"
     assert len(charts(at)) == 3
     assert not any("Time to close appears once" in c.value for c in at.caption)
+
+
+def seed_breaches(db, week: str, engineer: str, *numbers: int) -> None:
+    from datetime import date
+
+    from core.boundary import Breach
+    from core.store import boundary as boundary_store
+
+    boundary_store.save_week(db, [Breach(date.fromisoformat(week), engineer, f"id-{n}", f"ENG-{n}",
+                                         f"https://linear.app/acme/issue/ENG-{n}", f"<b>Feature {n}</b>",
+                                         "In Progress", ("in progress", "moved"), None) for n in numbers], APP_NOW)
+
+
+def test_boundary_breaches_are_listed_per_week_with_their_issues(app_env):
+    # Issue 13: the engineer on support's non-escalation Linear work, per rotation week.
+    seed_team(app_env, 5)
+    this_week = week_start_of(APP_NOW.date())
+    last_week = (this_week - timedelta(weeks=1)).isoformat()
+    seed_breaches(app_env.db, this_week.isoformat(), "e1@ourco.com", 7, 3)
+    seed_breaches(app_env.db, last_week, "e2@ourco.com", 9)
+    seed_breaches(app_env.db, (this_week - timedelta(weeks=20)).isoformat(), "e3@ourco.com", 1)  # too old to show
+    at = run()
+    assert "Boundary guard" in [h.value for h in at.subheader]
+    weeks = next(df.value for df in at.dataframe if "breaches" in df.value.columns)
+    assert weeks.to_dict("records") == [
+        {"week": this_week.isoformat(), "engineer": "e1@ourco.com", "breaches": 2, "issues": "ENG-3, ENG-7"},
+        {"week": last_week, "engineer": "e2@ourco.com", "breaches": 1, "issues": "ENG-9"}]
+    issues = at.expander[-1].dataframe[0].value
+    assert issues.to_dict("records") == [{"issue": "https://linear.app/acme/issue/ENG-9", "identifier": "ENG-9",
+                                          "title": "<b>Feature 9</b>", "state": "In Progress",
+                                          "why": "in progress, moved"}]
+    assert [e.label for e in at.expander][-2:] == [f"Week of {this_week.isoformat()} · e1@ourco.com · 2 issues",
+                                                   f"Week of {last_week} · e2@ourco.com · 1 issue"]
+
+
+def test_without_breaches_the_section_says_what_it_watches(app_env):
+    at = run()
+    assert any(c.value.startswith("During their rotation week the queue is the engineer's only deliverable")
+               for c in at.caption)
+    assert not any("breaches" in df.value.columns for df in at.dataframe)

@@ -112,3 +112,19 @@ def test_without_pulses_the_page_says_where_they_come_from(app_env):
     at = run()
     assert any(c.value.startswith("The pulse chart appears once") for c in at.caption)
     assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_rotations_with_boundary_breaches_are_marked_in_the_retro(app_env):
+    # Issue 13: the retro marks the weeks whose engineer worked on non-escalation issues.
+    from datetime import date
+
+    from core.boundary import Breach
+    from core.store import boundary as boundary_store
+
+    seed(app_env)
+    boundary_store.save_week(app_env.db, [
+        Breach(date.fromisoformat(WEEKS[1]), "bo@ourco.com", f"id-{n}", f"ENG-{n}", "https://linear.app/x", "Work",
+               "In Progress", ("moved",), None) for n in (1, 2)], APP_NOW)
+    at = run()
+    table = at.dataframe[0].value.set_index("week")
+    assert table["boundary_breaches"].to_dict() == {WEEKS[2]: 0, WEEKS[1]: 2, WEEKS[0]: 0}

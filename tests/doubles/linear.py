@@ -123,6 +123,11 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
         lambda d, n: [a for a in d.attachments.values() if a["issueId"] == n["id"]],
     ),
     ("Issue", "needs"): ("CustomerNeed", lambda d, n: [x for x in d.needs.values() if x["issueId"] == n["id"]]),
+    ("Issue", "history"): ("IssueHistory", lambda d, n: [h for h in d.history.values() if h["issueId"] == n["id"]]),
+    ("IssueHistory", "issue"): ("Issue", lambda d, n: d.issues[n["issueId"]]),
+    ("IssueHistory", "actor"): ("User", lambda d, n: d.users.get(n.get("actorId") or "")),
+    ("IssueHistory", "fromState"): ("WorkflowState", lambda d, n: d.states.get(n.get("fromStateId") or "")),
+    ("IssueHistory", "toState"): ("WorkflowState", lambda d, n: d.states.get(n.get("toStateId") or "")),
     ("Team", "states"): ("WorkflowState", lambda d, n: [s for s in d.states.values() if s["teamId"] == n["id"]]),
     ("Team", "labels"): ("IssueLabel", lambda d, n: [x for x in d.labels.values() if x.get("teamId") == n["id"]]),
     ("Team", "issues"): ("Issue", lambda d, n: [i for i in d.issues.values() if i["teamId"] == n["id"]]),
@@ -176,6 +181,7 @@ class LinearDouble:
         self.customers: dict[str, dict[str, Any]] = {}
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
+        self.history: dict[str, dict[str, Any]] = {}  # one IssueHistory entry per state move, as Linear records them
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
         self.add_team("ENG", "Engineering")
 
@@ -248,12 +254,21 @@ class LinearDouble:
                 return issue
         raise not_found("Issue")
 
-    def set_state(self, issue_id: str, state_name: str) -> dict[str, Any]:
-        """Move an issue to a workflow state, as a person in Linear would."""
+    def set_state(self, issue_id: str, state_name: str, *, actor_id: str | None = None) -> dict[str, Any]:
+        """Move an issue to a workflow state, as a person in Linear would (``actor_id``: who; else the API user)."""
         issue = self.issue(issue_id)
-        self._apply_state(issue, self.state(issue["teamId"], state_name)["id"])
+        self._apply_state(issue, self.state(issue["teamId"], state_name)["id"], actor_id=actor_id)
         issue["updatedAt"] = self.now()
         return issue
+
+    def add_comment(self, issue_id: str, body: str, *, user_id: str) -> dict[str, Any]:
+        """A comment someone wrote on an issue in Linear (the issue's ``updatedAt`` moves with it)."""
+        issue = self.issue(issue_id)
+        comment = self._entity(issueId=issue["id"], body=body, userId=user_id, bodyData="{}")
+        comment["url"] = f"{issue['url']}#comment-{comment['id'][:8]}"
+        self.comments[comment["id"]] = comment
+        issue["updatedAt"] = comment["createdAt"]
+        return comment
 
     def fail_next(self, n: int, status: int = 503, *, timeout: bool = False, processed: bool = False) -> None:
         """Answer the next ``n`` requests with ``status`` (or a read timeout); ``processed`` runs them first."""
@@ -590,8 +605,13 @@ class LinearDouble:
             raise invalid("priority must be between 0 and 4")
         return float(priority)
 
-    def _apply_state(self, issue: dict[str, Any], state_id: str) -> None:
+    def _apply_state(self, issue: dict[str, Any], state_id: str, *, actor_id: str | None = None) -> None:
         kind, stamp = self.states[state_id]["type"], self.now()
+        if issue.get("stateId") and issue["stateId"] != state_id:  # a move, not the state an issue is created in
+            entry = self._entity(issueId=issue["id"], fromStateId=issue["stateId"], toStateId=state_id,
+                                 actorId=actor_id or self.viewer["id"])
+            entry["createdAt"] = entry["updatedAt"] = stamp
+            self.history[entry["id"]] = entry
         issue["stateId"] = state_id
         issue["completedAt"] = stamp if kind == "completed" else None
         issue["canceledAt"] = stamp if kind == "canceled" else None
