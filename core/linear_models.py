@@ -125,6 +125,14 @@ class AssignedIssue:
     moves: tuple[tuple[datetime, str | None, str], ...] = ()  # (when, actor id, state moved to)
 
 
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    url: str
+    content: str = ""
+
+
 # -- mappers from GraphQL nodes ----------------------------------------------------------------------------------
 def issue_from(n: dict[str, Any]) -> Issue:
     state, assignee, team = n.get("state") or {}, n.get("assignee") or {}, n.get("team") or {}
@@ -157,6 +165,10 @@ def assigned_from(n: dict[str, Any]) -> AssignedIssue:
     return AssignedIssue(n["id"], n["identifier"], n["url"], n["title"], state.get("name", ""), state.get("type", ""),
                          maybe_dt(n.get("startedAt")), parse_dt(n["updatedAt"]),
                          tuple(parse_dt(c["createdAt"]) for c in (n.get("comments") or {}).get("nodes", [])), moves)
+
+
+def document_from(n: dict[str, Any]) -> Document:
+    return Document(n["id"], n["title"], n.get("url") or "", n.get("content") or "")
 
 
 def attachment_from(n: dict[str, Any]) -> Attachment:

@@ -161,6 +161,39 @@ query CommentsStartingWith($issueId: String!, $prefix: String!, $after: String) 
     % PAGE_INFO
 )
 
+# Handoffs posted to Linear: created under an id we choose, read back by it, updated when resubmitted.
+DOCUMENT_FIELDS = "id title url content updatedAt"
+
+DOCUMENT_CREATE = """
+mutation DocumentCreate($input: DocumentCreateInput!) {
+  documentCreate(input: $input) { success document { %s } }
+}
+""" % DOCUMENT_FIELDS
+
+DOCUMENT_UPDATE = """
+mutation DocumentUpdate($id: String!, $input: DocumentUpdateInput!) {
+  documentUpdate(id: $id, input: $input) { success document { %s } }
+}
+""" % DOCUMENT_FIELDS
+
+DOCUMENT = """
+query Document($id: String!) {
+  document(id: $id) { %s }
+}
+""" % DOCUMENT_FIELDS
+
+COMMENT = """
+query Comment($id: String!) {
+  comment(id: $id) { id body createdAt url user { id name email } }
+}
+"""
+
+COMMENT_UPDATE = """
+mutation CommentUpdate($id: String!, $input: CommentUpdateInput!) {
+  commentUpdate(id: $id, input: $input) { success comment { id body createdAt url } }
+}
+"""
+
 CUSTOMER_UPSERT = """
 mutation CustomerUpsert($input: CustomerUpsertInput!) {
   customerUpsert(input: $input) {
@@ -195,6 +228,11 @@ ALL_DOCUMENTS: dict[str, str] = {
     "ATTACHMENTS_FOR_URL": ATTACHMENTS_FOR_URL,
     "COMMENT_CREATE": COMMENT_CREATE,
     "COMMENTS_STARTING_WITH": COMMENTS_STARTING_WITH,
+    "DOCUMENT_CREATE": DOCUMENT_CREATE,
+    "DOCUMENT_UPDATE": DOCUMENT_UPDATE,
+    "DOCUMENT": DOCUMENT,
+    "COMMENT": COMMENT,
+    "COMMENT_UPDATE": COMMENT_UPDATE,
     "CUSTOMER_UPSERT": CUSTOMER_UPSERT,
     "CUSTOMER_NEED_CREATE": CUSTOMER_NEED_CREATE,
 }

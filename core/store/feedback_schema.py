@@ -18,3 +18,13 @@ def m001_boundary_breaches(db: Database) -> None:
         {"week_start": str, "issue_id": str, "engineer_email": str, "identifier": str, "url": str, "title": str,
          "state_name": str, "reasons": str, "last_at": str, "found_at": str, "checked_at": str},
         pk=("week_start", "issue_id"))
+
+
+@migrations()
+def m002_handoff_posts(db: Database) -> None:
+    # One row per rotation week whose handoff is posted to Linear. The key is written before the create and goes
+    # with it as the document's or comment's id, so a run that crashed after creating reads it back instead.
+    db["handoff_posts"].create(
+        {"week_start": str, "target": str, "key": str, "status": str, "linear_id": str, "url": str,
+         "posted_submitted_at": str, "attempted_at": str, "created_at": str, "updated_at": str},
+        pk="week_start", defaults={"status": "pending"})

@@ -141,6 +141,8 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
     ("Attachment", "issue"): ("Issue", lambda d, n: d.issues[n["issueId"]]),
     ("Customer", "tier"): ("CustomerTier", lambda d, n: d.tiers.get(n.get("tierId") or "")),
     ("Customer", "needs"): ("CustomerNeed", lambda d, n: [x for x in d.needs.values() if x["customerId"] == n["id"]]),
+    ("Document", "project"): ("Project", lambda d, n: d.projects.get(n.get("projectId") or "")),
+    ("Document", "creator"): ("User", lambda d, n: d.users.get(n.get("creatorId") or "")),
     ("CustomerNeed", "customer"): ("Customer", lambda d, n: d.customers.get(n["customerId"])),
     ("CustomerNeed", "issue"): ("Issue", lambda d, n: d.issues.get(n.get("issueId") or "")),
     ("CustomerNeed", "attachment"): ("Attachment", lambda d, n: d.attachments.get(n.get("attachmentId") or "")),
@@ -181,6 +183,8 @@ class LinearDouble:
         self.customers: dict[str, dict[str, Any]] = {}
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, dict[str, Any]] = {}
         self.history: dict[str, dict[str, Any]] = {}  # one IssueHistory entry per state move, as Linear records them
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
         self.add_team("ENG", "Engineering")
@@ -221,6 +225,12 @@ class LinearDouble:
         user["url"] = f"https://linear.app/{self.organization['urlKey']}/profiles/{user['displayName']}"
         self.users[user["id"]] = user
         return user
+
+    def add_project(self, name: str) -> dict[str, Any]:
+        project = self._entity(name=name, slugId=_slug(name), description="", color="#5e6ad2", icon=None)
+        project["url"] = f"https://linear.app/{self.organization['urlKey']}/project/{project['slugId']}"
+        self.projects[project["id"]] = project
+        return project
 
     def add_label(self, name: str, *, team_key: str | None = "ENG", color: str = "#bec2c8") -> dict[str, Any]:
         label = self._entity(
@@ -668,10 +678,67 @@ class LinearDouble:
         issue = self.issue(input["issueId"])
         if not (input.get("body") or "").strip():
             raise invalid("body should not be empty")
-        comment = self._entity(issueId=issue["id"], body=input["body"], userId=self.viewer["id"], bodyData="{}")
+        comment_id = self._new_id(input.get("id"), self.comments, "Comment")
+        comment = self._entity(id=comment_id, issueId=issue["id"], body=input["body"], userId=self.viewer["id"],
+                               bodyData="{}")
         comment["url"] = f"{issue['url']}#comment-{comment['id'][:8]}"
         self.comments[comment["id"]] = comment
         return self._payload(comment=comment)
+
+    def _new_id(self, chosen: str | None, existing: dict[str, Any], entity: str) -> str:
+        """A client-chosen id (a UUID, refused when taken, as Linear does) or a fresh one."""
+        if not chosen:
+            return _uid()
+        _check_uuid(chosen)
+        if chosen in existing:
+            raise LinearFailure(f"Entity already exists: {entity}", "INPUT_ERROR", "invalid input", 400,
+                                f"A {entity.lower()} with this id already exists.")
+        return chosen
+
+    def q_comment(self, id: str | None = None, hash: str | None = None) -> dict[str, Any]:
+        return self.comments.get(id or "") or _raise(not_found("Comment"))
+
+    def q_commentUpdate(self, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        comment = self.comments.get(id) or _raise(not_found("Comment"))
+        if "body" in input:
+            if not (input["body"] or "").strip():
+                raise invalid("body should not be empty")
+            comment.update(body=input["body"], editedAt=self.now())
+        comment["updatedAt"] = self.now()
+        return self._payload(comment=comment)
+
+    def q_document(self, id: str) -> dict[str, Any]:
+        for document in self.documents.values():
+            if id in (document["id"], document["slugId"]):
+                return document
+        raise not_found("Document")
+
+    def q_documentCreate(self, input: dict[str, Any]) -> dict[str, Any]:
+        parents = [k for k in ("projectId", "issueId", "initiativeId", "cycleId", "teamId", "releaseId")
+                   if input.get(k)]
+        if parents != ["projectId"]:
+            raise LinearFailure("the double keeps documents in projects only", "INTERNAL_SERVER_ERROR",
+                                "internal error", 500)
+        if input["projectId"] not in self.projects:
+            raise not_found("Project")
+        if not (input.get("title") or "").strip():
+            raise invalid("title should not be empty")
+        document_id = self._new_id(input.get("id"), self.documents, "Document")
+        slug = f"{_slug(input['title'])}-{document_id.replace('-', '')[:12]}"
+        document = self._entity(id=document_id, title=input["title"], content=input.get("content") or "",
+                                projectId=input["projectId"], creatorId=self.viewer["id"], slugId=slug,
+                                sortOrder=0.0, icon=input.get("icon"), color=input.get("color"))
+        document["url"] = f"https://linear.app/{self.organization['urlKey']}/document/{slug}"
+        self.documents[document_id] = document
+        return self._payload(document=document)
+
+    def q_documentUpdate(self, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        document = self.q_document(id)
+        if "title" in input and not (input["title"] or "").strip():
+            raise invalid("title should not be empty")
+        document.update({k: input[k] for k in ("title", "content", "icon", "color") if k in input})
+        document["updatedAt"] = self.now()
+        return self._payload(document=document)
 
     def _customers_on(self) -> None:
         if not self.customer_requests_enabled:
