@@ -29,6 +29,7 @@ from core.linear_models import (
     Comment,
     Customer,
     CustomerNeed,
+    Cycle,
     Document,
     Issue,
     Label,
@@ -40,6 +41,7 @@ from core.linear_models import (
     attachment_from,
     comment_from,
     customer_from,
+    cycle_from,
     document_from,
     iso_z,
     issue_from,
@@ -50,8 +52,8 @@ from core.ratelimit import wait_from_headers
 from core.settings import Settings, env_name
 
 __all__ = [
-    "AssignedIssue", "Attachment", "Comment", "Customer", "CustomerNeed", "Document", "INT32_MAX", "Issue", "Label",
-    "LinearClient", "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
+    "AssignedIssue", "Attachment", "Comment", "Customer", "CustomerNeed", "Cycle", "Document", "INT32_MAX", "Issue",
+    "Label", "LinearClient", "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
 ]
 
 log = logging.getLogger(__name__)
@@ -287,6 +289,14 @@ class LinearClient:
     def update_comment(self, comment_id: str, body: str) -> Comment:
         answer = self._execute(q.COMMENT_UPDATE, {"id": comment_id, "input": {"body": body}})
         return comment_from(_payload(answer, "commentUpdate", "comment"))
+
+    def cycles(self, team_id: str, since: datetime) -> list[Cycle] | None:
+        """The team's cycles ending at or after ``since``, by start; ``None`` when the team does not use cycles."""
+        first = self._execute(q.TEAM_CYCLES, {"teamId": team_id, "since": iso_z(since), "after": None})["team"]
+        if not first.get("cyclesEnabled"):
+            return None
+        nodes = self._paginate(q.TEAM_CYCLES, {"teamId": team_id, "since": iso_z(since)}, "team.cycles")
+        return sorted((cycle_from(n) for n in nodes), key=lambda c: c.starts_at)
 
     # Documents
     def create_document(self, project_id: str, title: str, content: str, document_id: str) -> Document:

@@ -126,6 +126,17 @@ class AssignedIssue:
 
 
 @dataclass(frozen=True)
+class Cycle:
+    """One of a team's Linear cycles: [starts_at, ends_at)."""
+
+    id: str
+    number: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
 class Document:
     id: str
     title: str
@@ -165,6 +176,10 @@ def assigned_from(n: dict[str, Any]) -> AssignedIssue:
     return AssignedIssue(n["id"], n["identifier"], n["url"], n["title"], state.get("name", ""), state.get("type", ""),
                          maybe_dt(n.get("startedAt")), parse_dt(n["updatedAt"]),
                          tuple(parse_dt(c["createdAt"]) for c in (n.get("comments") or {}).get("nodes", [])), moves)
+
+
+def cycle_from(n: dict[str, Any]) -> Cycle:
+    return Cycle(n["id"], int(n["number"]), n.get("name") or "", parse_dt(n["startsAt"]), parse_dt(n["endsAt"]))
 
 
 def document_from(n: dict[str, Any]) -> Document:

@@ -161,6 +161,22 @@ query CommentsStartingWith($issueId: String!, $prefix: String!, $after: String) 
     % PAGE_INFO
 )
 
+# The team's cycles that end on or after a moment, to show the rotation per cycle as well as per week.
+TEAM_CYCLES = (
+    """
+query TeamCycles($teamId: String!, $since: DateTimeOrDuration!, $after: String) {
+  team(id: $teamId) {
+    id cyclesEnabled
+    cycles(filter: {endsAt: {gte: $since}}, first: 50, after: $after) {
+      nodes { id number name startsAt endsAt }
+      %s
+    }
+  }
+}
+"""
+    % PAGE_INFO
+)
+
 # Handoffs posted to Linear: created under an id we choose, read back by it, updated when resubmitted.
 DOCUMENT_FIELDS = "id title url content updatedAt"
 
@@ -228,6 +244,7 @@ ALL_DOCUMENTS: dict[str, str] = {
     "ATTACHMENTS_FOR_URL": ATTACHMENTS_FOR_URL,
     "COMMENT_CREATE": COMMENT_CREATE,
     "COMMENTS_STARTING_WITH": COMMENTS_STARTING_WITH,
+    "TEAM_CYCLES": TEAM_CYCLES,
     "DOCUMENT_CREATE": DOCUMENT_CREATE,
     "DOCUMENT_UPDATE": DOCUMENT_UPDATE,
     "DOCUMENT": DOCUMENT,

@@ -17,6 +17,7 @@ from core.store import iso, ops
 from core.store import planning as store
 from core.store import playbook as playbook_store
 from ui.charts import pulse_chart, retro_outcome_chart, retro_tier_chart
+from ui.cycles import show_cycles
 from ui.deps import get_db, settings_or_stop
 from ui.export import chart_title, show_chart
 from ui.flash import flash, show_flashes
@@ -87,6 +88,8 @@ if any(r.pulse for r in retros):
     show_chart(charts[-1], "planning.pulse_chart")
 else:
     st.caption("The pulse chart appears once the engineer or support rate a week on the Handoff page.")
+
+show_cycles(db, tz, now)  # issue 13: per Linear cycle as well as per week, when the team has cycles
 
 st.subheader("Export")
 st.download_button(

@@ -28,3 +28,11 @@ def m002_handoff_posts(db: Database) -> None:
         {"week_start": str, "target": str, "key": str, "status": str, "linear_id": str, "url": str,
          "posted_submitted_at": str, "attempted_at": str, "created_at": str, "updated_at": str},
         pk="week_start", defaults={"status": "pending"})
+
+
+@migrations()
+def m003_linear_cycles(db: Database) -> None:
+    # The team's Linear cycles, read by the worker, so the planning view can show the rotation per cycle.
+    db["linear_cycles"].create(
+        {"id": str, "team_key": str, "number": int, "name": str, "starts_at": str, "ends_at": str, "synced_at": str},
+        pk="id")

@@ -131,6 +131,8 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
     ("Team", "states"): ("WorkflowState", lambda d, n: [s for s in d.states.values() if s["teamId"] == n["id"]]),
     ("Team", "labels"): ("IssueLabel", lambda d, n: [x for x in d.labels.values() if x.get("teamId") == n["id"]]),
     ("Team", "issues"): ("Issue", lambda d, n: [i for i in d.issues.values() if i["teamId"] == n["id"]]),
+    ("Team", "cycles"): ("Cycle", lambda d, n: [c for c in d.cycles.values() if c["teamId"] == n["id"]]),
+    ("Cycle", "team"): ("Team", lambda d, n: d.teams[n["teamId"]]),
     ("Team", "organization"): ("Organization", lambda d, n: d.organization),
     ("User", "organization"): ("Organization", lambda d, n: d.organization),
     ("IssueLabel", "organization"): ("Organization", lambda d, n: d.organization),
@@ -184,6 +186,7 @@ class LinearDouble:
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
         self.projects: dict[str, dict[str, Any]] = {}
+        self.cycles: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, dict[str, Any]] = {}
         self.history: dict[str, dict[str, Any]] = {}  # one IssueHistory entry per state move, as Linear records them
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
@@ -210,7 +213,8 @@ class LinearDouble:
         return {"id": _uid(), "createdAt": stamp, "updatedAt": stamp, **fields}
 
     def add_team(self, key: str, name: str, *, triage: bool = True) -> dict[str, Any]:
-        team = self._entity(key=key, name=name, displayName=name, triageEnabled=triage, timezone="UTC", issueSeq=0)
+        team = self._entity(key=key, name=name, displayName=name, triageEnabled=triage, timezone="UTC", issueSeq=0,
+                            cyclesEnabled=False)
         self.teams[team["id"]] = team
         for position, (state_name, kind, color) in enumerate(DEFAULT_STATES):
             if kind != "triage" or triage:
@@ -225,6 +229,17 @@ class LinearDouble:
         user["url"] = f"https://linear.app/{self.organization['urlKey']}/profiles/{user['displayName']}"
         self.users[user["id"]] = user
         return user
+
+    def add_cycle(self, starts_at: datetime, ends_at: datetime, *, team_key: str = "ENG",
+                  name: str | None = None) -> dict[str, Any]:
+        """A cycle of the team (switching cycles on for it, as creating one in Linear needs)."""
+        team = self.team(team_key)
+        team["cyclesEnabled"] = True
+        number = 1 + sum(1 for c in self.cycles.values() if c["teamId"] == team["id"])
+        cycle = self._entity(teamId=team["id"], number=float(number), name=name, startsAt=_stamp(starts_at),
+                             endsAt=_stamp(ends_at))
+        self.cycles[cycle["id"]] = cycle
+        return cycle
 
     def add_project(self, name: str) -> dict[str, Any]:
         project = self._entity(name=name, slugId=_slug(name), description="", color="#5e6ad2", icon=None)
@@ -837,6 +852,10 @@ def _body(request: httpx.Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _uid() -> str:
