@@ -7,12 +7,13 @@ reply staged → reply sent) when staged replies exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from statistics import median
 from typing import Any
 
+from core import readiness
 from core.errors import ValidationError
 from core.escalations import parse_time
 
@@ -173,8 +174,12 @@ def close_time_series(times: Iterable[CloseTime], week_start_index: int = 0) -> 
     ]
 
 
-def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool = False) -> list[Advice]:
-    """Reasons this team should not run the rotation right now, each with what to change."""
+def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool = False,
+             open_bugs: int | None = None) -> list[Advice]:
+    """Reasons this team should not run the rotation right now, each with what to change.
+
+    With ``open_bugs`` the seed rule applies too, worded as the readiness check words it (one source).
+    """
     advice = []
     if team_size < 1:
         advice.append(Advice("No active engineers.",
@@ -186,6 +191,9 @@ def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool
             f"Run it with at least {MIN_TEAM} engineers; until then, share escalations through the "
             "daily office hours without a dedicated rotation.",
         ))
+    seed = None if open_bugs is None else readiness.cost_finding(team_size, open_bugs)
+    if seed is not None:
+        advice.append(Advice(seed.message, seed.fix))
     if weekly_volume < LOW_VOLUME_PER_WEEK:
         advice.append(Advice(
             f"Low bug volume: {weekly_volume:.1f} escalations per week on average.",
@@ -197,3 +205,62 @@ def guidance(team_size: int, weekly_volume: float, *, everyone_on_deadline: bool
             "Pause the rotation until the deadline passes; keep office hours for tier-1 escalations only.",
         ))
     return advice
+
+
+# What-if: the cost chart for a team size, cadence and leave the manager chooses.
+CADENCES = (1, 2)  # the rotation runs every week, or every other week (triage in planning in between)
+QUARTER_WEEKS = 13
+WORKDAYS = 5
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The rotation's cost over the horizon for a chosen team, and the quarter's feature capacity it takes."""
+
+    weeks: list[WeekCost]
+    lost_engineer_weeks: float  # over the first quarter (13 weeks) of the horizon
+    available_engineer_weeks: float
+
+    @property
+    def share(self) -> float:
+        return self.lost_engineer_weeks / self.available_engineer_weeks if self.available_engineer_weeks else 0.0
+
+
+def leave_per_week(leaves: Iterable[tuple[date, date]], first_week: date, weeks: int = QUARTER_WEEKS
+                   ) -> dict[date, float]:
+    """Engineer-weeks away in each week: each leave's workdays (Monday to Friday) in the week, over five."""
+    out: dict[date, float] = {}
+    for i in range(weeks):
+        week = first_week + timedelta(weeks=i)
+        days = [week + timedelta(days=d) for d in range(7)]
+        away = sum(sum(1 for d in days if d.weekday() < WORKDAYS and start <= d <= end) for start, end in leaves)
+        if away:
+            out[week] = round(away / WORKDAYS, 2)
+    return out
+
+
+def what_if(team_size: int, cadence_weeks: int, leave: Mapping[date, float], first_week: date, *,
+            weeks: int = QUARTER_WEEKS) -> WhatIf:
+    """Cost per week when ``team_size`` engineers rotate every ``cadence_weeks`` weeks with ``leave`` away.
+
+    A rotation week takes one engineer-week of feature work; its share is one over the engineers who are in
+    (the one on support always is). Weeks the rotation does not run cost nothing.
+    """
+    if team_size < 1:
+        raise ValidationError("a rotation needs at least one engineer")
+    if cadence_weeks not in CADENCES:
+        raise ValidationError("the rotation runs every week or every other week")
+    if weeks < 1:
+        raise ValidationError("the horizon must be at least one week")
+    if any(v < 0 for v in leave.values()):
+        raise ValidationError("leave cannot be negative")
+    out, lost, available = [], 0.0, 0.0
+    for i in range(weeks):
+        week = first_week + timedelta(weeks=i)
+        present = max(team_size - leave.get(week, 0.0), 1.0)
+        runs = i % cadence_weeks == 0
+        out.append(WeekCost(week, team_size, 1.0 / present if runs else 0.0, "" if runs else "no rotation"))
+        if i < QUARTER_WEEKS:
+            lost += 1.0 if runs else 0.0
+            available += present
+    return WhatIf(out, lost, round(available, 2))

@@ -22,7 +22,8 @@ RETRO_COLUMNS = (("week", "Week"), ("engineer", "On support"), ("received", "Rec
                  ("tier_2", "Tier 2"), ("tier_3", "Tier 3"), ("triage_hours", "Hours to triage"),
                  ("fixed", "Fixed in the week"), ("triaged", "Triaged to backlog"), ("carried_over", "Carried over"),
                  ("customers", "Customers"), ("revenue", "Revenue touched"), ("handed_back", "Handed back"),
-                 ("reopen_rate", "Reopened"), ("pulse_engineer", "Pulse: engineer"),
+                 ("reopen_rate", "Reopened"), ("boundary_breaches", "Boundary breaches"),
+                 ("pulse_engineer", "Pulse: engineer"),
                  ("pulse_support", "Pulse: support"))
 
 

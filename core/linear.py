@@ -24,19 +24,25 @@ import httpx
 from core import linear_queries as q
 from core.errors import ConfigError, LinearError, LinearFeatureDisabled, LinearRateLimited
 from core.linear_models import (
+    AssignedIssue,
     Attachment,
     Comment,
     Customer,
     CustomerNeed,
+    Cycle,
+    Document,
     Issue,
     Label,
     State,
     Team,
     User,
     Viewer,
+    assigned_from,
     attachment_from,
     comment_from,
     customer_from,
+    cycle_from,
+    document_from,
     iso_z,
     issue_from,
     need_from,
@@ -46,8 +52,8 @@ from core.ratelimit import wait_from_headers
 from core.settings import Settings, env_name
 
 __all__ = [
-    "Attachment", "Comment", "Customer", "CustomerNeed", "INT32_MAX", "Issue", "Label", "LinearClient",
-    "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
+    "AssignedIssue", "Attachment", "Comment", "Customer", "CustomerNeed", "Cycle", "Document", "INT32_MAX", "Issue",
+    "Label", "LinearClient", "LinearFeatureDisabled", "State", "Team", "User", "Viewer",
 ]
 
 log = logging.getLogger(__name__)
@@ -271,6 +277,12 @@ class LinearClient:
         except LinearError as exc:
             if exc.retryable or "already exists" not in str(exc).lower():
                 raise
+    def assigned_activity(self, user_id: str, since: datetime) -> Iterator[AssignedIssue]:
+        """Issues assigned to ``user_id`` that changed since ``since`` or are in progress, with their activity."""
+        flt = {"assignee": {"id": {"eq": user_id}},
+               "or": [{"updatedAt": {"gte": iso_z(since)}}, {"state": {"type": {"eq": "started"}}}]}
+        for node in self._paginate(q.ASSIGNED_ACTIVITY, {"filter": flt, "userId": user_id}, "issues"):
+            yield assigned_from(node)
 
     # Attachments and comments
     def create_attachment(
@@ -285,9 +297,64 @@ class LinearClient:
         nodes = self._execute(q.ATTACHMENTS_FOR_URL, {"url": url})["attachmentsForURL"]["nodes"]
         return [attachment_from(n) for n in nodes]
 
-    def create_comment(self, issue_id: str, body: str) -> Comment:
-        answer = self._execute(q.COMMENT_CREATE, {"input": {"issueId": issue_id, "body": body}})
-        return comment_from(_payload(answer, "commentCreate", "comment"))
+    def create_comment(self, issue_id: str, body: str, comment_id: str | None = None) -> Comment:
+        """Comment on an issue; with ``comment_id`` (a UUID) a retry or a re-run finds the comment instead."""
+        data = {"issueId": issue_id, "body": body, **_present(id=comment_id)}
+        if comment_id is None:
+            answer = self._execute(q.COMMENT_CREATE, {"input": data})
+            return comment_from(_payload(answer, "commentCreate", "comment"))
+        return self._create_once(comment_id, self.find_comment, lambda: comment_from(
+            _payload(self._post(q.COMMENT_CREATE, {"input": data}), "commentCreate", "comment")))
+
+    def find_comment(self, comment_id: str) -> Comment | None:
+        data = self._execute(q.COMMENT, {"id": comment_id}, missing_ok=True)
+        return None if data is None else comment_from(data["comment"])
+
+    def update_comment(self, comment_id: str, body: str) -> Comment:
+        answer = self._execute(q.COMMENT_UPDATE, {"id": comment_id, "input": {"body": body}})
+        return comment_from(_payload(answer, "commentUpdate", "comment"))
+
+    def cycles(self, team_id: str, since: datetime) -> list[Cycle] | None:
+        """The team's cycles ending at or after ``since``, by start; ``None`` when the team does not use cycles."""
+        first = self._execute(q.TEAM_CYCLES, {"teamId": team_id, "since": iso_z(since), "after": None})["team"]
+        if not first.get("cyclesEnabled"):
+            return None
+        nodes = self._paginate(q.TEAM_CYCLES, {"teamId": team_id, "since": iso_z(since)}, "team.cycles")
+        return sorted((cycle_from(n) for n in nodes), key=lambda c: c.starts_at)
+
+    # Documents
+    def create_document(self, project_id: str, title: str, content: str, document_id: str) -> Document:
+        """A document in the project under the id we choose, so a retry or a re-run finds it instead."""
+        data = {"id": document_id, "projectId": project_id, "title": title, "content": content}
+        return self._create_once(document_id, self.find_document, lambda: document_from(
+            _payload(self._post(q.DOCUMENT_CREATE, {"input": data}), "documentCreate", "document")))
+
+    def find_document(self, document_id: str) -> Document | None:
+        data = self._execute(q.DOCUMENT, {"id": document_id}, missing_ok=True)
+        return None if data is None else document_from(data["document"])
+
+    def update_document(self, document_id: str, title: str, content: str) -> Document:
+        answer = self._execute(q.DOCUMENT_UPDATE, {"id": document_id, "input": {"title": title, "content": content}})
+        return document_from(_payload(answer, "documentUpdate", "document"))
+
+    def _create_once(self, key: str, find: Callable[[str], T | None], create: Callable[[], T]) -> T:
+        """Create something whose id is ``key``; an attempt after one whose answer was lost reads it back first."""
+        def attempt(n: int) -> T:
+            if n:
+                existing = find(key)
+                if existing is not None:
+                    return existing
+            return create()
+
+        try:
+            return self._retrying(attempt)
+        except LinearError as exc:
+            if exc.retryable:
+                raise
+            existing = find(key)  # a duplicate id: created by an earlier run
+            if existing is None:
+                raise
+            return existing
 
     def latest_comment_starting_with(self, issue_id: str, marker: str) -> Comment | None:
         nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "issue.comments")

@@ -109,6 +109,41 @@ class CustomerNeed:
     attachment_id: str | None
 
 
+@dataclass(frozen=True)
+class AssignedIssue:
+    """An issue assigned to someone, with that person's comments and every state move (the boundary guard)."""
+
+    id: str
+    identifier: str
+    url: str
+    title: str
+    state_name: str
+    state_type: str
+    started_at: datetime | None
+    updated_at: datetime
+    comment_times: tuple[datetime, ...] = ()  # the assignee's own comments
+    moves: tuple[tuple[datetime, str | None, str], ...] = ()  # (when, actor id, state moved to)
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """One of a team's Linear cycles: [starts_at, ends_at)."""
+
+    id: str
+    number: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    title: str
+    url: str
+    content: str = ""
+
+
 # -- mappers from GraphQL nodes ----------------------------------------------------------------------------------
 def issue_from(n: dict[str, Any]) -> Issue:
     state, assignee, team = n.get("state") or {}, n.get("assignee") or {}, n.get("team") or {}
@@ -132,6 +167,23 @@ def issue_from(n: dict[str, Any]) -> Issue:
         assignee_email=assignee.get("email"),
         labels=tuple(label["name"] for label in (n.get("labels") or {}).get("nodes", [])),
     )
+
+
+def assigned_from(n: dict[str, Any]) -> AssignedIssue:
+    state = n.get("state") or {}
+    moves = tuple((parse_dt(h["createdAt"]), node_id(h.get("actor")), (h.get("toState") or {}).get("name", ""))
+                  for h in (n.get("history") or {}).get("nodes", []) if h.get("toState"))
+    return AssignedIssue(n["id"], n["identifier"], n["url"], n["title"], state.get("name", ""), state.get("type", ""),
+                         maybe_dt(n.get("startedAt")), parse_dt(n["updatedAt"]),
+                         tuple(parse_dt(c["createdAt"]) for c in (n.get("comments") or {}).get("nodes", [])), moves)
+
+
+def cycle_from(n: dict[str, Any]) -> Cycle:
+    return Cycle(n["id"], int(n["number"]), n.get("name") or "", parse_dt(n["startsAt"]), parse_dt(n["endsAt"]))
+
+
+def document_from(n: dict[str, Any]) -> Document:
+    return Document(n["id"], n["title"], n.get("url") or "", n.get("content") or "")
 
 
 def attachment_from(n: dict[str, Any]) -> Attachment:

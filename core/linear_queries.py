@@ -107,6 +107,26 @@ query Issues($filter: IssueFilter, $after: String) {
     + ISSUE_FIELDS
 )
 
+# The boundary guard: a person's issues touched in a window, with their own comments and every state move.
+# Small pages keep the nested connections far under Linear's 10,000-point complexity cap per query.
+ASSIGNED_ACTIVITY = (
+    """
+query AssignedActivity($filter: IssueFilter, $userId: ID!, $after: String) {
+  issues(filter: $filter, first: 25, after: $after, orderBy: updatedAt) {
+    nodes {
+      id identifier url title startedAt completedAt canceledAt updatedAt
+      state { id name type }
+      team { id key }
+      comments(filter: {user: {id: {eq: $userId}}}, first: 20) { nodes { id createdAt } }
+      history(first: 30) { nodes { createdAt actor { id } fromState { type } toState { name type } } }
+    }
+    %s
+  }
+}
+"""
+    % PAGE_INFO
+)
+
 ATTACHMENT_FIELDS = "id url title subtitle metadata createdAt updatedAt issue { id identifier url }"
 
 ATTACHMENT_CREATE = """
@@ -140,6 +160,55 @@ query CommentsStartingWith($issueId: String!, $prefix: String!, $after: String) 
 """
     % PAGE_INFO
 )
+
+# The team's cycles that end on or after a moment, to show the rotation per cycle as well as per week.
+TEAM_CYCLES = (
+    """
+query TeamCycles($teamId: String!, $since: DateTimeOrDuration!, $after: String) {
+  team(id: $teamId) {
+    id cyclesEnabled
+    cycles(filter: {endsAt: {gte: $since}}, first: 50, after: $after) {
+      nodes { id number name startsAt endsAt }
+      %s
+    }
+  }
+}
+"""
+    % PAGE_INFO
+)
+
+# Handoffs posted to Linear: created under an id we choose, read back by it, updated when resubmitted.
+DOCUMENT_FIELDS = "id title url content updatedAt"
+
+DOCUMENT_CREATE = """
+mutation DocumentCreate($input: DocumentCreateInput!) {
+  documentCreate(input: $input) { success document { %s } }
+}
+""" % DOCUMENT_FIELDS
+
+DOCUMENT_UPDATE = """
+mutation DocumentUpdate($id: String!, $input: DocumentUpdateInput!) {
+  documentUpdate(id: $id, input: $input) { success document { %s } }
+}
+""" % DOCUMENT_FIELDS
+
+DOCUMENT = """
+query Document($id: String!) {
+  document(id: $id) { %s }
+}
+""" % DOCUMENT_FIELDS
+
+COMMENT = """
+query Comment($id: String!) {
+  comment(id: $id) { id body createdAt url user { id name email } }
+}
+"""
+
+COMMENT_UPDATE = """
+mutation CommentUpdate($id: String!, $input: CommentUpdateInput!) {
+  commentUpdate(id: $id, input: $input) { success comment { id body createdAt url } }
+}
+"""
 
 CUSTOMER_UPSERT = """
 mutation CustomerUpsert($input: CustomerUpsertInput!) {
@@ -188,10 +257,17 @@ ALL_DOCUMENTS: dict[str, str] = {
     "ISSUE_RELATION_CREATE": ISSUE_RELATION_CREATE,
     "ISSUE_UPDATE": ISSUE_UPDATE,
     "ISSUES": ISSUES,
+    "ASSIGNED_ACTIVITY": ASSIGNED_ACTIVITY,
     "ATTACHMENT_CREATE": ATTACHMENT_CREATE,
     "ATTACHMENTS_FOR_URL": ATTACHMENTS_FOR_URL,
     "COMMENT_CREATE": COMMENT_CREATE,
     "COMMENTS_STARTING_WITH": COMMENTS_STARTING_WITH,
+    "TEAM_CYCLES": TEAM_CYCLES,
+    "DOCUMENT_CREATE": DOCUMENT_CREATE,
+    "DOCUMENT_UPDATE": DOCUMENT_UPDATE,
+    "DOCUMENT": DOCUMENT,
+    "COMMENT": COMMENT,
+    "COMMENT_UPDATE": COMMENT_UPDATE,
     "CUSTOMER_UPSERT": CUSTOMER_UPSERT,
     "CUSTOMER_NEED_CREATE": CUSTOMER_NEED_CREATE,
 }

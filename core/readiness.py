@@ -43,12 +43,9 @@ def check(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability
             "cadence", f"{email} is on support again after {gap} week{'s' if gap != 1 else ''}; more often than every "
             f"{MIN_CADENCE_WEEKS} weeks wears people out.",
             "Add engineers, move time off that squeezes the schedule, or switch to a lighter cadence."))
-    if active and 1 / len(active) > MAX_CAPACITY_SHARE and open_bugs < small_queue:
-        findings.append(Finding(
-            "cost", f"The rotation costs {100 / len(active):.0f}% of the team's capacity while only "
-            f"{open_bugs} {'escalation is' if open_bugs == 1 else 'escalations are'} open (under {small_queue}).",
-            "Handle bugs in office hours or normal sprint triage until the queue grows, or share the rotation with "
-            "another team so it costs 10% or less."))
+    cost = cost_finding(len(active), open_bugs, small_queue)
+    if cost is not None:
+        findings.append(cost)
     blocked = _everyone_critical(active, unavailability, first, last)
     if blocked:
         findings.append(Finding(
@@ -57,6 +54,18 @@ def check(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability
             "Move a critical-path deadline, take someone off critical-path work for their week, or pause the "
             "rotation for the window."))
     return findings
+
+
+def cost_finding(team_size: int, open_bugs: int, small_queue: int = SMALL_QUEUE) -> Finding | None:
+    """The seed rule, the one source of this advice (Calendar and Capacity both show it): one engineer-week is more
+    than 10% of the team's capacity while the bug queue is too small to be costing customers' trust."""
+    if not team_size or 1 / team_size <= MAX_CAPACITY_SHARE or open_bugs >= small_queue:
+        return None
+    return Finding(
+        "cost", f"The rotation costs {100 / team_size:.0f}% of the team's capacity while only "
+        f"{open_bugs} {'escalation is' if open_bugs == 1 else 'escalations are'} open (under {small_queue}).",
+        "Handle bugs in office hours or normal sprint triage until the queue grows, or share the rotation with "
+        "another team so it costs 10% or less.")
 
 
 def _tightest_cadence(weeks: Sequence[RotationWeek], first: date, last: date) -> tuple[str, int] | None:

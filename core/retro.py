@@ -8,11 +8,13 @@ was created or linked), and the latest follow-up. For each week:
   still open when it ended (into the backlog); *carried over* were still open without one.
 - *reopened* counts escalations closed in the week whose customer wrote again after the close: the customer's
   answer that it is not fixed.
+- *boundary breaches* are the non-escalation Linear issues the engineer worked on in their week
+  (``core.boundary``); a week with any is marked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from statistics import median
@@ -56,6 +58,7 @@ class Retro:
     reopened: int
     handed_back: int
     pulse: dict[str, int] = field(default_factory=dict)  # role -> rating 1-5, for the roles that rated the week
+    breaches: int = 0  # boundary breaches: non-escalation issues the engineer worked on in the week
 
     @property
     def reopen_rate(self) -> float | None:
@@ -68,7 +71,7 @@ class Retro:
                 "triage_hours": None if self.triage_hours is None else round(self.triage_hours, 1),
                 "fixed": self.fixed, "triaged": self.triaged, "carried_over": self.carried_over,
                 "customers": self.customers, "revenue": self.revenue, "handed_back": self.handed_back,
-                "reopen_rate": self.reopen_rate,
+                "reopen_rate": self.reopen_rate, "boundary_breaches": self.breaches,
                 **{f"pulse_{role}": self.pulse.get(role) for role in PULSE_ROLES}}
 
 
@@ -79,7 +82,8 @@ def _fixed_at(row: dict[str, Any]) -> datetime | None:
     return parse_time(row.get("closed_at"))
 
 
-def week(rows: Iterable[dict[str, Any]], w: Week, pulses: Iterable[dict[str, Any]] = ()) -> Retro:
+def week(rows: Iterable[dict[str, Any]], w: Week, pulses: Iterable[dict[str, Any]] = (),
+         breaches: Mapping[str, int] | None = None) -> Retro:
     rows = list(rows)
     received = [r for r in rows if w.start <= parse_time(r["received_at"]) < w.end]
     by_tier = {t: sum(1 for r in received if (r.get("support_tier") or 3) == t) for t in TIERS}
@@ -105,14 +109,15 @@ def week(rows: Iterable[dict[str, Any]], w: Week, pulses: Iterable[dict[str, Any
                  carried, len(revenue_by_domain), sum(revenue_by_domain.values()), len(closed_in_week), reopened,
                  sum(1 for r in received if r.get("handed_back")),
                  {p["role"]: int(p["rating"]) for p in pulses
-                  if str(p["week_start"])[:10] == w.week_start.isoformat() and p.get("rating")})
+                  if str(p["week_start"])[:10] == w.week_start.isoformat() and p.get("rating")},
+                 (breaches or {}).get(w.week_start.isoformat(), 0))
 
 
-def retro(rows: Iterable[dict[str, Any]], weeks: Sequence[Week],
-          pulses: Iterable[dict[str, Any]] = ()) -> list[Retro]:
-    """One retro per week, in the order given, with the week's pulse ratings."""
+def retro(rows: Iterable[dict[str, Any]], weeks: Sequence[Week], pulses: Iterable[dict[str, Any]] = (),
+          breaches: Mapping[str, int] | None = None) -> list[Retro]:
+    """One retro per week, in the order given, with the week's pulse ratings and boundary breaches (by week start)."""
     rows, pulses = list(rows), list(pulses)
-    return [week(rows, w, pulses) for w in weeks]
+    return [week(rows, w, pulses, breaches) for w in weeks]
 
 
 def tier_series(retros: Iterable[Retro]) -> list[dict[str, Any]]:

@@ -74,6 +74,9 @@ class Settings:
     linear_state: str = "Triage"
     linear_webhook_secret: str = ""
     customer_note_marker: str = "Customer note:"
+    handoff_linear_target: str = ""
+    linear_project: str = ""
+    linear_planning_issue: str = ""
     # Rotation
     team_timezone: str = "UTC"
     week_start: str = "monday"
@@ -93,6 +96,7 @@ class Settings:
     slack_notify_waiting_replies: bool = True
     slack_reply_wait_hours: int = 24
     slack_notify_swaps: bool = True
+    boundary_notify_slack: str = ""
     feed_secret: str = ""
     feed_url: str = "http://localhost:8504"
 
@@ -141,6 +145,12 @@ class Settings:
             name, _, stage = pair.partition("=")
             if not name.strip() or not stage.strip():
                 raise ConfigError(env_name("hubspot_stage_map"), f"{pair.strip()!r} is not a State=stage pair")
+        if self.handoff_linear_target not in HANDOFF_TARGETS:
+            raise ConfigError(env_name("handoff_linear_target"), "must be document, comment or empty")
+        needs = {"document": "linear_project", "comment": "linear_planning_issue"}.get(self.handoff_linear_target)
+        if needs and not getattr(self, needs):
+            raise ConfigError(env_name(needs), f"is needed when {env_name('handoff_linear_target')} is "
+                              f"{self.handoff_linear_target}")
         for name in ("hubspot_base_url", "linear_api_url", "public_url", "slack_api_url", "feed_url",
                      "hubspot_webhook_url"):
             if getattr(self, name) and not getattr(self, name).startswith(("http://", "https://")):
@@ -230,6 +240,7 @@ def env_example() -> str:
     return "\n".join(lines) + "\n"
 
 
+HANDOFF_TARGETS = ("", "document", "comment")
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
                            "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret",
                            "feed_secret", "hubspot_webhook_secret"})
@@ -296,6 +307,11 @@ FIELD_DOCS: dict[str, str] = {
     "linear_team": "Key of the Linear team that receives issues (for example `ENG`).",
     "linear_state": "Workflow state name for new issues.",
     "linear_webhook_secret": "Secret that signs Linear webhooks (`Linear-Signature`).",
+    "handoff_linear_target": "Where each submitted handoff is also posted in Linear, once: `document` (a document "
+                             "in `ROTADESK_LINEAR_PROJECT`), `comment` (a comment on "
+                             "`ROTADESK_LINEAR_PLANNING_ISSUE`), or empty for neither.",
+    "linear_project": "Id of the team's Linear project that handoff documents go into.",
+    "linear_planning_issue": "Identifier (for example `ENG-42`) of the Linear issue handoffs are commented on.",
     "customer_note_marker": "A Linear comment starting with this text becomes the fix summary in the closing reply.",
     "team_timezone": "IANA time zone of the team; rotation weeks start at midnight here.",
     "week_start": "Weekday rotation weeks start on.",
@@ -314,6 +330,9 @@ FIELD_DOCS: dict[str, str] = {
     "slack_notify_waiting_replies": "Post when a staged closing reply has waited too long to be sent.",
     "slack_reply_wait_hours": "Hours a closing reply may wait before the channel hears about it.",
     "slack_notify_swaps": "Post when a rotation week changes hands.",
+    "boundary_notify_slack": "Slack user or channel id (for example the engineering manager's `U0123456789`) told "
+                             "when the boundary guard finds new non-escalation work in a rotation week; empty "
+                             "tells nobody. Needs the Slack app.",
     "feed_secret": "Secret that makes calendar feeds private: each feed URL carries a token derived from it, and "
                    "`python -m ingest feeds` serves them instead of public files under `static/`.",
     "feed_url": "Address the private feed endpoint (`python -m ingest feeds`) is reached at; used in its links.",

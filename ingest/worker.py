@@ -2,7 +2,9 @@
 
 Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
 its calendar feeds, then matching roster engineers to their Linear user
-and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
+and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll
+and the boundary guard (the engineer on support's non-escalation work in Linear), then posting submitted handoffs
+to Linear when ``ROTADESK_HANDOFF_LINEAR_TARGET`` says where, and (hourly) the team's Linear cycles.
 Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only. Once a day a cycle also applies
 the retention setting (``ROTADESK_RETENTION_DAYS``).
 """
@@ -87,8 +89,11 @@ def sync_cycle(
         slack_step(db, settings, slack)
         return
     from core.accounts import match_accounts
+    from core.boundary_sync import check as check_boundary
     from core.closing import poll_and_stage
+    from core.cycles_sync import sync_cycles
     from core.follow import follow_hubspot, follow_linear
+    from core.handoff_posts import post_handoffs
     from core.linking import sync_pending
     from ingest.hubspot_source import poll_escalated
 
@@ -106,6 +111,9 @@ def sync_cycle(
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("HubSpot changes", lambda: follow_hubspot(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("Linear changes", lambda: follow_linear(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("boundary guard", lambda: check_boundary(db, settings, connectors.linear, _now())),
+        ("handoffs to Linear", lambda: post_handoffs(db, settings, connectors.linear, _now())),
+        ("Linear cycles", lambda: sync_cycles(db, settings, connectors.linear, _now())),
     ):
         try:
             summary = step()

@@ -14,6 +14,7 @@ from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
 from core.store import feeds, handovers
 from core.store import rotation as store
+from ui.boundary import show_breaches
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
 from ui.flash import flash, show_flashes
@@ -269,3 +270,5 @@ with feed_tab:
                                                                     overrides=view.overrides,
                                                                     absences=view.absences),
                            file_name=feed_filename(person), mime="text/calendar", key="calendar.download_person")
+
+show_breaches(db, view.today, "calendar", names)  # issue 13: non-escalation work in rotation weeks

@@ -9,9 +9,12 @@ import streamlit as st
 from core import capacity as cap
 from core.errors import AppError
 from core.store import iso, ops
+from core.store.rotation import open_bug_count
+from ui.boundary import show_breaches
 from ui.charts import capacity_cost_chart, close_time_chart, intake_chart
 from ui.deps import get_db, settings_or_stop
 from ui.export import show_chart
+from ui.what_if import show_what_if
 
 st.session_state.setdefault("capacity.deadline", False)
 
@@ -51,7 +54,7 @@ else:
             "feature capacity for N engineers.")
 
 deadline = st.checkbox("Everyone is on a deadline right now", key="capacity.deadline")
-advice = cap.guidance(team, volume, everyone_on_deadline=deadline)
+advice = cap.guidance(team, volume, everyone_on_deadline=deadline, open_bugs=open_bug_count(db))
 st.subheader("Should you run this rotation?")
 for item in advice:
     st.warning(f"{item.problem} {item.change}")
@@ -69,3 +72,6 @@ if close_series:
     show_chart(close_time_chart(close_series), "capacity.close_chart")
 else:
     st.caption("Time to close appears once closing replies are staged and sent from the Replies page.")
+
+show_what_if(db, team, this_week)  # issue 13: team size, cadence and leave change the cost live
+show_breaches(db, now.date(), "capacity")  # issue 13: non-escalation work in rotation weeks

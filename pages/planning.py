@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core import export, retro
+from core import boundary, export, retro
 from core import handoff as ho
 from core.errors import AppError
+from core.store import boundary as boundary_store
 from core.store import iso, ops
 from core.store import planning as store
 from core.store import playbook as playbook_store
 from ui.charts import pulse_chart, retro_outcome_chart, retro_tier_chart
+from ui.cycles import show_cycles
 from ui.deps import get_db, settings_or_stop
 from ui.export import chart_title, show_chart
 from ui.flash import flash, show_flashes
@@ -24,7 +26,7 @@ HISTORY_WEEKS = 13
 COLUMNS = {"tier_1": "Tier 1", "tier_2": "Tier 2", "tier_3": "Tier 3", "triage_hours": "Hours to triage (median)",
            "fixed": "Fixed in the week", "triaged": "Triaged to backlog", "carried_over": "Carried over",
            "customers": "Customers", "handed_back": "Handed back", "pulse_engineer": "Pulse: engineer",
-           "pulse_support": "Pulse: support"}
+           "pulse_support": "Pulse: support", "boundary_breaches": "Boundary breaches"}
 
 settings = settings_or_stop()
 tz = ZoneInfo(settings.team_timezone)
@@ -38,7 +40,8 @@ try:
     db = get_db()
     weeks = retro.past_weeks(ops.rotation_weeks(db), now.astimezone(tz).date(), tz, HISTORY_WEEKS)
     since = weeks[0].start if weeks else now - timedelta(weeks=HISTORY_WEEKS)
-    retros = retro.retro(store.retro_rows(db, iso(since)), weeks, store.pulses(db))
+    retros = retro.retro(store.retro_rows(db, iso(since)), weeks, store.pulses(db),
+                         boundary.counts(boundary_store.breach_rows(db)))
     marks = retro.change_marks(playbook_store.changes(db), weeks)
     last = store.last_review(db)
     pending = retro.unreviewed(ops.handoffs(db), last["reviewed_at"] if last else None)
@@ -85,6 +88,8 @@ if any(r.pulse for r in retros):
     show_chart(charts[-1], "planning.pulse_chart")
 else:
     st.caption("The pulse chart appears once the engineer or support rate a week on the Handoff page.")
+
+show_cycles(db, tz, now)  # issue 13: per Linear cycle as well as per week, when the team has cycles
 
 st.subheader("Export")
 st.download_button(

@@ -256,3 +256,26 @@ def test_private_feeds_show_secret_links_that_can_be_replaced(calendar_env, monk
     assert not at.exception
     after = [c.value for c in at.code if c.value.startswith("https://feeds.ourco.com/feeds/")]
     assert after[0] != links[0] and after[1] == links[1]
+
+
+def test_boundary_breaches_show_per_week_under_the_engineers_name(calendar_env):
+    # Issue 13: the Calendar lists each rotation week's non-escalation Linear work, issue by issue.
+    from datetime import timedelta
+
+    from core.boundary import Breach
+    from core.capacity import week_start_of
+    from core.store import boundary as boundary_store
+
+    seeded(calendar_env)
+    week = week_start_of(APP_NOW.date()) - timedelta(weeks=1)
+    db = open_db(calendar_env / "app.db")
+    boundary_store.save_week(db, [Breach(week, "e2@ourco.com", "id-4", "ENG-4", "https://linear.app/acme/issue/ENG-4",
+                                         "Dark mode", "In Progress", ("commented",), None)], APP_NOW)
+    db.close()
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    weeks = frame(at, "breaches")
+    assert weeks.to_dict("records") == [{"week": week.isoformat(), "engineer": "Engineer 2", "breaches": 1,
+                                         "issues": "ENG-4"}]
+    assert at.expander[-1].label == f"Week of {week.isoformat()} · Engineer 2 · 1 issue"
+    assert at.expander[-1].dataframe[0].value["why"].tolist() == ["commented"]

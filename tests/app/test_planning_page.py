@@ -112,3 +112,43 @@ def test_without_pulses_the_page_says_where_they_come_from(app_env):
     at = run()
     assert any(c.value.startswith("The pulse chart appears once") for c in at.caption)
     assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_rotations_with_boundary_breaches_are_marked_in_the_retro(app_env):
+    # Issue 13: the retro marks the weeks whose engineer worked on non-escalation issues.
+    from datetime import date
+
+    from core.boundary import Breach
+    from core.store import boundary as boundary_store
+
+    seed(app_env)
+    boundary_store.save_week(app_env.db, [
+        Breach(date.fromisoformat(WEEKS[1]), "bo@ourco.com", f"id-{n}", f"ENG-{n}", "https://linear.app/x", "Work",
+               "In Progress", ("moved",), None) for n in (1, 2)], APP_NOW)
+    at = run()
+    table = at.dataframe[0].value.set_index("week")
+    assert table["boundary_breaches"].to_dict() == {WEEKS[2]: 0, WEEKS[1]: 2, WEEKS[0]: 0}
+
+
+def test_a_team_with_linear_cycles_sees_cost_and_outcomes_per_cycle(app_env):
+    # Issue 13: per Linear cycle as well as per week.
+    seed(app_env)
+    start = datetime.fromisoformat(WEEKS[0]).replace(tzinfo=timezone.utc)
+    app_env.db["linear_cycles"].insert_all([
+        {"id": "c1", "team_key": "ENG", "number": 41, "name": "", "starts_at": iso(start),
+         "ends_at": iso(start + timedelta(weeks=2))},
+        {"id": "c2", "team_key": "ENG", "number": 42, "name": "Winter push",
+         "starts_at": iso(start + timedelta(weeks=2)), "ends_at": iso(start + timedelta(weeks=4))}], pk="id")
+    app_env.escalation(1, age=since_week_start(WEEKS[1], 2))
+    at = run()
+    assert "Per Linear cycle" in [h.value for h in at.subheader]
+    table = next(df.value for df in at.dataframe if "support_weeks" in df.value.columns)
+    assert table[["cycle", "support_weeks", "cost", "received", "carried_over"]].to_dict("records") == [
+        {"cycle": "Winter push", "support_weeks": 2.0, "cost": 0.5, "received": 0, "carried_over": 0},
+        {"cycle": "Cycle 41", "support_weeks": 2.0, "cost": 0.5, "received": 1, "carried_over": 1}]
+
+
+def test_without_cycles_the_planning_view_stays_per_week(app_env):
+    seed(app_env)
+    at = run()
+    assert "Per Linear cycle" not in [h.value for h in at.subheader]

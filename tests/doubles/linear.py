@@ -123,9 +123,16 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
         lambda d, n: [a for a in d.attachments.values() if a["issueId"] == n["id"]],
     ),
     ("Issue", "needs"): ("CustomerNeed", lambda d, n: [x for x in d.needs.values() if x["issueId"] == n["id"]]),
+    ("Issue", "history"): ("IssueHistory", lambda d, n: [h for h in d.history.values() if h["issueId"] == n["id"]]),
+    ("IssueHistory", "issue"): ("Issue", lambda d, n: d.issues[n["issueId"]]),
+    ("IssueHistory", "actor"): ("User", lambda d, n: d.users.get(n.get("actorId") or "")),
+    ("IssueHistory", "fromState"): ("WorkflowState", lambda d, n: d.states.get(n.get("fromStateId") or "")),
+    ("IssueHistory", "toState"): ("WorkflowState", lambda d, n: d.states.get(n.get("toStateId") or "")),
     ("Team", "states"): ("WorkflowState", lambda d, n: [s for s in d.states.values() if s["teamId"] == n["id"]]),
     ("Team", "labels"): ("IssueLabel", lambda d, n: [x for x in d.labels.values() if x.get("teamId") == n["id"]]),
     ("Team", "issues"): ("Issue", lambda d, n: [i for i in d.issues.values() if i["teamId"] == n["id"]]),
+    ("Team", "cycles"): ("Cycle", lambda d, n: [c for c in d.cycles.values() if c["teamId"] == n["id"]]),
+    ("Cycle", "team"): ("Team", lambda d, n: d.teams[n["teamId"]]),
     ("Team", "organization"): ("Organization", lambda d, n: d.organization),
     ("User", "organization"): ("Organization", lambda d, n: d.organization),
     ("IssueLabel", "organization"): ("Organization", lambda d, n: d.organization),
@@ -136,6 +143,8 @@ RELATIONS: dict[tuple[str, str], tuple[str, Callable[[LinearDouble, dict[str, An
     ("Attachment", "issue"): ("Issue", lambda d, n: d.issues[n["issueId"]]),
     ("Customer", "tier"): ("CustomerTier", lambda d, n: d.tiers.get(n.get("tierId") or "")),
     ("Customer", "needs"): ("CustomerNeed", lambda d, n: [x for x in d.needs.values() if x["customerId"] == n["id"]]),
+    ("Document", "project"): ("Project", lambda d, n: d.projects.get(n.get("projectId") or "")),
+    ("Document", "creator"): ("User", lambda d, n: d.users.get(n.get("creatorId") or "")),
     ("CustomerNeed", "customer"): ("Customer", lambda d, n: d.customers.get(n["customerId"])),
     ("CustomerNeed", "issue"): ("Issue", lambda d, n: d.issues.get(n.get("issueId") or "")),
     ("CustomerNeed", "attachment"): ("Attachment", lambda d, n: d.attachments.get(n.get("attachmentId") or "")),
@@ -179,6 +188,10 @@ class LinearDouble:
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
         self.relations: dict[str, dict[str, Any]] = {}
+        self.projects: dict[str, dict[str, Any]] = {}
+        self.cycles: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.history: dict[str, dict[str, Any]] = {}  # one IssueHistory entry per state move, as Linear records them
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
         self.add_team("ENG", "Engineering")
 
@@ -203,7 +216,8 @@ class LinearDouble:
         return {"id": _uid(), "createdAt": stamp, "updatedAt": stamp, **fields}
 
     def add_team(self, key: str, name: str, *, triage: bool = True) -> dict[str, Any]:
-        team = self._entity(key=key, name=name, displayName=name, triageEnabled=triage, timezone="UTC", issueSeq=0)
+        team = self._entity(key=key, name=name, displayName=name, triageEnabled=triage, timezone="UTC", issueSeq=0,
+                            cyclesEnabled=False)
         self.teams[team["id"]] = team
         for position, (state_name, kind, color) in enumerate(DEFAULT_STATES):
             if kind != "triage" or triage:
@@ -218,6 +232,23 @@ class LinearDouble:
         user["url"] = f"https://linear.app/{self.organization['urlKey']}/profiles/{user['displayName']}"
         self.users[user["id"]] = user
         return user
+
+    def add_cycle(self, starts_at: datetime, ends_at: datetime, *, team_key: str = "ENG",
+                  name: str | None = None) -> dict[str, Any]:
+        """A cycle of the team (switching cycles on for it, as creating one in Linear needs)."""
+        team = self.team(team_key)
+        team["cyclesEnabled"] = True
+        number = 1 + sum(1 for c in self.cycles.values() if c["teamId"] == team["id"])
+        cycle = self._entity(teamId=team["id"], number=float(number), name=name, startsAt=_stamp(starts_at),
+                             endsAt=_stamp(ends_at))
+        self.cycles[cycle["id"]] = cycle
+        return cycle
+
+    def add_project(self, name: str) -> dict[str, Any]:
+        project = self._entity(name=name, slugId=_slug(name), description="", color="#5e6ad2", icon=None)
+        project["url"] = f"https://linear.app/{self.organization['urlKey']}/project/{project['slugId']}"
+        self.projects[project["id"]] = project
+        return project
 
     def add_label(self, name: str, *, team_key: str | None = "ENG", color: str = "#bec2c8") -> dict[str, Any]:
         label = self._entity(
@@ -251,12 +282,21 @@ class LinearDouble:
                 return issue
         raise not_found("Issue")
 
-    def set_state(self, issue_id: str, state_name: str) -> dict[str, Any]:
-        """Move an issue to a workflow state, as a person in Linear would."""
+    def set_state(self, issue_id: str, state_name: str, *, actor_id: str | None = None) -> dict[str, Any]:
+        """Move an issue to a workflow state, as a person in Linear would (``actor_id``: who; else the API user)."""
         issue = self.issue(issue_id)
-        self._apply_state(issue, self.state(issue["teamId"], state_name)["id"])
+        self._apply_state(issue, self.state(issue["teamId"], state_name)["id"], actor_id=actor_id)
         issue["updatedAt"] = self.now()
         return issue
+
+    def add_comment(self, issue_id: str, body: str, *, user_id: str) -> dict[str, Any]:
+        """A comment someone wrote on an issue in Linear (the issue's ``updatedAt`` moves with it)."""
+        issue = self.issue(issue_id)
+        comment = self._entity(issueId=issue["id"], body=body, userId=user_id, bodyData="{}")
+        comment["url"] = f"{issue['url']}#comment-{comment['id'][:8]}"
+        self.comments[comment["id"]] = comment
+        issue["updatedAt"] = comment["createdAt"]
+        return comment
 
     def fail_next(self, n: int, status: int = 503, *, timeout: bool = False, processed: bool = False) -> None:
         """Answer the next ``n`` requests with ``status`` (or a read timeout); ``processed`` runs them first."""
@@ -593,8 +633,13 @@ class LinearDouble:
             raise invalid("priority must be between 0 and 4")
         return float(priority)
 
-    def _apply_state(self, issue: dict[str, Any], state_id: str) -> None:
+    def _apply_state(self, issue: dict[str, Any], state_id: str, *, actor_id: str | None = None) -> None:
         kind, stamp = self.states[state_id]["type"], self.now()
+        if issue.get("stateId") and issue["stateId"] != state_id:  # a move, not the state an issue is created in
+            entry = self._entity(issueId=issue["id"], fromStateId=issue["stateId"], toStateId=state_id,
+                                 actorId=actor_id or self.viewer["id"])
+            entry["createdAt"] = entry["updatedAt"] = stamp
+            self.history[entry["id"]] = entry
         issue["stateId"] = state_id
         issue["completedAt"] = stamp if kind == "completed" else None
         issue["canceledAt"] = stamp if kind == "canceled" else None
@@ -651,7 +696,9 @@ class LinearDouble:
         issue = self.issue(input["issueId"])
         if not (input.get("body") or "").strip():
             raise invalid("body should not be empty")
-        comment = self._entity(issueId=issue["id"], body=input["body"], userId=self.viewer["id"], bodyData="{}")
+        comment_id = self._new_id(input.get("id"), self.comments, "Comment")
+        comment = self._entity(id=comment_id, issueId=issue["id"], body=input["body"], userId=self.viewer["id"],
+                               bodyData="{}")
         comment["url"] = f"{issue['url']}#comment-{comment['id'][:8]}"
         self.comments[comment["id"]] = comment
         return self._payload(comment=comment)
@@ -669,6 +716,60 @@ class LinearDouble:
         relation["id"] = relation_id
         self.relations[relation_id] = relation
         return self._payload(issueRelation=relation)
+    def _new_id(self, chosen: str | None, existing: dict[str, Any], entity: str) -> str:
+        """A client-chosen id (a UUID, refused when taken, as Linear does) or a fresh one."""
+        if not chosen:
+            return _uid()
+        _check_uuid(chosen)
+        if chosen in existing:
+            raise LinearFailure(f"Entity already exists: {entity}", "INPUT_ERROR", "invalid input", 400,
+                                f"A {entity.lower()} with this id already exists.")
+        return chosen
+
+    def q_comment(self, id: str | None = None, hash: str | None = None) -> dict[str, Any]:
+        return self.comments.get(id or "") or _raise(not_found("Comment"))
+
+    def q_commentUpdate(self, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        comment = self.comments.get(id) or _raise(not_found("Comment"))
+        if "body" in input:
+            if not (input["body"] or "").strip():
+                raise invalid("body should not be empty")
+            comment.update(body=input["body"], editedAt=self.now())
+        comment["updatedAt"] = self.now()
+        return self._payload(comment=comment)
+
+    def q_document(self, id: str) -> dict[str, Any]:
+        for document in self.documents.values():
+            if id in (document["id"], document["slugId"]):
+                return document
+        raise not_found("Document")
+
+    def q_documentCreate(self, input: dict[str, Any]) -> dict[str, Any]:
+        parents = [k for k in ("projectId", "issueId", "initiativeId", "cycleId", "teamId", "releaseId")
+                   if input.get(k)]
+        if parents != ["projectId"]:
+            raise LinearFailure("the double keeps documents in projects only", "INTERNAL_SERVER_ERROR",
+                                "internal error", 500)
+        if input["projectId"] not in self.projects:
+            raise not_found("Project")
+        if not (input.get("title") or "").strip():
+            raise invalid("title should not be empty")
+        document_id = self._new_id(input.get("id"), self.documents, "Document")
+        slug = f"{_slug(input['title'])}-{document_id.replace('-', '')[:12]}"
+        document = self._entity(id=document_id, title=input["title"], content=input.get("content") or "",
+                                projectId=input["projectId"], creatorId=self.viewer["id"], slugId=slug,
+                                sortOrder=0.0, icon=input.get("icon"), color=input.get("color"))
+        document["url"] = f"https://linear.app/{self.organization['urlKey']}/document/{slug}"
+        self.documents[document_id] = document
+        return self._payload(document=document)
+
+    def q_documentUpdate(self, id: str, input: dict[str, Any]) -> dict[str, Any]:
+        document = self.q_document(id)
+        if "title" in input and not (input["title"] or "").strip():
+            raise invalid("title should not be empty")
+        document.update({k: input[k] for k in ("title", "content", "icon", "color") if k in input})
+        document["updatedAt"] = self.now()
+        return self._payload(document=document)
 
     def _customers_on(self) -> None:
         if not self.customer_requests_enabled:
@@ -767,6 +868,10 @@ def _body(request: httpx.Request) -> dict[str, Any]:
     except ValueError:
         return {}
     return body if isinstance(body, dict) else {}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _uid() -> str:

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core import capacity as cap
+from core import readiness
 from core.errors import ValidationError
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=timezone.utc)  # a Wednesday
@@ -144,3 +145,53 @@ def test_guidance(team, volume, deadline, problems):
 def test_guidance_names_the_cost_for_small_teams():
     (advice,) = cap.guidance(2, 10.0)
     assert "50%" in advice.problem and str(cap.MIN_TEAM) in advice.change
+
+
+# Issue 13: the what-if and the seed rule.
+WHAT_IF_START = date(2026, 11, 23)  # a Monday
+
+
+def test_what_if_every_week_costs_one_over_the_engineers_in_and_13_engineer_weeks_a_quarter():
+    plan = cap.what_if(5, 1, {}, WHAT_IF_START)
+    assert [w.cost for w in plan.weeks] == [0.2] * 13
+    assert (plan.lost_engineer_weeks, plan.available_engineer_weeks, plan.share) == (13, 65, 0.2)
+
+
+def test_what_if_every_other_week_halves_the_quarters_loss():
+    plan = cap.what_if(4, 2, {}, WHAT_IF_START)
+    assert [w.cost for w in plan.weeks[:4]] == [0.25, 0.0, 0.25, 0.0]
+    assert plan.weeks[1].engineer == "no rotation"
+    assert plan.lost_engineer_weeks == 7 and plan.share == pytest.approx(7 / 52)
+
+
+def test_leave_raises_that_weeks_share_and_someone_is_always_in():
+    second = WHAT_IF_START + timedelta(weeks=1)
+    plan = cap.what_if(5, 1, {second: 1.0, WHAT_IF_START + timedelta(weeks=2): 9.0}, WHAT_IF_START)
+    assert [w.cost for w in plan.weeks[:3]] == [0.2, 0.25, 1.0]
+    assert plan.available_engineer_weeks == 65 - 1 - 4
+
+
+def test_leave_counts_workdays_over_five():
+    leaves = [(date(2026, 11, 26), date(2026, 12, 2)),  # Thu-Fri, then Mon-Wed
+              (date(2026, 11, 28), date(2026, 11, 29))]  # a weekend only
+    assert cap.leave_per_week(leaves, WHAT_IF_START, 3) == {WHAT_IF_START: 0.4,
+                                                                 WHAT_IF_START + timedelta(weeks=1): 0.6}
+
+
+@pytest.mark.parametrize(("args", "message"), [((0, 1, {}), "at least one engineer"), ((4, 3, {}), "every other"),
+                                               ((4, 1, {WHAT_IF_START: -1}), "negative")])
+def test_what_if_refuses_impossible_inputs(args, message):
+    with pytest.raises(ValidationError, match=message):
+        cap.what_if(*args, WHAT_IF_START)
+
+
+@pytest.mark.parametrize(("team", "open_bugs", "shown"), [(5, 3, True), (5, 10, False), (10, 0, False),
+                                                          (11, 0, False), (9, 9, True)])
+def test_the_seed_rule_shows_on_capacity_with_its_numbers_as_readiness_words_it(team, open_bugs, shown):
+    advice = cap.guidance(team, 5.0, open_bugs=open_bugs)
+    seed = readiness.cost_finding(team, open_bugs)
+    assert (seed is not None) == shown
+    assert [(a.problem, a.change) for a in advice] == ([(seed.message, seed.fix)] if shown else [])
+    if shown:
+        assert f"costs {100 / team:.0f}% of the team's capacity while only {open_bugs} " in seed.message
+    assert cap.guidance(team, 5.0) == []  # without the queue's size the rule is not applied

@@ -57,7 +57,7 @@ def test_the_planning_view_is_one_markdown_file_with_the_charts_inside(tier_spec
     assert text.startswith("# Support rotation for planning, 2026-03-09\n")
     assert "## Support rotation handoff: week of 2026-03-02" in text and "\\<b\\>Export\\</b\\>" in text
     table = [line for line in text.splitlines() if line.startswith("| 2026-03-02")]
-    assert table == ["| 2026-03-02 | Ada | 2 | 1 | 0 | 1 | – | 1 | 0 | 1 | 1 | 1,234,567 | 0 | 0% | – | – |"]
+    assert table == ["| 2026-03-02 | Ada | 2 | 1 | 0 | 1 | – | 1 | 0 | 1 | 1 | 1,234,567 | 0 | 0% | 0 | – | – |"]
     (encoded,) = re.findall(r"!\[Escalations by support tier\]\(data:image/png;base64,([A-Za-z0-9+/=]+)\)", text)
     assert base64.b64decode(encoded)[:4] == b"\x89PNG"
 

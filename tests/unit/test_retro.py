@@ -126,3 +126,11 @@ def test_playbook_changes_are_marked_on_the_week_they_were_made() -> None:
     assert retro.change_marks(changes, weeks) == [
         {"week_start": "2026-11-16", "change": "added “A”; changed “A”"},
         {"week_start": "2026-11-23", "change": "removed “B”"}]
+
+
+def test_rotations_with_boundary_breaches_are_marked() -> None:
+    # Issue 13: the retro marks the weeks whose engineer worked on non-escalation issues.
+    earlier = retro.Week(date(2026, 11, 9), START - timedelta(days=7), START, "Bo")
+    marked, clean = retro.retro([], [WEEK, earlier], breaches={"2026-11-16": 2, "2026-11-02": 4})
+    assert (marked.breaches, marked.row()["boundary_breaches"]) == (2, 2)
+    assert (clean.breaches, clean.row()["boundary_breaches"]) == (0, 0)
