@@ -35,6 +35,11 @@ ACTIONS: dict[str, str] = {
     "reply.send": "member",
     "rotation.swap": "member",
     "rotation.regenerate": "member",
+    "rotation.out_today": "member",
+    "rotation.ask_swap": "member",
+    "rotation.answer_swap": "member",
+    "rotation.cover": "member",
+    "feed.rotate": "member",
     "time_off.edit": "member",
     "handoff.submit": "member",
     "office_hours.discuss": "member",
@@ -63,7 +68,7 @@ class Person:
 
 
 # Without sign-in the dashboard listens on localhost only, so whoever reaches it is trusted with everything.
-LOCAL = Person("local", "anyone on this machine", "admin")
+LOCAL = Person("dashboard", "anyone on this machine", "admin")
 WORKER = Person("worker", "Rotadesk worker", "admin")
 
 

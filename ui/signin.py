@@ -12,8 +12,8 @@ from core.access import LOCAL, Person, person_for
 from core.errors import AccessDenied
 from core.settings import Settings
 
-OPEN_NOTICE = ("No sign-in is configured: this dashboard is open to anyone on this machine (it listens on "
-               "localhost only). Set the `ROTADESK_OIDC_*` settings to let a team sign in.")
+OPEN_NOTICE = (":orange-badge[:material/lock_open: Open to anyone on this machine] No sign-in is configured, so "
+               "the dashboard listens on localhost only; set the `ROTADESK_OIDC_*` settings to let a team sign in.")
 REFUSAL = ("This account may not use Rotadesk. Ask whoever runs it to add your address or domain to "
            "`ROTADESK_SIGNIN_ALLOW`, or sign out and use another account.")
 
@@ -21,7 +21,7 @@ REFUSAL = ("This account may not use Rotadesk. Ask whoever runs it to add your a
 def gate(settings: Settings) -> Person:
     """The person using the page, or a stop after the sign-in button or the refusal."""
     if not settings.signin_enabled:
-        st.warning(OPEN_NOTICE, icon=":material/lock_open:")
+        st.markdown(OPEN_NOTICE)  # markdown, not st.warning: pages keep their own warnings
         return LOCAL
     if not st.user.is_logged_in:
         st.title("Rotadesk")

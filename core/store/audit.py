@@ -122,6 +122,15 @@ def row_changes(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str
     return result
 
 
+def period_changes(before: Iterable[Any], after: Iterable[Any]) -> dict[str, list[str]]:
+    """Time-off periods (anything with email, kind, start and end) added and removed by an edit."""
+    def label(u: Any) -> str:
+        return f"{u.email} {u.kind} {_plain(u.start)}..{_plain(u.end)}"
+
+    old, new = {label(u) for u in before}, {label(u) for u in after}
+    return {"added": sorted(new - old), "removed": sorted(old - new)}
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else value
 

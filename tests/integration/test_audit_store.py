@@ -84,3 +84,13 @@ def test_row_changes_names_added_removed_and_edited_rows() -> None:
     assert audit.row_changes(before, after, "email", ["name", "start"]) == {
         "added": ["c@x"], "removed": ["b@x"], "changed": {"a@x": {"name": ["Ada", "Ada L."]}}}
     assert audit.row_changes(before, before, "email", ["name", "start"]) == {}
+
+
+def test_period_changes_names_time_off_added_and_removed() -> None:
+    from core.roster import Unavailability
+
+    kept = Unavailability("a@x", date(2026, 3, 2), date(2026, 3, 6))
+    gone = Unavailability("b@x", date(2026, 4, 6), date(2026, 4, 10), kind="critical", reason="launch")
+    new = Unavailability("b@x", date(2026, 5, 4), date(2026, 5, 8))
+    assert audit.period_changes([kept, gone], [kept, new]) == {
+        "added": ["b@x pto 2026-05-04..2026-05-08"], "removed": ["b@x critical 2026-04-06..2026-04-10"]}
