@@ -13,14 +13,14 @@ from core.settings import Settings
 
 
 def auth_section(settings: Settings) -> dict[str, str]:
-    """The ``[auth]`` table Streamlit's ``st.login()`` reads (one unnamed provider)."""
+    """The ``[auth]`` table Streamlit's ``st.login()`` reads (one unnamed provider; Streamlit asks for the
+    ``openid email profile`` scopes and checks state, nonce, issuer and signature through Authlib)."""
     return {
         "redirect_uri": settings.redirect_uri,
         "cookie_secret": settings.cookie_secret,
         "client_id": settings.oidc_client_id,
         "client_secret": settings.oidc_client_secret,
         "server_metadata_url": settings.oidc_metadata_url,
-        "client_kwargs": {"scope": "openid email profile"},
     }
 
 
@@ -28,13 +28,5 @@ def secrets_toml(settings: Settings) -> str:
     """``auth_section`` as TOML. JSON string escapes are valid TOML basic-string escapes (with non-ASCII kept
     as is, so no surrogate pairs appear)."""
     lines = ["[auth]"]
-    nested: dict[str, dict[str, str]] = {}
-    for key, value in auth_section(settings).items():
-        if isinstance(value, dict):
-            nested[key] = value
-        else:
-            lines.append(f"{key} = {json.dumps(value, ensure_ascii=False)}")
-    for table, values in nested.items():
-        lines.append(f"\n[auth.{table}]")
-        lines.extend(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in values.items())
+    lines.extend(f"{key} = {json.dumps(value, ensure_ascii=False)}" for key, value in auth_section(settings).items())
     return "\n".join(lines) + "\n"
