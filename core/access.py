@@ -48,6 +48,9 @@ ACTIONS: dict[str, str] = {
     "roster.edit": "admin",
     "template.edit": "admin",
     "audit.read": "admin",
+    # Only the worker takes these (it acts as an admin): a reply staged or withdrawn when Linear says so.
+    "reply.stage": "admin",
+    "reply.withdraw": "admin",
 }
 
 
