@@ -36,7 +36,7 @@ def gate(settings: Settings) -> Person:
         st.button("Sign out", key="signin.logout", on_click=st.logout)
         st.stop()
     with st.sidebar:
-        st.caption(f"Signed in as {person.label}, {person.role}")
+        st.text(f"Signed in as {person.label}, {person.role}")  # text: the name comes from the provider
         st.button("Sign out", key="signin.logout", on_click=st.logout, icon=":material/logout:")
     return person
 

@@ -90,9 +90,17 @@ def test_without_sign_in_every_page_says_it_is_open_to_this_machine(app_env, mon
 def test_a_viewer_reads_escalations_but_is_offered_no_action(signin_env) -> None:
     at = run(str(ROOT / "pages/escalations.py"), VIEWER)
     assert "Board view crashes" in shown_text(at)
-    assert "Signed in as Vic Viewer <vic@ourco.com>, viewer" in [c.value for c in at.sidebar.caption]
+    assert "Signed in as Vic Viewer <vic@ourco.com>, viewer" in [t.value for t in at.sidebar.text]
     keys = {b.key for b in at.button}
     assert not any(k.startswith("escalations.") for k in keys) and "signin.logout" in keys
+
+
+def test_a_name_from_the_provider_is_shown_as_typed(signin_env) -> None:
+    user = {**MEMBER, "name": "[Reset your password](https://evil.example) **now**"}
+    at = run(str(ROOT / "pages/escalations.py"), user)
+    assert "Signed in as [Reset your password](https://evil.example) **now** <sam@ourco.com>, member" in \
+        [t.value for t in at.sidebar.text]
+    assert not any("evil.example" in m.value for m in [*at.sidebar.markdown, *at.sidebar.caption])
 
 
 def test_a_viewer_sees_the_review_queue_without_accept_discard_or_the_report_form(signin_env) -> None:

@@ -160,6 +160,7 @@ def test_sign_in_see_the_pages_and_sign_out(context, site) -> None:
     assert "Oldest open" in open_page(page, f"{url}/escalations")
     intake = open_page(page, f"{url}/intake")
     assert CUSTOMER_TEXT in intake and page.get_by_role("button", name="Accept").count() == 1
+    screenshot(page, "signin-member-intake")
     assert any(c["name"] == USER_COOKIE for c in context.cookies())
 
     page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
