@@ -7,6 +7,7 @@ else. Without sign-in settings the dashboard is bound to localhost and every pag
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from core.access import LOCAL, Person, person_for
 from core.errors import AccessDenied
@@ -14,6 +15,8 @@ from core.settings import Settings
 
 OPEN_NOTICE = (":orange-badge[:material/lock_open: Open to anyone on this machine] No sign-in is configured, so "
                "the dashboard listens on localhost only; set the `ROTADESK_OIDC_*` settings to let a team sign in.")
+NOT_HANDED_OVER = ("Sign-in is configured, but Streamlit was not given it: start the dashboard with "
+                   "`python -m ui.serve` (what `make run` does), not `streamlit run`.")
 REFUSAL = ("This account may not use Rotadesk. Ask whoever runs it to add your address or domain to "
            "`ROTADESK_SIGNIN_ALLOW`, or sign out and use another account.")
 
@@ -24,6 +27,9 @@ def gate(settings: Settings) -> Person:
         st.markdown(OPEN_NOTICE)  # markdown, not st.warning: pages keep their own warnings
         return LOCAL
     if not st.user.is_logged_in:
+        if not _streamlit_has_auth():
+            st.error(NOT_HANDED_OVER)
+            st.stop()
         st.title("Rotadesk")
         st.caption("Sign in with your company account to see the rotation and the escalations.")
         st.button("Sign in", key="signin.login", type="primary", on_click=st.login, icon=":material/login:")
@@ -39,6 +45,14 @@ def gate(settings: Settings) -> Person:
         st.text(f"Signed in as {person.label}, {person.role}")  # text: the name comes from the provider
         st.button("Sign out", key="signin.logout", on_click=st.logout, icon=":material/logout:")
     return person
+
+
+def _streamlit_has_auth() -> bool:
+    """Whether Streamlit holds an ``[auth]`` table (the launcher hands it over); without one, st.login fails."""
+    try:
+        return bool(st.secrets.get("auth"))
+    except StreamlitSecretNotFoundError:
+        return False
 
 
 def current_person(settings: Settings) -> Person:

@@ -38,9 +38,13 @@ def signin_env(app_env, monkeypatch, tmp_path):
     return app_env
 
 
-def run(page: str, user: dict) -> AppTest:
+def run(page: str, user: dict, *, handed_over: bool = True) -> AppTest:
     at = AppTest.from_file(page, default_timeout=20)
     at.user = user
+    if handed_over:  # what `python -m ui.serve` gives Streamlit
+        at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 40,
+                              "client_id": "rotadesk", "client_secret": "client-secret",
+                              "server_metadata_url": SIGNIN["ROTADESK_OIDC_METADATA_URL"]}
     at.run()
     assert not at.exception
     return at
@@ -64,6 +68,12 @@ def test_signed_out_a_page_shows_only_the_sign_in_button(signin_env, page: str) 
     assert at.button[0].label == "Sign in"
     assert not at.dataframe and not at.metric and not at.text_input and not at.selectbox
     assert "Board view crashes" not in shown_text(at) and "Exports are empty" not in shown_text(at)
+
+
+def test_started_without_the_launcher_a_page_says_how_to_start_it_and_shows_nothing(signin_env) -> None:
+    at = run(str(ROOT / "pages/intake.py"), {"is_logged_in": False}, handed_over=False)
+    assert "start the dashboard with `python -m ui.serve`" in at.error[0].value
+    assert not at.button and not at.dataframe and "Exports are empty" not in shown_text(at)
 
 
 @pytest.mark.parametrize("user", [
