@@ -13,7 +13,8 @@ from core.access import WORKER, Person
 from core.store import audit, rotation
 from core.store import intake as store
 from tests.app.conftest import ROOT
-from tests.app.test_intake_page import quarantine
+from tests.app.test_intake_page import fill_report, quarantine
+from tests.app.test_replies_page import stage
 
 PAGES = sorted(str(p) for p in (ROOT / "pages").glob("*.py"))
 ALLOW = "@ourco.com=member, vic@ourco.com=viewer, ada@ourco.com=admin"
@@ -186,3 +187,55 @@ def test_the_audit_trail_filters_by_person_and_action(signin_env) -> None:
     at.selectbox(key="settings.audit_actor").select("").run()
     at.selectbox(key="settings.audit_action").select("reply.send").run()
     assert trail(at)["actor"].tolist() == ["sam@ourco.com"]
+
+
+# What the audit trail records for the dashboard's actions, taken by a signed-in member.
+def entries(env) -> list[dict]:
+    return [{**e, "changes": json.loads(e["changes"])} for e in reversed(audit.entries(env.db))]
+
+
+def test_sending_a_reply_records_its_size_and_status_but_not_its_words(signin_env) -> None:
+    key = stage(signin_env, 7, body="Hi Dana,\n\nFixed.")
+    at = run(str(ROOT / "pages/replies.py"), MEMBER)
+    at.text_area(key=f"replies.body.{key}").input("Hi Dana, all fixed now.").run()
+    at.button(key=f"replies.sent.{key}").click().run()
+    assert not at.exception
+    [entry] = entries(signin_env)
+    assert (entry["actor"], entry["action"], entry["target"]) == ("sam@ourco.com", "reply.send", f"reply {key}")
+    assert entry["changes"] == {"characters": [16, 23], "edited": True, "status": ["staged", "sent"]}
+    assert "Dana" not in json.dumps(entry)
+
+
+def test_filing_a_report_records_the_new_escalation(signin_env) -> None:
+    at = fill_report(run(str(ROOT / "pages/intake.py"), MEMBER))
+    assert not at.exception
+    [entry] = entries(signin_env)
+    new_id = max(e["id"] for e in store.escalations(signin_env.db))
+    assert (entry["action"], entry["target"]) == ("report.file", "a report from call")
+    assert entry["changes"] == {"outcome": "escalation", "escalation_id": new_id}
+
+
+def test_submitting_a_handoff_records_the_week_and_the_item_counts(signin_env) -> None:
+    at = run(str(ROOT / "pages/handoff.py"), MEMBER)
+    at.text_area(key="handoff.priorities").input("Fix the export\nTriage the board")
+    at.button(key="handoff.submit").click().run()
+    assert not at.exception
+    [entry] = entries(signin_env)
+    assert entry["action"] == "handoff.submit" and entry["target"].startswith("handoff ")
+    assert entry["changes"]["items"]["priorities"] == 2 and entry["changes"]["replaced"] is False
+
+
+def test_swapping_a_week_records_who_had_it_and_who_has_it(signin_env) -> None:
+    at = run(str(ROOT / "pages/calendar.py"), MEMBER)
+    week = at.selectbox(key="calendar.swap_week").value
+    was = next(w.engineer_email for w in rotation.load_schedule(signin_env.db) if w.week_start == week)
+    target = at.selectbox(key="calendar.swap_to").value
+    at.text_input(key="calendar.requested_by").input("Sam")
+    at.text_input(key="calendar.decided_by").input("Ada")
+    at.text_input(key="calendar.reason").input("dentist")
+    at.button(key="calendar.accept_swap").click().run()
+    assert not at.exception
+    [entry] = [e for e in entries(signin_env) if e["action"] == "rotation.swap"]
+    assert entry["target"] == f"week {week}"
+    assert entry["changes"] == {"engineer": [was, target], "requested_by": "Sam", "decided_by": "Ada",
+                                "reason": "dentist"}
