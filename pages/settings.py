@@ -10,6 +10,7 @@ from core.store import audit
 from ui.deps import get_db, get_hubspot, get_linear, get_person, settings_or_stop
 
 settings = settings_or_stop()
+SHOWN = 500  # audit entries in the table
 
 st.title("Settings")
 if settings.local_only:
@@ -56,13 +57,16 @@ what = a2.selectbox("Action", ["", *audit.actions(db)], format_func=lambda v: v 
                     key="settings.audit_action")
 since = a3.date_input("From", value=None, key="settings.audit_since")
 until = a4.date_input("To", value=None, key="settings.audit_until")
-entries = audit.entries(db, actor=who or None, action=what or None,
-                        since=since.isoformat() if isinstance(since, date) else None,
-                        until=until.isoformat() if isinstance(until, date) else None)
+filters = {"actor": who or None, "action": what or None,
+           "since": since.isoformat() if isinstance(since, date) else None,
+           "until": until.isoformat() if isinstance(until, date) else None}
+entries = audit.entries(db, **filters, limit=SHOWN)
 if entries:
     st.dataframe(entries, hide_index=True, width="stretch", key="settings.audit_table",
                  column_order=["at", "actor", "role", "action", "target", "changes"])
+    if len(entries) == SHOWN:
+        st.caption(f"The newest {SHOWN} entries; the CSV export has every entry that matches.")
 else:
-    st.info("No entries match." if who or what or since or until else "Nothing recorded yet.")
-st.download_button("Export as CSV", audit.to_csv(entries), file_name="rotadesk-audit.csv", mime="text/csv",
-                   key="settings.audit_csv", disabled=not entries)
+    st.info("No entries match." if any(filters.values()) else "Nothing recorded yet.")
+st.download_button("Export as CSV", audit.to_csv(audit.entries(db, **filters, limit=None)) if entries else "",
+                   file_name="rotadesk-audit.csv", mime="text/csv", key="settings.audit_csv", disabled=not entries)

@@ -63,8 +63,9 @@ def performed(db: Database, actor: Person, action: str, target: str, *, now: dat
 
 
 def entries(db: Database, *, actor: str | None = None, action: str | None = None, since: str | None = None,
-            until: str | None = None, limit: int = 1000) -> list[dict]:
-    """Newest first; ``since``/``until`` are ISO dates or times (``until`` a date includes that whole day)."""
+            until: str | None = None, limit: int | None = 1000) -> list[dict]:
+    """Newest first; ``since``/``until`` are ISO dates or times (``until`` a date includes that whole day);
+    ``limit=None`` returns every match."""
     where, params = [], []
     if actor:
         where.append("actor = ?")
@@ -80,7 +81,7 @@ def entries(db: Database, *, actor: str | None = None, action: str | None = None
         params.append(until + ("T99" if len(until) == 10 else ""))  # a bare date covers all of that day
     clause = ("where " + " and ".join(where)) if where else ""
     return list(db.query(f"select {', '.join(COLUMNS)} from audit_log {clause} order by id desc limit ?",
-                         [*params, limit]))
+                         [*params, -1 if limit is None else limit]))  # SQLite: -1 is no limit
 
 
 def actors(db: Database) -> list[str]:

@@ -94,3 +94,10 @@ def test_period_changes_names_time_off_added_and_removed() -> None:
     new = Unavailability("b@x", date(2026, 5, 4), date(2026, 5, 8))
     assert audit.period_changes([kept, gone], [kept, new]) == {
         "added": ["b@x pto 2026-05-04..2026-05-08"], "removed": ["b@x critical 2026-04-06..2026-04-10"]}
+
+
+def test_entries_without_a_limit_returns_every_match(db) -> None:
+    for n in range(5):
+        audit.record(db, SAM, "reply.edit", f"reply k{n}", {}, now=NOW)
+    assert len(audit.entries(db, limit=2)) == 2
+    assert [e["target"] for e in audit.entries(db, limit=None)] == [f"reply k{n}" for n in reversed(range(5))]
