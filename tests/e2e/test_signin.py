@@ -301,3 +301,23 @@ def test_an_id_token_from_another_issuer_is_refused(context, site, provider) -> 
         refused_sign_in(page, context, url)
     assert "Invalid claim: 'iss'" in logged_since(log_path, offset)
     assert snapshot(db_path) == before
+
+
+def test_an_admins_action_shows_in_the_audit_trail_under_their_name(context, site) -> None:
+    url, db_path, _ = site
+    page = context.new_page()
+    sign_in(page, url, "lead@flowboard.io")
+    open_page(page, f"{url}/intake")
+    page.get_by_role("button", name="Accept").click()
+    page.wait_for_function("t => !document.body.innerText.includes(t)", arg=CUSTOMER_TEXT, timeout=30_000)
+    open_page(page, f"{url}/settings")
+    wait_for_text(page, "Audit trail")
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=30_000)
+    screenshot(page, "settings-audit-trail")
+    db = open_db(db_path)
+    try:
+        [entry] = [e for e in audit.entries(db) if e["action"] == "message.accept"]
+    finally:
+        db.close()
+    assert (entry["actor"], entry["role"]) == ("lead@flowboard.io", "admin")
+    assert page.get_by_role("button", name="Export as CSV").is_enabled()
