@@ -2,6 +2,7 @@
 
 Without sign-in settings it listens on 127.0.0.1 only. With them it listens on every interface and hands
 Streamlit its ``[auth]`` secrets in a file only this user can read, removed when the dashboard stops.
+An explicit ``--server.address`` wins (a container listens on 0.0.0.0 inside, a unit behind a proxy on 127.0.0.1).
 A bad setting stops start-up with one line naming it (exit code 2), like the worker.
 """
 
@@ -24,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def streamlit_command(settings: Settings, port: int, secrets_file: Path | None, extra: list[str]) -> list[str]:
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
-           "--server.address", settings.dashboard_address]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port)]
+    if not any(a == "--server.address" or a.startswith("--server.address=") for a in extra):
+        cmd += ["--server.address", settings.dashboard_address]
     if secrets_file is not None:
         cmd += ["--secrets.files", str(secrets_file)]
     return cmd + extra

@@ -105,3 +105,10 @@ def test_the_real_dashboard_without_sign_in_listens_on_the_loopback_address_only
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_an_explicit_address_wins(fake_streamlit) -> None:
+    # A container listens on every interface inside (its published port decides who reaches it).
+    assert serve.main(["--server.address", "0.0.0.0"]) == 0
+    [child] = fake_streamlit
+    assert child.cmd.count("--server.address") == 1 and option(child.cmd, "--server.address") == "0.0.0.0"
