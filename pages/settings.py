@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import streamlit as st
 
+from core.access import ACTIONS
 from core.health import connector_health
 from core.settings import describe
 from core.store import audit
@@ -52,8 +53,8 @@ st.caption("Every action taken on the dashboard, and by the worker, with who, wh
            "Entries are never changed or deleted.")
 db = get_db()
 a1, a2, a3, a4 = st.columns(4)
-who = a1.selectbox("Who", ["", *audit.actors(db)], format_func=lambda v: v or "everyone", key="settings.audit_actor")
-what = a2.selectbox("Action", ["", *audit.actions(db)], format_func=lambda v: v or "every action",
+who = a1.text_input("Who", key="settings.audit_actor", placeholder="an e-mail address, or worker").strip().lower()
+what = a2.selectbox("Action", ["", *sorted(ACTIONS)], format_func=lambda v: v or "every action",
                     key="settings.audit_action")
 since = a3.date_input("From", value=None, key="settings.audit_since")
 until = a4.date_input("To", value=None, key="settings.audit_until")

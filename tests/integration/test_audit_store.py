@@ -62,8 +62,6 @@ def test_entries_filter_by_person_action_and_day(db) -> None:
     assert [e["target"] for e in audit.entries(db, action="reply.send")] == ["reply k3", "reply k1"]
     assert [e["target"] for e in audit.entries(db, since="2026-03-06", until="2026-03-06")] == ["reply k2"]
     assert [e["target"] for e in audit.entries(db, until="2026-03-05")] == ["reply k1"]
-    assert audit.actors(db) == ["sam@ourco.com", "worker"]
-    assert audit.actions(db) == ["reply.edit", "reply.send"]
 
 
 def test_the_csv_export_has_every_entry_and_defuses_formulas(db) -> None:
