@@ -45,7 +45,10 @@ ACTIONS: dict[str, str] = {
     "office_hours.discuss": "member",
     "office_hours.topic": "member",
     "accounts.match": "member",
+    "escalation.hand_back": "member",
+    "planning.review": "member",
     "roster.edit": "admin",
+    "playbook.edit": "admin",
     "template.edit": "admin",
     "audit.read": "admin",
     # Only the worker takes these (it acts as an admin): a reply staged or withdrawn when Linear says so.

@@ -239,3 +239,14 @@ def test_swapping_a_week_records_who_had_it_and_who_has_it(signin_env) -> None:
     assert entry["target"] == f"week {week}"
     assert entry["changes"] == {"engineer": [was, target], "requested_by": "Sam", "decided_by": "Ada",
                                 "reason": "dentist"}
+
+
+def test_a_viewer_cannot_change_the_playbook_hand_back_or_mark_planning_reviewed(signin_env) -> None:
+    at = run(str(ROOT / "pages/playbook.py"), VIEWER)
+    assert at.button(key="playbook.save").disabled and at.button(key="playbook.handback.submit").disabled
+    assert "playbook.delete" not in {b.key for b in at.button}
+    at = run(str(ROOT / "pages/playbook.py"), MEMBER)
+    assert at.button(key="playbook.save").disabled  # rules are an admin's
+    assert not at.button(key="playbook.handback.submit").disabled
+    at = run(str(ROOT / "pages/playbook.py"), ADMIN)
+    assert not at.button(key="playbook.save").disabled
