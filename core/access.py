@@ -26,6 +26,7 @@ DEFAULT_ROLE = "viewer"
 ACTIONS: dict[str, str] = {
     "message.accept": "member",
     "message.discard": "member",
+    "message.retry": "member",
     "report.file": "member",
     "customers.import": "member",
     "escalation.done": "member",

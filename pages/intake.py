@@ -109,8 +109,11 @@ for item in failed:
         left.text(f"{key}\n{item['source']}, {item['received_at']}, {item['attempts']} attempt(s)")
         left.caption(item["reason"] or "")
         try:
-            if right.button("Retry", key=f"intake.retry.{key}"):
-                outcome = pipeline.retry(db, settings, key, now=datetime.now(timezone.utc))
+            if person.can("message.retry") and right.button("Retry", key=f"intake.retry.{key}"):
+                now = datetime.now(timezone.utc)
+                with audit.performed(db, person, "message.retry", key, now=now) as changes:
+                    outcome = pipeline.retry(db, settings, key, now=now)
+                    changes["outcome"] = outcome.status
                 flash("intake", f"Retried {key}: {outcome.status}" + (f" ({outcome.reason})" if outcome.reason
                                                                        else "."))
                 st.rerun()
