@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from core.errors import ConfigError
+from ui.deps import get_settings
+from ui.signin import may_enter
+
 st.set_page_config(page_title="Rotadesk", page_icon=":material/support_agent:", layout="wide")
 
 PAGES = [
@@ -17,4 +21,8 @@ PAGES = [
     st.Page("pages/settings.py", title="Settings", icon=":material/settings:"),
 ]
 
-st.navigation(PAGES).run()
+try:  # signed out or refused, no page list either; a bad setting is reported by the page itself
+    shown = may_enter(get_settings())
+except ConfigError:
+    shown = True
+st.navigation(PAGES, position="sidebar" if shown else "hidden").run()

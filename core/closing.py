@@ -19,13 +19,15 @@ from typing import Any
 from sqlite_utils import Database
 
 from core import templates
+from core.access import WORKER
 from core.context import ref_for
 from core.errors import AppError, ValidationError
+from core.escalations import DONE_STATUS, WONT_FIX_STATUS
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
 from core.once import create_once
 from core.settings import Settings
-from core.store import get_state, iso, set_state
+from core.store import audit, get_state, iso, set_state
 from core.store import replies as store
 from core.store.rotation import current_engineer_email
 
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 CLOSED_TYPES = ("completed", "canceled")
 CURSOR_KEY = "closing.linear_cursor"
 FIRST_LOOKBACK = timedelta(days=1)
+# The worker's status changes are recorded under the same action names as a person's.
+STATUS_ACTIONS = {DONE_STATUS: "escalation.done", WONT_FIX_STATUS: "escalation.wont_fix", "open": "escalation.reopen"}
 STAGING_LEASE = timedelta(minutes=5)  # a 'staging' claim older than this belongs to a crashed attempt
 TASK_PREFIX = "Send closing reply: "
 
@@ -281,7 +285,11 @@ def stage_for_issue(
     if issue is None:
         issue = issue_state(linear.get_issue(issue_id)) if linear else issue_state_from_link(links[0])
     if linear is not None:
-        store.set_link_state(db, issue_id, issue.state_name, issue.state_type, iso(now))
+        status = store.ESCALATION_STATUS_BY_STATE_TYPE.get(issue.state_type, "open")
+        for row in store.set_link_state(db, issue_id, issue.state_name, issue.state_type, iso(now)):
+            audit.record(db, WORKER, STATUS_ACTIONS[status], f"escalation #{row['id']}",
+                         {"status": [row["status"], status], "linear": issue.identifier or issue_id,
+                          "linear_state": issue.state_name}, now=now)
     decided = plan(issue, links, store.replies_for_issue(db, issue_id), need_ticket=hubspot is not None)
     for action in decided.withdraw:
         _attempt(
@@ -391,6 +399,8 @@ def withdraw(
         if row.get("previous_stage") and settings.hubspot_staged_stage:
             hubspot.update_ticket(ticket_id, {"hs_pipeline_stage": row["previous_stage"]})
     store.update_reply(db, key, status="withdrawn", withdrawn_at=iso(now), claimed_at=None, error=reason)
+    audit.record(db, WORKER, "reply.withdraw", f"reply {key}", {"status": [row["status"], "withdrawn"],
+                                                                "reason": reason}, now=now)
     return store.reply(db, key) or row
 
 
@@ -436,6 +446,9 @@ def _stage_new(ctx: _Context, hubspot: HubSpotClient | None, action: StageAction
     }
     if not store.claim(ctx.db, row):
         return False  # another pass (webhook or poll) recorded this completion first
+    audit.record(ctx.db, WORKER, "reply.stage", f"reply {action.key}",
+                 {"escalation_id": row["escalation_id"], "outcome": action.outcome,
+                  "linear": ctx.issue.identifier or ctx.issue.id}, now=ctx.now)
     if not local:
         _push(ctx.db, ctx.settings, hubspot, row, ctx.now, resuming=False)
     return True

@@ -6,6 +6,7 @@
     ├── ValidationError        input that breaks a domain rule
     ├── IngestError            a message that cannot be taken in
     ├── StoreError             a database Rotadesk must not use (a newer schema, a damaged backup)
+    ├── AccessDenied           the person's role does not allow the action
     └── ExternalServiceError   an external service answered with an error or could not be reached
         ├── ImapError
         ├── HubSpotError
@@ -50,6 +51,10 @@ class IngestError(AppError):
 
 class StoreError(AppError):
     """A database Rotadesk must not use or write: written by a newer version, damaged, or not a Rotadesk backup."""
+
+
+class AccessDenied(AppError):
+    """The person acting is not allowed to take this action (their role is too low)."""
 
 
 class ExternalServiceError(AppError):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core.access import AllowList, parse_allow_list
 from core.errors import ConfigError
 
 PREFIX = "ROTADESK_"
@@ -99,6 +100,12 @@ class Settings:
     boundary_notify_slack: str = ""
     feed_secret: str = ""
     feed_url: str = "http://localhost:8504"
+    # Sign-in (OpenID Connect); all empty means no sign-in and a dashboard on localhost only
+    oidc_metadata_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    cookie_secret: str = ""
+    signin_allow: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
@@ -155,6 +162,26 @@ class Settings:
                      "hubspot_webhook_url"):
             if getattr(self, name) and not getattr(self, name).startswith(("http://", "https://")):
                 raise ConfigError(env_name(name), "must start with http:// or https://")
+        self._check_signin()
+
+    def _check_signin(self) -> None:
+        given = [name for name in SIGNIN_FIELDS if getattr(self, name)]
+        if not given:
+            return
+        for name in SIGNIN_FIELDS:
+            if not getattr(self, name):
+                raise ConfigError(env_name(name), f"sign-in needs it too (set with {env_name(given[0])})")
+        if not self.oidc_metadata_url.startswith(("http://", "https://")):
+            raise ConfigError(env_name("oidc_metadata_url"), "must start with http:// or https://")
+        if len(self.cookie_secret) < MIN_COOKIE_SECRET:
+            raise ConfigError(env_name("cookie_secret"), f"must be at least {MIN_COOKIE_SECRET} characters "
+                              "(python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        try:
+            allow = parse_allow_list(self.signin_allow)
+        except ValueError as exc:
+            raise ConfigError(env_name("signin_allow"), str(exc)) from None
+        if not allow:
+            raise ConfigError(env_name("signin_allow"), "names nobody")
 
     # Derived values, kept here so every caller agrees on them.
     @property
@@ -197,6 +224,24 @@ class Settings:
     @property
     def max_message_bytes(self) -> int:
         return int(self.max_message_mb * 1024 * 1024)
+
+    @property
+    def signin_enabled(self) -> bool:
+        """True when people sign in through the OpenID Connect provider; otherwise the dashboard is local-only."""
+        return bool(self.oidc_metadata_url)
+
+    @property
+    def allow_list(self) -> AllowList:
+        return parse_allow_list(self.signin_allow)
+
+    @property
+    def dashboard_address(self) -> str:
+        """Where the dashboard listens: every interface with sign-in, this machine only without."""
+        return "0.0.0.0" if self.signin_enabled else "127.0.0.1"  # noqa: S104 - sign-in guards every page
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.public_url.rstrip("/") + "/oauth2callback"
 
     def is_company_address(self, address: str | None) -> bool:
         domain = (address or "").rpartition("@")[2].lower()
@@ -243,7 +288,9 @@ def env_example() -> str:
 HANDOFF_TARGETS = ("", "document", "comment")
 SECRET_FIELDS = frozenset({"imap_password", "imap_oauth_client_secret", "imap_oauth_refresh_token", "hubspot_token",
                            "linear_api_key", "linear_webhook_secret", "slack_bot_token", "slack_signing_secret",
-                           "feed_secret", "hubspot_webhook_secret"})
+                           "feed_secret", "hubspot_webhook_secret", "oidc_client_secret", "cookie_secret"})
+SIGNIN_FIELDS = ("oidc_metadata_url", "oidc_client_id", "oidc_client_secret", "cookie_secret", "signin_allow")
+MIN_COOKIE_SECRET = 32
 
 FIELD_DOCS: dict[str, str] = {
     "db": "Path of the SQLite database.",
@@ -319,7 +366,8 @@ FIELD_DOCS: dict[str, str] = {
     "rotation_weeks_ahead": "Weeks the schedule is planned ahead (at least 13).",
     "freeze_weeks": "Published weeks within this horizon never change when the schedule is regenerated.",
     "new_hire_ramp_weeks": "Weeks after an engineer's start date before their first rotation.",
-    "public_url": "Address the dashboard is reached at; used in calendar subscribe links.",
+    "public_url": "Address the dashboard is reached at; used in calendar subscribe links and, with sign-in, "
+                  "as the base of the provider's redirect URI (`<ROTADESK_PUBLIC_URL>/oauth2callback`).",
     "slack_bot_token": "Bot token (`xoxb-...`) of Rotadesk's Slack app; empty turns the Slack app off.",
     "slack_signing_secret": "Signing secret of the Slack app; every request from Slack is checked against it.",
     "slack_api_url": "Slack Web API base URL.",
@@ -336,6 +384,16 @@ FIELD_DOCS: dict[str, str] = {
     "feed_secret": "Secret that makes calendar feeds private: each feed URL carries a token derived from it, and "
                    "`python -m ingest feeds` serves them instead of public files under `static/`.",
     "feed_url": "Address the private feed endpoint (`python -m ingest feeds`) is reached at; used in its links.",
+    "oidc_metadata_url": "OpenID Connect discovery URL of the sign-in provider (for example "
+                         "`https://accounts.google.com/.well-known/openid-configuration`); empty means no sign-in "
+                         "and a dashboard reachable from this machine only.",
+    "oidc_client_id": "Client id of Rotadesk's app at the sign-in provider.",
+    "oidc_client_secret": "Client secret of that app (never logged or stored).",
+    "cookie_secret": "Random secret (at least 32 characters) that signs the sign-in cookie; changing it signs "
+                     "everyone out.",
+    "signin_allow": "Who may sign in, with their role: comma-separated `address` or `@domain`, each optionally "
+                    "`=viewer`, `=member` or `=admin` (default viewer); an address wins over its domain. For "
+                    "example `@ourco.com=member, lead@ourco.com=admin, auditor@firm.com`.",
 }
 
 

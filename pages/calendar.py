@@ -12,15 +12,16 @@ from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
 from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
-from core.store import feeds, handovers
+from core.store import audit, feeds, handovers
 from core.store import rotation as store
 from ui.boundary import show_breaches
 from ui.calendar_chart import calendar_cells, rotation_chart
-from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
+from ui.deps import get_db, get_hubspot, get_linear, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 settings = settings_or_stop()
 db = get_db()
+actor = get_person()
 now = datetime.now(timezone.utc)
 FROZEN_CAPTION = {  # by ROTADESK_FREEZE_WEEKS; 3 stands for any larger number
     0: "No week is frozen: regenerating may change any week, this one included.",
@@ -39,6 +40,24 @@ def changed(messages: list[str], warnings: list[str] | None = None, schedule: Sc
     for warning in [*(warnings or []), *schedule.warnings]:
         flash("calendar", warning, "warning")
     st.rerun()
+
+
+def import_roster(view) -> None:
+    st.caption("Import from CSV: a header row with name and email, optionally timezone, start_date, active, "
+               "linear_user_id, hubspot_owner_id. Existing engineers are updated by email.")
+    upload = st.file_uploader("CSV file", type=["csv"], key="calendar.csv_upload")
+    pasted = st.text_area("…or paste CSV text", key="calendar.csv_text")
+    if st.button("Import CSV", key="calendar.import"):
+        text = upload.getvalue().decode("utf-8-sig") if upload is not None else pasted
+        try:
+            with audit.performed(db, actor, "roster.edit", "roster", now=now) as changes:
+                before = [e.__dict__ for e in view.engineers]
+                warnings = store.import_roster_csv(db, text)
+                changes.update(audit.row_changes(before, [e.__dict__ for e in store.list_engineers(db)], "email",
+                                                 [c for c in ROSTER_COLUMNS if c != "email"]), imported=True)
+            changed(["Roster imported."], warnings)
+        except AppError as exc:
+            st.error(str(exc))
 
 
 st.title("Calendar")
@@ -66,11 +85,14 @@ else:
     team_col.metric("Engineers on the rotation", sum(e.active for e in view.engineers))
     # One click hands the rest of today to the backup; routing follows at once. When the backup is already on,
     # the next step is the Cover days tab.
-    if backup and view.on_support == this_week.engineer_email:
+    if backup and view.on_support == this_week.engineer_email and actor.can("rotation.out_today"):
         if st.button(f"{names.get(view.on_support, view.on_support)} is out today", key="calendar.out_today",
                      help="The rest of today goes to this week's backup."):
             try:
-                moved = handovers.out_today(db, settings, view.on_support, decided_by="dashboard", now=now)
+                with audit.performed(db, actor, "rotation.out_today", f"week {this_week.week_start}", now=now,
+                                     changes={"out": view.on_support}) as changes:
+                    moved = handovers.out_today(db, settings, view.on_support, decided_by=actor.email, now=now)
+                    changes["covered_by"] = moved.to_email
                 changed([f"{names.get(moved.to_email, moved.to_email)} is on support for the rest of today."])
             except AppError as exc:
                 st.error(str(exc))
@@ -106,12 +128,18 @@ with schedule_tab:
     else:
         st.info("No schedule yet; it is planned as soon as the roster has an active engineer.")
     st.caption(FROZEN_CAPTION.get(settings.freeze_weeks, FROZEN_CAPTION[3]).format(n=settings.freeze_weeks - 1))
-    regen_col, extend_col = st.columns(2)
+    regen_col, extend_col = st.columns(2) if actor.can("rotation.regenerate") else (None, None)
     try:
-        if regen_col.button("Regenerate", key="calendar.regenerate", disabled=not view.engineers):
-            changed(["Schedule regenerated; published and swapped weeks kept."])
-        if extend_col.button("Extend by 13 weeks", key="calendar.extend", disabled=not view.engineers):
-            schedule = store.regenerate(db, settings, now, extend_weeks=13)
+        if regen_col and regen_col.button("Regenerate", key="calendar.regenerate", disabled=not view.engineers):
+            with audit.performed(db, actor, "rotation.regenerate", "schedule", now=now) as changes:
+                schedule = store.regenerate(db, settings, now)
+                changes["weeks"] = len(schedule.weeks)
+            changed(["Schedule regenerated; published and swapped weeks kept."], schedule=schedule)
+        if extend_col and extend_col.button("Extend by 13 weeks", key="calendar.extend", disabled=not view.engineers):
+            with audit.performed(db, actor, "rotation.regenerate", "schedule", now=now,
+                                 changes={"extend_weeks": 13}) as changes:
+                schedule = store.regenerate(db, settings, now, extend_weeks=13)
+                changes["until"] = schedule.weeks[-1].week_start
             changed([f"Schedule extended to {schedule.weeks[-1].week_start}."], schedule=schedule)
     except AppError as exc:
         st.error(str(exc))
@@ -134,17 +162,25 @@ with swap_tab:
         requested_by = st.text_input("Requested by", key="calendar.requested_by")
         decided_by = st.text_input("Decided by", key="calendar.decided_by")
         reason = st.text_input("Why", key="calendar.reason")
-        if st.button("Accept swap", key="calendar.accept_swap", type="primary", disabled=not options):
+        if actor.can("rotation.swap") and st.button("Accept swap", key="calendar.accept_swap", type="primary",
+                                                     disabled=not options):
+            was = next((w.engineer_email for w in future if w.week_start == week), None)
             try:
-                store.accept_swap(db, week, to_email, requested_by=requested_by, decided_by=decided_by,
-                                  reason=reason, now=now)
+                with audit.performed(db, actor, "rotation.swap", f"week {week}", now=now,
+                                     changes={"engineer": [was, to_email], "requested_by": requested_by,
+                                              "decided_by": decided_by, "reason": reason}):
+                    store.accept_swap(db, week, to_email, requested_by=requested_by, decided_by=decided_by,
+                                      reason=reason, now=now)
                 changed([f"The week of {week} now belongs to {names.get(to_email, to_email)}."])
             except AppError as exc:
                 st.error(str(exc))
-        if st.button("Ask them instead", key="calendar.ask_swap", disabled=not options,
-                     help="Nothing changes until they accept below."):
+        if actor.can("rotation.ask_swap") and st.button("Ask them instead", key="calendar.ask_swap",
+                                                         disabled=not options,
+                                                         help="Nothing changes until they accept below."):
             try:
-                handovers.ask_swap(db, week, to_email, requested_by=requested_by, reason=reason, now=now)
+                with audit.performed(db, actor, "rotation.ask_swap", f"week {week}", now=now,
+                                     changes={"asked": to_email, "requested_by": requested_by, "reason": reason}):
+                    handovers.ask_swap(db, week, to_email, requested_by=requested_by, reason=reason, now=now)
                 changed([f"{names.get(to_email, to_email)} has been asked to take the week of {week}."])
             except AppError as exc:
                 st.error(str(exc))
@@ -156,12 +192,19 @@ with swap_tab:
         text_col, yes_col, no_col = st.columns([4, 1, 1])
         text_col.markdown(f"Week of {request.week_start}: {request.requested_by or holder} asks **{asked}** to "
                           f"take it from {holder}. Why: {request.reason}")
+        if not actor.can("rotation.answer_swap"):
+            continue
+        target, change = f"week {request.week_start}", {"engineer": [request.from_email, request.to_email]}
         try:
             if yes_col.button("Accept", key=f"calendar.swap_accept.{request.id}"):
-                handovers.answer_swap(db, request.id, accept=True, decided_by=request.to_email, now=now)
+                with audit.performed(db, actor, "rotation.answer_swap", target, now=now,
+                                     changes={**change, "answer": "accepted"}):
+                    handovers.answer_swap(db, request.id, accept=True, decided_by=request.to_email, now=now)
                 changed([f"{asked} accepted: the week of {request.week_start} is theirs."])
             if no_col.button("Decline", key=f"calendar.swap_decline.{request.id}"):
-                handovers.answer_swap(db, request.id, accept=False, decided_by=request.to_email, now=now)
+                with audit.performed(db, actor, "rotation.answer_swap", target, now=now,
+                                     changes={**change, "answer": "declined"}):
+                    handovers.answer_swap(db, request.id, accept=False, decided_by=request.to_email, now=now)
                 changed([f"{asked} declined the week of {request.week_start}."])
         except AppError as exc:
             st.error(str(exc))
@@ -181,10 +224,13 @@ with cover_tab:
         last_day = last_col.date_input("Last day", value=view.today, key="calendar.cover_last")
         cover_by = st.text_input("Decided by", key="calendar.cover_decided_by")
         cover_reason = st.text_input("Why", key="calendar.cover_reason")
-        if st.form_submit_button("Cover these days", disabled=not active):
+        if st.form_submit_button("Cover these days", disabled=not active or not actor.can("rotation.cover")):
             try:
-                handovers.cover_days(db, settings, first_day, last_day, cover_to, requested_by="",
-                                     decided_by=cover_by, reason=cover_reason, now=now)
+                with audit.performed(db, actor, "rotation.cover", f"{first_day}..{last_day}", now=now,
+                                     changes={"covered_by": cover_to, "decided_by": cover_by,
+                                              "reason": cover_reason}):
+                    handovers.cover_days(db, settings, first_day, last_day, cover_to, requested_by="",
+                                         decided_by=cover_by, reason=cover_reason, now=now)
                 changed([f"{names.get(cover_to, cover_to)} covers {first_day} to {last_day}."])
             except AppError as exc:
                 st.error(str(exc))
@@ -196,30 +242,31 @@ with roster_tab:
     edited = st.data_editor(roster, num_rows="dynamic", hide_index=True, key="calendar.roster_editor",
                             column_config={"start_date": st.column_config.DateColumn("start_date"),
                                            "active": st.column_config.CheckboxColumn("active", default=True)})
-    if st.button("Save roster", key="calendar.save_roster", type="primary"):
+    if actor.can("roster.edit") and st.button("Save roster", key="calendar.save_roster", type="primary"):
         try:
-            gone = store.save_roster(db, validate_roster(edited.to_dict("records")))
+            engineers = validate_roster(edited.to_dict("records"))
+            with audit.performed(db, actor, "roster.edit", "roster", now=now, changes=audit.row_changes(
+                    [e.__dict__ for e in view.engineers], [e.__dict__ for e in engineers], "email",
+                    [c for c in ROSTER_COLUMNS if c != "email"])):
+                gone = store.save_roster(db, engineers)
             changed(["Roster saved.", *gone])
         except AppError as exc:
             st.error(str(exc))
     hubspot, linear = get_hubspot(), get_linear()
-    if (hubspot or linear) and st.button("Match Linear and HubSpot accounts by email", key="calendar.match_accounts",
-                                         help="Fills missing Linear user and HubSpot owner ids; ids you set stay."):
+    if (hubspot or linear) and actor.can("accounts.match") and st.button(
+            "Match Linear and HubSpot accounts by email", key="calendar.match_accounts",
+            help="Fills missing Linear user and HubSpot owner ids; ids you set stay."):
         try:
-            changed([match_accounts(db, hubspot, linear).summary()])
+            with audit.performed(db, actor, "accounts.match", "roster", now=now) as changes:
+                summary = match_accounts(db, hubspot, linear).summary()
+                changes["summary"] = summary
+            changed([summary])
         except AppError as exc:
             st.error(str(exc))
-    st.caption("Import from CSV: a header row with name and email, optionally timezone, start_date, active, "
-               "linear_user_id, hubspot_owner_id. Existing engineers are updated by email.")
-    upload = st.file_uploader("CSV file", type=["csv"], key="calendar.csv_upload")
-    pasted = st.text_area("…or paste CSV text", key="calendar.csv_text")
-    if st.button("Import CSV", key="calendar.import"):
-        text = upload.getvalue().decode("utf-8-sig") if upload is not None else pasted
-        try:
-            warnings = store.import_roster_csv(db, text)
-            changed(["Roster imported."], warnings)
-        except AppError as exc:
-            st.error(str(exc))
+    if actor.can("roster.edit"):
+        import_roster(view)
+    else:
+        st.caption("Only admins change the roster.")
 
 with away_tab:
     emails = [e.email for e in view.engineers]
@@ -233,9 +280,12 @@ with away_tab:
         column_config={"email": st.column_config.SelectboxColumn("email", options=emails),
                        "kind": st.column_config.SelectboxColumn("kind", options=["pto", "critical"], default="pto"),
                        "start": st.column_config.DateColumn("start"), "end": st.column_config.DateColumn("end")})
-    if st.button("Save time off", key="calendar.save_away", type="primary"):
+    if actor.can("time_off.edit") and st.button("Save time off", key="calendar.save_away", type="primary"):
         try:
-            store.replace_unavailability(db, validate_unavailability(edited_away.to_dict("records"), emails))
+            items = validate_unavailability(edited_away.to_dict("records"), emails)
+            with audit.performed(db, actor, "time_off.edit", "time off", now=now,
+                                 changes=audit.period_changes(view.unavailability, items)):
+                store.replace_unavailability(db, items)
             changed(["Time off saved; unpublished weeks were replanned, published ones flag conflicts."])
         except AppError as exc:
             st.error(str(exc))
@@ -252,8 +302,10 @@ with feed_tab:
             st.code(subscribe_url(settings.public_url, feed_filename(email)), language=None)
             return
         st.code(feeds.address(db, settings, email), language=None)
-        if st.button("Make a new secret link", key=key, help="The old link stops working at once."):
-            feeds.rotate(db, email, now)
+        if actor.can("feed.rotate") and st.button("Make a new secret link", key=key,
+                                                   help="The old link stops working at once."):
+            with audit.performed(db, actor, "feed.rotate", f"feed {email or 'team'}", now=now):
+                feeds.rotate(db, email, now)
             changed(["A new secret link is ready; subscribe again with it."])
 
     team_file = feed_filename()

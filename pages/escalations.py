@@ -13,9 +13,9 @@ import streamlit as st
 from core import escalations as esc
 from core.errors import AppError
 from core.link_steps import paused_until
+from core.store import audit, intake
 from core.store import board as board_store
-from core.store import intake
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 from ui.same_bug import show_same_bug
 
@@ -76,20 +76,26 @@ def show_detail(db, linked: esc.Escalation) -> None:
 def status_buttons(db, e: esc.Escalation) -> None:
     """Close an escalation by hand (answered without a code change, a duplicate, spam) or open it again.
     A linked one also closes by itself when its Linear issue is done."""
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    person = get_person()
+    if not person.can("escalation.done"):
+        return
     if e.is_open:
         if st.button("Mark done", key=f"escalations.done.{e.id}"):
-            intake.set_escalation_status(db, e.id, esc.DONE_STATUS, now)
-            flash("escalations", f"Escalation #{e.id} is done.")
-            st.rerun()
+            set_status(db, e, "escalation.done", esc.DONE_STATUS, f"Escalation #{e.id} is done.")
         if st.button("Won't fix", key=f"escalations.wont_fix.{e.id}"):
-            intake.set_escalation_status(db, e.id, esc.WONT_FIX_STATUS, now)
-            flash("escalations", f"Escalation #{e.id} is closed as won't fix.")
-            st.rerun()
+            set_status(db, e, "escalation.wont_fix", esc.WONT_FIX_STATUS,
+                       f"Escalation #{e.id} is closed as won't fix.")
     elif st.button("Reopen", key=f"escalations.reopen.{e.id}"):
-        intake.set_escalation_status(db, e.id, "open", now)
-        flash("escalations", f"Escalation #{e.id} is open again.")
-        st.rerun()
+        set_status(db, e, "escalation.reopen", "open", f"Escalation #{e.id} is open again.")
+
+
+def set_status(db, e: esc.Escalation, action: str, status: str, message: str) -> None:
+    now = datetime.now(timezone.utc)
+    with audit.performed(db, get_person(), action, f"escalation #{e.id}", now=now,
+                         changes={"status": [e.status, status]}):
+        intake.set_escalation_status(db, e.id, status, now.isoformat(timespec="seconds"))
+    flash("escalations", message)
+    st.rerun()
 
 
 def show_followups(db, escalation_id: int) -> None:

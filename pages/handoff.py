@@ -11,8 +11,8 @@ from core import capacity as cap
 from core import handoff as ho
 from core import retro
 from core.errors import AppError
-from core.store import iso, ops, planning
-from ui.deps import get_db, settings_or_stop
+from core.store import audit, iso, ops, planning
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 FIELDS = ("fixed", "triaged", "still_open", "priorities", "notes")
@@ -89,13 +89,19 @@ with st.form("handoff.form"):
         column.radio(f"Rating from {PULSE_WHO[role]}", [None, 1, 2, 3, 4, 5], key=f"handoff.pulse.{role}",
                      horizontal=True, format_func=lambda r: "–" if r is None else str(r))
         column.text_input(f"Comment from {PULSE_WHO[role]}", key=f"handoff.pulse.{role}_comment")
-    if st.form_submit_button("Submit handoff", key="handoff.submit", type="primary"):
+    allowed = get_person().can("handoff.submit")
+    if st.form_submit_button("Submit handoff", key="handoff.submit", type="primary", disabled=not allowed,
+                             help=None if allowed else "Viewers read handoffs; members submit them."):
         try:
             final = ho.submit(edited(week, engineer), now)
             pulse = {role: (st.session_state[f"handoff.pulse.{role}"],
                             st.session_state[f"handoff.pulse.{role}_comment"]) for role in retro.PULSE_ROLES}
-            planning.save_pulses(db, week_key, pulse, iso(now))  # checks every answer before it writes any
-            ops.save_handoff(db, ho.to_row(final))
+            counts = {name: len(ho.items(getattr(final, name) or "")) for name in FIELDS if name != "notes"}
+            with audit.performed(db, get_person(), "handoff.submit", f"handoff {week_key}", now=now,
+                                 changes={"engineer": engineer, "items": counts, "replaced": bool(saved),
+                                          "pulse": sorted(r for r, (rating, _) in pulse.items() if rating)}):
+                planning.save_pulses(db, week_key, pulse, iso(now))  # checks every answer before it writes any
+                ops.save_handoff(db, ho.to_row(final))
         except AppError as exc:
             st.error(str(exc))
         else:

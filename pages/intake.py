@@ -7,14 +7,16 @@ import streamlit as st
 
 from core.errors import AppError
 from core.report import SOURCES, Report
+from core.store import audit
 from core.store import inbound as failures
 from core.store import intake as store
 from ingest import pipeline
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 settings = settings_or_stop()
 db = get_db()
+person = get_person()
 
 st.title("Intake")
 counts = store.inbound_counts(db)
@@ -26,37 +28,42 @@ show_flashes("intake")
 
 REPORT_FIELDS = ("customer_email", "customer_name", "source", "subject", "body", "reported_by", "reporter_email",
                  "link")
-with st.expander("File a report that did not come by email (Slack, a call, a meeting)"):
-    with st.form("intake.report_form", border=False):
-        left, right = st.columns(2)
-        left.text_input("Customer's email", key="intake.report.customer_email", placeholder="jane@customer.com")
-        right.text_input("Customer's name", key="intake.report.customer_name")
-        left.selectbox("Where it came from", list(SOURCES), key="intake.report.source",
-                       format_func=lambda s: SOURCES[s][:1].upper() + SOURCES[s][1:])
-        right.text_input("Link (optional)", key="intake.report.link",
-                         placeholder="https://… a Slack permalink or a recording")
-        st.text_input("Subject", key="intake.report.subject", placeholder="One line: what is wrong")
-        st.text_area("What the customer said", key="intake.report.body", height=160,
-                     placeholder="Their words, the steps, the error, what they expected")
-        left, right = st.columns(2)
-        left.text_input("Your name", key="intake.report.reported_by")
-        right.text_input("Your email (optional)", key="intake.report.reporter_email")
-        if st.form_submit_button("File the report", type="primary"):
-            values = {name: st.session_state[f"intake.report.{name}"] for name in REPORT_FIELDS}
-            try:
-                outcome = pipeline.ingest_report(db, settings, Report(**values), now=datetime.now(timezone.utc))
-            except AppError as exc:
-                st.error(str(exc))
-            else:
-                if outcome.status == "duplicate":
-                    st.info(f"This report was filed before, as escalation #{outcome.escalation_id}.")
+if person.can("report.file"):  # a viewer reads; only members file
+    with st.expander("File a report that did not come by email (Slack, a call, a meeting)"):
+        with st.form("intake.report_form", border=False):
+            left, right = st.columns(2)
+            left.text_input("Customer's email", key="intake.report.customer_email", placeholder="jane@customer.com")
+            right.text_input("Customer's name", key="intake.report.customer_name")
+            left.selectbox("Where it came from", list(SOURCES), key="intake.report.source",
+                           format_func=lambda s: SOURCES[s][:1].upper() + SOURCES[s][1:])
+            right.text_input("Link (optional)", key="intake.report.link",
+                             placeholder="https://… a Slack permalink or a recording")
+            st.text_input("Subject", key="intake.report.subject", placeholder="One line: what is wrong")
+            st.text_area("What the customer said", key="intake.report.body", height=160,
+                         placeholder="Their words, the steps, the error, what they expected")
+            left, right = st.columns(2)
+            left.text_input("Your name", key="intake.report.reported_by")
+            right.text_input("Your email (optional)", key="intake.report.reporter_email")
+            if st.form_submit_button("File the report", type="primary"):
+                values = {name: st.session_state[f"intake.report.{name}"] for name in REPORT_FIELDS}
+                now = datetime.now(timezone.utc)
+                try:
+                    with audit.performed(db, person, "report.file", f"a report from {values['source']}",
+                                         now=now) as changes:
+                        outcome = pipeline.ingest_report(db, settings, Report(**values), now=now)
+                        changes.update(outcome=outcome.status, escalation_id=outcome.escalation_id)
+                except AppError as exc:
+                    st.error(str(exc))
                 else:
-                    flash("intake", f"Filed as escalation #{outcome.escalation_id}"
-                          + ("." if settings.local_only else "; the worker links it to HubSpot and Linear."))
-                    for name in REPORT_FIELDS:  # ready for the next one; who files it and from where stay
-                        if name not in ("source", "reported_by", "reporter_email"):
-                            st.session_state.pop(f"intake.report.{name}", None)
-                    st.rerun()
+                    if outcome.status == "duplicate":
+                        st.info(f"This report was filed before, as escalation #{outcome.escalation_id}.")
+                    else:
+                        flash("intake", f"Filed as escalation #{outcome.escalation_id}"
+                              + ("." if settings.local_only else "; the worker links it to HubSpot and Linear."))
+                        for name in REPORT_FIELDS:  # ready for the next one; who files it and from where stay
+                            if name not in ("source", "reported_by", "reporter_email"):
+                                st.session_state.pop(f"intake.report.{name}", None)
+                        st.rerun()
 
 st.subheader("Needs review")
 st.caption("Mail from outside our company domains, mail whose sender could not be verified, and messages that "
@@ -71,14 +78,19 @@ for item in pending:
                   f"{item['received_at']}")
         left.caption(item["reason"] or "")
         key = item["message_id"]
+        if not person.can("message.accept"):
+            continue
         try:
+            now = datetime.now(timezone.utc)
             if right.button("Accept", key=f"intake.accept.{key}", type="primary"):
-                escalation_id = pipeline.accept_quarantined(db, settings, key, by="dashboard",
-                                                            now=datetime.now(timezone.utc))
+                with audit.performed(db, person, "message.accept", key, now=now) as changes:
+                    escalation_id = pipeline.accept_quarantined(db, settings, key, by=person.email, now=now)
+                    changes["escalation_id"] = escalation_id
                 flash("intake", f"Accepted as escalation #{escalation_id}.")
                 st.rerun()
             if right.button("Discard", key=f"intake.discard.{key}"):
-                pipeline.discard_quarantined(db, key, by="dashboard", now=datetime.now(timezone.utc))
+                with audit.performed(db, person, "message.discard", key, now=now):
+                    pipeline.discard_quarantined(db, key, by=person.email, now=now)
                 st.rerun()
         except (AppError, LookupError, OSError) as exc:
             st.error(f"Could not update {key}: {exc}")
@@ -97,8 +109,11 @@ for item in failed:
         left.text(f"{key}\n{item['source']}, {item['received_at']}, {item['attempts']} attempt(s)")
         left.caption(item["reason"] or "")
         try:
-            if right.button("Retry", key=f"intake.retry.{key}"):
-                outcome = pipeline.retry(db, settings, key, now=datetime.now(timezone.utc))
+            if person.can("message.retry") and right.button("Retry", key=f"intake.retry.{key}"):
+                now = datetime.now(timezone.utc)
+                with audit.performed(db, person, "message.retry", key, now=now) as changes:
+                    outcome = pipeline.retry(db, settings, key, now=now)
+                    changes["outcome"] = outcome.status
                 flash("intake", f"Retried {key}: {outcome.status}" + (f" ({outcome.reason})" if outcome.reason
                                                                        else "."))
                 st.rerun()
@@ -121,11 +136,14 @@ else:
 st.subheader("Customers")
 st.caption("Known customers name the company and tier on every escalation from their domain.")
 upload = st.file_uploader("Import customers (CSV: domain, company, tier, revenue, size, owner)", type="csv",
-                          key="intake.customers_csv")
+                          key="intake.customers_csv") if person.can("customers.import") else None
 if upload is not None and st.button("Import", key="intake.import_customers"):
     try:
         rows = store.parse_customers_csv(upload.getvalue().decode("utf-8-sig"))
-        store.upsert_customers(db, rows, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        now = datetime.now(timezone.utc)
+        with audit.performed(db, person, "customers.import", upload.name, now=now,
+                             changes={"domains": sorted(r["domain"] for r in rows)}):
+            store.upsert_customers(db, rows, now.isoformat(timespec="seconds"))
         st.success(f"Imported {len(rows)} customers.")
     except AppError as exc:
         st.error(str(exc))

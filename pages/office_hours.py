@@ -10,8 +10,8 @@ import streamlit as st
 from core import escalations as esc
 from core import office_hours as oh
 from core.errors import AppError
-from core.store import board, iso, ops
-from ui.deps import get_db, settings_or_stop
+from core.store import audit, board, iso, ops
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 NO_ESCALATION = "none"
@@ -50,9 +50,12 @@ def discuss_form(db, day: date, pending: list[oh.QueueItem]) -> None:
                                 placeholder="fix this week · triaged to backlog · answered")
         if st.form_submit_button("Mark discussed", key="office_hours.discuss"):
             item = by_key[choice]
+            target = f"escalation #{item.escalation_id}" if item.escalation_id else f"topic {item.entry_id}"
             try:
-                ops.mark_discussed(db, day=day.isoformat(), outcome=oh.outcome_text(outcome), now=iso(now),
-                                   entry_id=item.entry_id, escalation_id=item.escalation_id, topic=item.title)
+                with audit.performed(db, get_person(), "office_hours.discuss", target, now=now,
+                                     changes={"day": day.isoformat(), "outcome": oh.outcome_text(outcome)}):
+                    ops.mark_discussed(db, day=day.isoformat(), outcome=oh.outcome_text(outcome), now=iso(now),
+                                       entry_id=item.entry_id, escalation_id=item.escalation_id, topic=item.title)
             except AppError as exc:
                 st.error(str(exc))
                 return
@@ -71,7 +74,9 @@ def topic_form(db, day: date, open_items: list[esc.Escalation]) -> None:
         if st.form_submit_button("Add to today's queue", key="office_hours.add"):
             try:
                 row = oh.new_topic(topic, asked_by, day, now, None if linked == NO_ESCALATION else int(linked))
-                ops.add_topic(db, row)
+                with audit.performed(db, get_person(), "office_hours.topic", f"office hours {day}", now=now,
+                                     changes={"escalation_id": row.get("escalation_id")}) as changes:
+                    changes["topic_id"] = ops.add_topic(db, row)
             except AppError as exc:
                 st.error(str(exc))
                 return
@@ -102,9 +107,10 @@ if queue:
 else:
     st.info("Nothing on the queue. Open escalations appear here until they are discussed; "
             "add a topic below when someone asks for time.")
-left, right = st.columns(2)
-with left:
-    if pending:
-        discuss_form(db, day, pending)
-with right:
-    topic_form(db, day, open_items)
+if get_person().can("office_hours.discuss"):
+    left, right = st.columns(2)
+    with left:
+        if pending:
+            discuss_form(db, day, pending)
+    with right:
+        topic_form(db, day, open_items)

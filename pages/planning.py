@@ -12,13 +12,13 @@ import streamlit as st
 from core import boundary, export, retro
 from core import handoff as ho
 from core.errors import AppError
+from core.store import audit, iso, ops
 from core.store import boundary as boundary_store
-from core.store import iso, ops
 from core.store import planning as store
 from core.store import playbook as playbook_store
 from ui.charts import pulse_chart, retro_outcome_chart, retro_tier_chart
 from ui.cycles import show_cycles
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.export import chart_title, show_chart
 from ui.flash import flash, show_flashes
 
@@ -60,9 +60,11 @@ if pending:
     with st.form("planning.review_form"):
         st.text_input("Reviewed by", key="planning.by")
         if st.form_submit_button(f"Mark as reviewed in planning ({len(pending)})", type="primary",
-                                 key="planning.review"):
-            store.mark_reviewed(db, [str(r["week_start"]) for r in pending], st.session_state["planning.by"],
-                                iso(now))
+                                 key="planning.review", disabled=not get_person().can("planning.review")):
+            weeks = [str(r["week_start"]) for r in pending]
+            with audit.performed(db, get_person(), "planning.review", "handoffs", now=now,
+                                 changes={"weeks": weeks, "by": st.session_state["planning.by"]}):
+                store.mark_reviewed(db, weeks, st.session_state["planning.by"], iso(now))
             flash("planning", f"{len(pending)} handoff{'s' if len(pending) != 1 else ''} marked as reviewed; the "
                   "next meeting sees the ones submitted after today.")
             st.rerun()

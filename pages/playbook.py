@@ -9,9 +9,9 @@ import streamlit as st
 
 from core import playbook as pb
 from core.errors import AppError, ValidationError
-from core.store import iso
+from core.store import audit, iso
 from core.store import playbook as store
-from ui.deps import get_db, settings_or_stop
+from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 RECENT = 200
@@ -89,14 +89,17 @@ with st.form("playbook.form"):
     right.text_area("Sender: customer's or forwarder's address, or a domain (one per line)",
                     key="playbook.senders", height=110)
     preview_clicked = st.form_submit_button("Preview", key="playbook.preview")
-    save_clicked = st.form_submit_button("Save rule", type="primary", key="playbook.save")
+    save_clicked = st.form_submit_button("Save rule", type="primary", key="playbook.save",
+                                         disabled=not get_person().can("playbook.edit"))
 
 shown = by_id.get(choice)
 if preview_clicked or save_clicked:
     try:
         shown = edited(choice)
         if save_clicked:
-            store.save_rule(db, shown, iso(now))
+            with audit.performed(db, get_person(), "playbook.edit", f"rule {shown.name}", now=now,
+                                 changes={"saved": shown.name}):
+                store.save_rule(db, shown, iso(now))
             flash("playbook", f"Rule “{shown.name}” saved; it applies to escalations from now on.")
             st.session_state["playbook.loaded"] = ""  # reload the saved text
             st.rerun()
@@ -111,8 +114,10 @@ if shown is not None:
     if caught:
         st.dataframe(caught, hide_index=True, width="stretch", key="playbook.caught",
                      column_config={"would_fire": "Would fire", "decided_at_intake_by": "Decided at intake by"})
-if choice is not None and st.button("Delete this rule", key="playbook.delete"):
-    store.delete_rule(db, choice, iso(now))
+if choice is not None and get_person().can("playbook.edit") and st.button("Delete this rule", key="playbook.delete"):
+    with audit.performed(db, get_person(), "playbook.edit", f"rule {by_id[choice].name}", now=now,
+                         changes={"deleted": by_id[choice].name}):
+        store.delete_rule(db, choice, iso(now))
     flash("playbook", f"Rule “{by_id[choice].name}” deleted.")
     st.session_state["playbook.reset"] = True
     st.rerun()
@@ -130,13 +135,18 @@ with st.form("playbook.handback_form"):
                horizontal=True)
     right.text_input("Who hands it back", key="playbook.handback.by")
     st.text_input("Why", key="playbook.handback.reason", placeholder="Known limitation; help-centre article")
-    if st.form_submit_button("Hand back", key="playbook.handback.submit"):
+    if st.form_submit_button("Hand back", key="playbook.handback.submit",
+                             disabled=not get_person().can("escalation.hand_back")):
         try:
             if picked is None:
                 raise ValidationError("No escalation with the engineer is left to hand back.")
-            store.hand_back(db, picked, st.session_state["playbook.handback.tier"],
-                            st.session_state["playbook.handback.reason"], st.session_state["playbook.handback.by"],
-                            iso(now))
+            with audit.performed(db, get_person(), "escalation.hand_back", f"escalation #{picked}", now=now,
+                                 changes={"tier": [3, st.session_state["playbook.handback.tier"]],
+                                          "by": st.session_state["playbook.handback.by"],
+                                          "reason": st.session_state["playbook.handback.reason"]}):
+                store.hand_back(db, picked, st.session_state["playbook.handback.tier"],
+                                st.session_state["playbook.handback.reason"],
+                                st.session_state["playbook.handback.by"], iso(now))
         except AppError as exc:
             st.error(str(exc))
         else:

@@ -8,9 +8,9 @@ import streamlit as st
 
 from core import closing, templates
 from core.errors import AppError
-from core.store import iso
+from core.store import audit, iso
 from core.store import replies as store
-from ui.deps import get_db, get_hubspot, settings_or_stop
+from ui.deps import get_db, get_hubspot, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
 TIMING_SAMPLE = 500  # the medians cover the latest replies, so they follow how the team works now
@@ -54,19 +54,27 @@ def show_reply(db, settings, hubspot, row: dict) -> None:
                 f"Still being staged in HubSpot{': ' + row['error'] if row.get('error') else ''}. "
                 "The next sync pass finishes it."
             )
+        if not get_person().can("reply.edit"):
+            return
         save, sent = st.columns(2)
+        # The audit trail keeps the size of an edit, not the words: they quote the customer.
+        edit = {"characters": [len(row["body"] or ""), len(text)], "edited": text != row["body"]}
         if save.button("Save edits", key=f"replies.save.{key}"):
-            act(lambda: closing.edit_reply(db, key, text, hubspot), "Saved.")
+            act(lambda: closing.edit_reply(db, key, text, hubspot), "Saved.", "reply.edit", f"reply {key}", edit)
         if sent.button("Mark sent", key=f"replies.sent.{key}", type="primary", disabled=row["status"] != "staged"):
             act(
                 lambda: closing.mark_sent(db, settings, hubspot, key, now=datetime.now(timezone.utc), body=text),
                 "Marked sent." + ("" if hubspot else " (local-only: recorded here only)"),
+                "reply.send", f"reply {key}", {**edit, "status": [row["status"], "sent"]},
             )
 
 
-def act(action, message: str) -> None:
+def act(action, message: str, what: str, target: str, changes: dict | None = None) -> None:
+    """Run ``action`` as the signed-in person taking ``what`` on ``target``: refused or recorded by the store."""
     try:
-        action()
+        with audit.performed(get_db(), get_person(), what, target, now=datetime.now(timezone.utc),
+                             changes=changes):
+            action()
     except AppError as exc:
         st.error(str(exc))
         return
@@ -94,17 +102,21 @@ def template_editor(db, saved: dict[str, str]) -> None:
     except AppError as exc:
         st.error(str(exc))
         valid = False
+    if not get_person().can("template.edit"):
+        return
     save, reset = st.columns(2)
     if save.button("Save template", key="replies.template_save", disabled=not valid):
         act(
             lambda: store.save_template(db, outcome, templates.validate(text), iso(datetime.now(timezone.utc))),
             f"Saved the {templates.OUTCOME_LABELS[outcome]} template.",
+            "template.edit", f"template {outcome}", {"characters": [len(saved.get(outcome, "")), len(text)]},
         )
     if reset.button("Reset to default", key="replies.template_reset", disabled=outcome not in saved):
         st.session_state.pop(f"replies.template.{outcome}", None)
         act(
             lambda: store.reset_template(db, outcome),
             f"Restored the default {templates.OUTCOME_LABELS[outcome]} template.",
+            "template.edit", f"template {outcome}", {"reset": True},
         )
 
 

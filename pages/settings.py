@@ -1,14 +1,17 @@
-"""Settings: what Rotadesk is configured with, and whether HubSpot and Linear answer."""
+"""Settings: what Rotadesk is configured with, whether HubSpot and Linear answer, and the audit trail."""
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import streamlit as st
 
+from core.access import ACTIONS
 from core.health import connector_health
 from core.settings import describe
-from ui.deps import get_db, get_hubspot, get_linear, settings_or_stop
+from core.store import audit
+from ui.deps import get_db, get_hubspot, get_linear, get_person, settings_or_stop
 
 settings = settings_or_stop()
+SHOWN = 500  # audit entries in the table
 
 st.title("Settings")
 if settings.local_only:
@@ -41,3 +44,30 @@ elif not settings.local_only:
 st.subheader("Configuration")
 st.caption("Settings come from `ROTADESK_*` environment variables or a `.env` file; restart to change them.")
 st.dataframe(describe(settings), hide_index=True, width="stretch")
+
+st.subheader("Audit trail")
+if not get_person().can("audit.read"):
+    st.caption("Admins see here who did what and when.")
+    st.stop()
+st.caption("Every action taken on the dashboard, and by the worker, with who, when and what changed. "
+           "Entries are never changed or deleted.")
+db = get_db()
+a1, a2, a3, a4 = st.columns(4)
+who = a1.text_input("Who", key="settings.audit_actor", placeholder="an e-mail address, or worker").strip().lower()
+what = a2.selectbox("Action", ["", *sorted(ACTIONS)], format_func=lambda v: v or "every action",
+                    key="settings.audit_action")
+since = a3.date_input("From", value=None, key="settings.audit_since")
+until = a4.date_input("To", value=None, key="settings.audit_until")
+filters = {"actor": who or None, "action": what or None,
+           "since": since.isoformat() if isinstance(since, date) else None,
+           "until": until.isoformat() if isinstance(until, date) else None}
+entries = audit.entries(db, **filters, limit=SHOWN)
+if entries:
+    st.dataframe(entries, hide_index=True, width="stretch", key="settings.audit_table",
+                 column_order=["at", "actor", "role", "action", "target", "changes"])
+    if len(entries) == SHOWN:
+        st.caption(f"The newest {SHOWN} entries; the CSV export has every entry that matches.")
+else:
+    st.info("No entries match." if any(filters.values()) else "Nothing recorded yet.")
+st.download_button("Export as CSV", audit.to_csv(audit.entries(db, **filters, limit=None)) if entries else "",
+                   file_name="rotadesk-audit.csv", mime="text/csv", key="settings.audit_csv", disabled=not entries)

@@ -4,4 +4,5 @@ set -e
 .venv/bin/python -m ingest run &
 worker=$!
 trap 'kill $worker 2>/dev/null' EXIT INT TERM
-.venv/bin/streamlit run dashboard.py --server.port "${PORT:-8501}"
+# ui.serve binds to localhost without sign-in settings and hands Streamlit its sign-in secrets with them.
+.venv/bin/python -m ui.serve --port "${PORT:-8501}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlite_utils import Database
 
+from core.access import Person
 from core.errors import ConfigError, StoreError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
@@ -31,20 +32,33 @@ def get_db() -> Database:
 
 def settings_or_stop() -> Settings:
     """Settings, or a clear error on the page and a stop when a value is bad or the database cannot be opened.
-    Every page starts here."""
+    Every page starts here, and passes the sign-in gate here: signed out or not allowed, the page stops."""
+    from ui.signin import gate
+
     _through_the_router()
     try:
         settings = get_settings()
-        get_db()
-        return settings
     except ConfigError as exc:
         st.error(f"Configuration problem: {exc}")
         st.stop()
         raise  # unreachable; keeps type checkers honest
+    gate(settings)
+    try:
+        get_db()
+    except ConfigError as exc:
+        st.error(f"Configuration problem: {exc}")
+        st.stop()
     except StoreError as exc:  # a database from a newer Rotadesk, say
         st.error(f"Database problem: {exc}")
         st.stop()
-        raise
+    return settings
+
+
+def get_person() -> Person:
+    """Who is acting on this run (after ``settings_or_stop``); pages pass it to every action."""
+    from ui.signin import current_person
+
+    return current_person(get_settings())
 
 
 @st.cache_resource

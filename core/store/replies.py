@@ -126,17 +126,21 @@ def linked_issue_ids(db: Database) -> list[str]:
 ESCALATION_STATUS_BY_STATE_TYPE = {"completed": DONE_STATUS, "canceled": WONT_FIX_STATUS}  # any other: open
 
 
-def set_link_state(db: Database, issue_id: str, state_name: str, state_type: str, now: str) -> None:
-    """Record the issue's state on its links, and close (or reopen) the escalations it covers to match."""
+def set_link_state(db: Database, issue_id: str, state_name: str, state_type: str, now: str) -> list[dict]:
+    """Record the issue's state on its links, and close (or reopen) the escalations it covers to match.
+    Returns the escalations whose status changed (``id``, old ``status``), for the audit trail."""
     status = ESCALATION_STATUS_BY_STATE_TYPE.get(state_type, "open")
     # Only an issue moving back out of done or canceled reopens; an escalation closed by hand stays closed.
+    covered = ("status != ? and id in (select escalation_id from links where linear_issue_id = ? and "
+               "(? != 'open' or linear_state_type in ('completed', 'canceled')))")
     with db.conn:
-        db.execute("update escalations set status = ?, closed_at = ?, updated_at = ? where status != ? and id in "
-                   "(select escalation_id from links where linear_issue_id = ? and "
-                   "(? != 'open' or linear_state_type in ('completed', 'canceled')))",
+        changed = list(db.query(f"select id, status from escalations where {covered} order by id",
+                                [status, issue_id, status]))
+        db.execute(f"update escalations set status = ?, closed_at = ?, updated_at = ? where {covered}",
                    [status, None if status == "open" else now, now, status, issue_id, status])
         db.execute("update links set linear_state = ?, linear_state_type = ? where linear_issue_id = ?",
                    [state_name, state_type, issue_id])
+    return changed
 
 
 def engineer_name(db: Database, email: str | None) -> str | None:

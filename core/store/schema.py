@@ -96,6 +96,7 @@ def m001_initial(db: Database) -> None:
 
 
 # Each concept's module keeps its own migration set, imported after ``base``; the list fixes the order they run in.
+from core.store.audit import migrations as audit_migrations  # noqa: E402
 from core.store.board import migrations as board_migrations  # noqa: E402
 from core.store.care import migrations as care_migrations  # noqa: E402
 from core.store.feedback_schema import migrations as feedback_migrations  # noqa: E402
@@ -113,4 +114,5 @@ from core.store.slack import migrations as slack_migrations  # noqa: E402
 MIGRATION_SETS: list[Migrations] = [base, ops_migrations, replies_migrations, links_migrations, care_migrations,
                                    slack_migrations, rotation_migrations, playbook_migrations, planning_migrations,
                                    inbound_migrations, similar_migrations, follow_migrations,
-                                   board_migrations, feedback_migrations]
+                                   board_migrations, feedback_migrations,
+                                   audit_migrations]

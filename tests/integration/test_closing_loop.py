@@ -12,7 +12,7 @@ from core import closing
 from core.errors import ValidationError
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient
-from core.store import get_state, intake, iso
+from core.store import audit, get_state, intake, iso
 from core.store import replies as store
 from tests.doubles.hubspot import TOKEN, FakeClock, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
@@ -428,3 +428,21 @@ def test_without_a_team_key_each_linked_issue_is_read(world: World) -> None:
     ticket = world.report(issue)
     world.move(issue)
     assert len(world.poll().staged) == 1 and len(world.tasks(ticket)) == 1
+
+
+def test_the_workers_own_actions_are_in_the_audit_trail_as_the_worker(world: World) -> None:
+    # issue 11: what the worker does when Linear moves an issue is recorded like a person's action.
+    issue = world.issue()
+    world.report(issue)
+    world.move(issue)
+    world.poll()
+    world.tick()
+    world.move(issue, "In Progress")
+    world.poll()
+    entries = list(reversed(audit.entries(world.db)))
+    assert [(e["actor"], e["action"], e["target"].split(" ")[0]) for e in entries] == [
+        ("worker", "escalation.done", "escalation"), ("worker", "reply.stage", "reply"),
+        ("worker", "escalation.reopen", "escalation"), ("worker", "reply.withdraw", "reply")]
+    assert entries[0]["target"] == "escalation #1"
+    assert '"status": ["open", "done"]' in entries[0]["changes"]
+    assert '"status": ["done", "open"]' in entries[2]["changes"]

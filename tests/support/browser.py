@@ -26,11 +26,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_dashboard(env: dict[str, str], log_path: Path, timeout: float = 60.0) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+def start_dashboard(env: dict[str, str], log_path: Path, timeout: float = 60.0, *, port: int | None = None,
+                    launcher: bool = False) -> tuple[subprocess.Popen, str]:
+    """``streamlit run dashboard.py`` on 127.0.0.1, or with ``launcher`` the way ``make run`` starts it
+    (``python -m ui.serve``, which binds and configures sign-in from the settings)."""
+    port = port or free_port()
+    options = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    if launcher:
+        cmd = [sys.executable, "-m", "ui.serve", "--port", str(port), *options]
+    else:
+        cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+               "--server.address", "127.0.0.1", *options]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
