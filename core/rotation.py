@@ -64,8 +64,9 @@ class Conflict:
 
 def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability], *, today: date,
              plan: Plan, existing: Sequence[RotationWeek] = (), overrides: Sequence[Override] = ()) -> Schedule:
-    """Plan from the week holding ``today``; past, frozen and swapped weeks keep their primary and backup (a kept
-    week without a valid backup, planned before backups existed or swapped to its backup, gets one)."""
+    """Plan from the week holding ``today``; past, frozen, published and swapped weeks keep their primary and
+    backup (a kept week without a valid backup, planned before backups existed or swapped to its backup, gets
+    one)."""
     current = week_start_for(today, plan.week_start_index)
     freeze_end = current + plan.freeze_weeks * WEEK
     by_start = {w.week_start: w for w in existing}
@@ -95,7 +96,8 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
         tally.arrive(start)
         backups.arrive(start)
         old = by_start.get(start)
-        if old is not None and (start < freeze_end or start in pinned):
+        # Published weeks stay even beyond the freeze window: weeks imported as already promised are published.
+        if old is not None and (start < freeze_end or start in pinned or old.published):
             primary, backup = effective[start], old.backup_email
             if primary is not None and (backup is None or backup == primary):
                 backup = _choose_backup(ctx, start, primary, backups, gaps)

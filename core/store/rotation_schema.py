@@ -35,3 +35,9 @@ def m003_feed_generations(db: Database) -> None:
     # Only the generation of each private feed's token; the token itself is derived from ROTADESK_FEED_SECRET.
     db["feed_generations"].create({"scope": str, "generation": int, "rotated_at": str}, pk="scope",
                                   defaults={"generation": 0})
+
+
+@migrations()
+def m004_schedule_imports(db: Database) -> None:
+    # The file a schedule was imported from, kept as it came: the imported weeks can always be traced back.
+    db["schedule_imports"].create({"id": int, "filename": str, "content": bytes, "weeks": int, "at": str}, pk="id")
