@@ -2,7 +2,8 @@
 
 Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
 its calendar feeds, then matching roster engineers to their Linear user
-and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll.
+and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), reassigning the open Linear issues
+of a week that changed hands, then the closing-the-loop poll.
 Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only. Once a day a cycle also applies
 the retention setting (``ROTADESK_RETENTION_DAYS``).
 """
@@ -88,6 +89,7 @@ def sync_cycle(
     from core.accounts import match_accounts
     from core.closing import poll_and_stage
     from core.linking import sync_pending
+    from core.reassign import reassign_due
 
     def accounts() -> str:
         matched = match_accounts(db, connectors.hubspot, connectors.linear)
@@ -99,6 +101,7 @@ def sync_cycle(
             "linking",
             lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),
         ),
+        ("handovers", lambda: reassign_due(db, settings, connectors.linear, now=_now())),
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
     ):
         try:
