@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.errors import ValidationError
-from core.roster import Engineer
+from core.roster import Engineer, RosterLookup
 from core.schedule import WEEK, week_start_for
 
 MAX_BYTES = 2_000_000  # a decade of weekly rows is a few hundred kilobytes
@@ -26,7 +25,6 @@ _PERSON = ("email", "engineer", "name", "person", "primary", "on_call", "oncall"
 _WEEK = ("week_start", "week", "week_of", "start", "start_date", "date")
 _BACKUP = ("backup", "backup_email", "secondary", "backup_name")
 _BACKUP_WORDS = ("backup", "secondary")
-_PUNCTUATION = re.compile(r"[^\w@.+-]")  # one character class: linear time
 
 
 @dataclass(frozen=True)
@@ -41,37 +39,6 @@ class ImportedWeek:
 class ScheduleImport:
     weeks: list[ImportedWeek]
     warnings: list[str] = field(default_factory=list)
-
-
-class _People:
-    """Roster look-up by email or by name, both case-insensitive; a name two engineers share must be an email."""
-
-    def __init__(self, engineers: Sequence[Engineer]) -> None:
-        self.by_email = {e.email.lower(): e.email for e in engineers}
-        self.by_name: dict[str, str | None] = {}
-        for e in engineers:
-            key = _norm(e.name)
-            self.by_name[key] = None if key in self.by_name else e.email
-
-    def find(self, text: str) -> str:
-        key = _norm(text)
-        if not key:
-            raise ValueError("nobody is named")
-        if key in self.by_email:
-            return self.by_email[key]
-        if key in self.by_name:
-            if self.by_name[key] is None:
-                raise ValueError(f"two engineers are called '{text.strip()}'; use the email instead")
-            return self.by_name[key]
-        raise ValueError(f"'{text.strip()}' is not on the roster (add them first, inactive if they have left)")
-
-    def mentioned(self, text: str) -> set[str]:
-        """Engineers whose email or unique name appears in ``text`` (plain substring search, linear per name)."""
-        tokens = (t.strip(".-+") for t in _PUNCTUATION.sub(" ", text.lower()).split())
-        words = f" {' '.join(tokens)} "  # whole words only: Al is not Alice
-        found = {email for key, email in self.by_email.items() if f" {key} " in words}
-        found |= {email for key, email in self.by_name.items() if email and key and f" {key} " in words}
-        return found
 
 
 def parse_schedule(filename: str, data: bytes, engineers: Sequence[Engineer], *, week_start_index: int,
@@ -102,7 +69,7 @@ def parse_csv(text: str, engineers: Sequence[Engineer], *, week_start_index: int
     if missing:
         raise ValidationError(f"The schedule's header ({', '.join(header)}) lacks a column for "
                               f"{' and '.join(missing)}; name them for example 'email' and 'week_start'.")
-    people, problems, weeks = _People(engineers), [], []
+    people, problems, weeks = RosterLookup(engineers), [], []
     warnings = [f"Column '{h}' is not used." for i, h in enumerate(header)
                 if i not in (person, week, backup) and h.strip()]
     for number, row in enumerate(reader, start=2):
@@ -133,7 +100,7 @@ def parse_ical(data: bytes, engineers: Sequence[Engineer], *, week_start_index: 
         calendar = Calendar.from_ical(data)
     except ValueError as exc:
         raise ValidationError(f"The calendar file cannot be read: {exc}") from exc
-    zone, people = ZoneInfo(tz), _People(engineers)
+    zone, people = ZoneInfo(tz), RosterLookup(engineers)
     primaries: dict[date, tuple[str, str]] = {}
     backups: dict[date, tuple[str, str]] = {}
     problems: list[str] = []
@@ -165,7 +132,7 @@ def parse_ical(data: bytes, engineers: Sequence[Engineer], *, week_start_index: 
     return _finish(weeks, problems, warnings)
 
 
-def _event_person(event, summary: str, people: _People) -> str:
+def _event_person(event, summary: str, people: RosterLookup) -> str:
     attendees = event.get("attendee")
     attendees = attendees if isinstance(attendees, list) else [attendees] if attendees is not None else []
     addresses = {str(a).split(":", 1)[-1].strip().lower() for a in attendees}
