@@ -1,4 +1,5 @@
-"""Rotadesk's Slack app in HTTP mode (slack-bolt): the "File as customer bug" shortcut, its modal, /rotadesk.
+"""Rotadesk's Slack app in HTTP mode (slack-bolt): the "File as customer bug" shortcut, its modal, /rotadesk,
+and swap requests (``/rotadesk swap``, answered with the Accept and Decline buttons of the message it sends).
 
 Every request is verified before a listener sees it: :class:`SignedOnce` (slack-bolt's own ``RequestVerification``
 over ``slack_sdk.signature``, v0 signature, five-minute window) also refuses a signature it has accepted before.
@@ -30,6 +31,7 @@ from core import slack as cs
 from core.errors import AppError
 from core.report import EMAIL
 from core.settings import Settings
+from core.store import handovers
 from core.store import intake as intake_store
 from core.store import rotation as rotation_store
 from core.store import slack as store
@@ -112,6 +114,8 @@ class SlackApp:
         self.app.options(cs.CUSTOMER_ACTION)(self._customer_options)
         self.app.view(cs.CALLBACK_ID)(self._submitted)
         self.app.command("/rotadesk")(self._command)
+        for action_id in (cs.SWAP_ACCEPT, cs.SWAP_DECLINE):
+            self.app.action(action_id)(ack=_ack, lazy=[self._swap_answered])
 
     def dispatch(self, body: str, headers: dict[str, str]) -> BoltResponse:
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
@@ -244,8 +248,101 @@ class SlackApp:
             self._open_modal(client, command["trigger_id"], draft, author_id=command.get("user_id") or "")
         elif verb == "file":
             ack(text="Say what the customer reported: `/rotadesk file <text>`.")
+        elif verb == "swap":
+            self._swap_command(ack, command, client, rest)
         else:
             ack(text=cs.HELP_TEXT)
+
+    # -- swap requests ----------------------------------------------------------------------------------------
+    def _swap_command(self, ack: Callable[..., None], command: dict[str, Any], client: WebClient, rest: str) -> None:
+        """Ask at once what needs no Slack call (the week, the person); the request and the message follow."""
+        from core.rotation import local_date
+
+        with self.lock:
+            engineers = rotation_store.list_engineers(self.db)
+        try:
+            ask = cs.parse_swap(rest, engineers, local_date(self.now(), self.settings.team_timezone),
+                                self.settings.week_start_index)
+        except AppError as exc:
+            ack(text=str(exc))
+            return
+        names = {e.email: e.name for e in engineers}
+        ack(text=f"Asking {names.get(ask.to_email, ask.to_email)} to take the week of {ask.week_start}; "
+                 "you will hear here when they answer.")
+        asker_id = command.get("user_id") or ""
+        asker_name, asker_email = self._person(client, asker_id)
+        asker = asker_name or command.get("user_name") or "someone on Slack"
+        now = self.now()
+        try:
+            with self.lock:
+                request = handovers.ask_swap(self.db, ask.week_start, ask.to_email,
+                                             requested_by=asker_email or asker,
+                                             reason=ask.reason or f"asked on Slack by {asker}", now=now)
+        except AppError as exc:
+            self._tell(client, asker_id, f"The swap was not asked: {exc}")
+            return
+        try:
+            asked_id = client.users_lookupByEmail(email=ask.to_email)["user"]["id"]
+        except SlackApiError as exc:
+            log.warning("no Slack user for a swap request: %s", exc.response.get("error"))
+            self._tell(client, asker_id, f"{names.get(ask.to_email, ask.to_email)} has no Slack account under "
+                                         f"{ask.to_email}; they can answer on the Calendar page.")
+            return
+        holder = names.get(request.from_email or "", request.from_email or "nobody")
+        text, blocks = cs.swap_ask_message(request.id, request.week_start, asker, holder, ask.reason, asker_id)
+        with self.lock:
+            store.enqueue(self.db, f"swap-ask:{request.id}", "swap", asked_id, text, now, blocks=blocks)
+        from ingest.slack_posts import send_pending
+
+        send_pending(self.db, client, self.lock, now, key=f"swap-ask:{request.id}")
+
+    def _swap_answered(self, body: dict[str, Any], client: WebClient) -> None:
+        """A button of a swap request: the asked engineer accepts or declines, as on the Calendar page."""
+        action = (body.get("actions") or [{}])[0]
+        request_id, asker_id = cs.read_swap_value(action.get("value") or "")
+        user_id = (body.get("user") or {}).get("id", "")
+        container = body.get("container") or {}
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
+        with self.lock:
+            request = next((r for r in handovers.swap_requests(self.db, status=None) if r.id == request_id), None)
+            names = {e.email: e.name for e in rotation_store.list_engineers(self.db)}
+        if request is None:
+            return
+        _, email = self._person(client, user_id)
+        if email.lower() != request.to_email:
+            self._tell(client, user_id, f"Only {names.get(request.to_email, request.to_email)} can answer this "
+                                        "swap request.")
+            return
+        accept = action.get("action_id") == cs.SWAP_ACCEPT
+        person = names.get(request.to_email, request.to_email)
+        try:
+            with self.lock:
+                handovers.answer_swap(self.db, request.id, accept=accept, decided_by=request.to_email,
+                                      now=self.now())
+            text = cs.swap_answer_text(request.week_start, person, accept, to_them=True)
+            told = cs.swap_answer_text(request.week_start, person, accept)
+        except AppError as exc:
+            text, told = str(exc), ""
+        try:
+            client.chat_update(channel=channel, ts=container.get("message_ts", ""), text=text,
+                               blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": cs.mrkdwn_escape(text)}}])
+        except SlackApiError as exc:
+            log.warning("could not update the swap request message: %s", exc.response.get("error"))
+        if told and asker_id:
+            with self.lock:
+                store.enqueue(self.db, f"swap-answer:{request.id}", "swap", asker_id, told, self.now())
+            from ingest.slack_posts import send_pending
+
+            send_pending(self.db, client, self.lock, self.now(), key=f"swap-answer:{request.id}")
+
+    def _tell(self, client: WebClient, user_id: str, text: str) -> None:
+        """A direct message that may be lost without harm (the dashboard shows the same)."""
+        if not user_id:
+            return
+        try:
+            client.chat_postMessage(channel=user_id, text=text)
+        except SlackApiError as exc:
+            log.warning("could not tell %s: %s", user_id, exc.response.get("error"))
 
     def who(self) -> str:
         from core.rotation import local_date
