@@ -31,7 +31,6 @@ from core import slack as cs
 from core.errors import AppError
 from core.report import EMAIL
 from core.settings import Settings
-from core.store import handovers
 from core.store import intake as intake_store
 from core.store import rotation as rotation_store
 from core.store import slack as store
@@ -140,7 +139,7 @@ class SlackApp:
         except SlackApiError as exc:
             log.warning("could not open the bug modal: %s", exc.response.get("error"))
             return
-        author_name, author_email = self._person(client, author_id)
+        author_name, author_email = self.person(client, author_id)
         channel_name = self._channel_name(client, draft.channel) or draft.channel_name
         permalink = ""
         if draft.message_ts:
@@ -162,7 +161,7 @@ class SlackApp:
         except SlackApiError as exc:  # hash_conflict: the person closed or changed the form meanwhile
             log.warning("could not fill the bug modal in: %s", exc.response.get("error"))
 
-    def _person(self, client: WebClient, user_id: str) -> tuple[str, str]:
+    def person(self, client: WebClient, user_id: str) -> tuple[str, str]:
         if not user_id:
             return "", ""
         try:
@@ -203,7 +202,7 @@ class SlackApp:
             ack(response_action="errors", errors=errors)
             return
         ack()  # the modal closes now; the look-up, filing and replying happen after Slack has its answer
-        reporter_name, reporter_email = self._person(client, user.get("id", ""))
+        reporter_name, reporter_email = self.person(client, user.get("id", ""))
         if reporter_name:  # the reporter is not part of the report's identity, so a retry still files once
             report = replace(report, reported_by=reporter_name,
                              reporter_email=reporter_email if EMAIL.match(reporter_email) else "")
@@ -253,96 +252,16 @@ class SlackApp:
         else:
             ack(text=cs.HELP_TEXT)
 
-    # -- swap requests ----------------------------------------------------------------------------------------
+    # -- swap requests (ingest/slack_swaps.py) ---------------------------------------------------------------
     def _swap_command(self, ack: Callable[..., None], command: dict[str, Any], client: WebClient, rest: str) -> None:
-        """Ask at once what needs no Slack call (the week, the person); the request and the message follow."""
-        from core.rotation import local_date
+        from ingest import slack_swaps
 
-        with self.lock:
-            engineers = rotation_store.list_engineers(self.db)
-        try:
-            ask = cs.parse_swap(rest, engineers, local_date(self.now(), self.settings.team_timezone),
-                                self.settings.week_start_index)
-        except AppError as exc:
-            ack(text=str(exc))
-            return
-        names = {e.email: e.name for e in engineers}
-        ack(text=f"Asking {names.get(ask.to_email, ask.to_email)} to take the week of {ask.week_start}; "
-                 "you will hear here when they answer.")
-        asker_id = command.get("user_id") or ""
-        asker_name, asker_email = self._person(client, asker_id)
-        asker = asker_name or command.get("user_name") or "someone on Slack"
-        now = self.now()
-        try:
-            with self.lock:
-                request = handovers.ask_swap(self.db, ask.week_start, ask.to_email,
-                                             requested_by=asker_email or asker,
-                                             reason=ask.reason or f"asked on Slack by {asker}", now=now)
-        except AppError as exc:
-            self._tell(client, asker_id, f"The swap was not asked: {exc}")
-            return
-        try:
-            asked_id = client.users_lookupByEmail(email=ask.to_email)["user"]["id"]
-        except SlackApiError as exc:
-            log.warning("no Slack user for a swap request: %s", exc.response.get("error"))
-            self._tell(client, asker_id, f"{names.get(ask.to_email, ask.to_email)} has no Slack account under "
-                                         f"{ask.to_email}; they can answer on the Calendar page.")
-            return
-        holder = names.get(request.from_email or "", request.from_email or "nobody")
-        text, blocks = cs.swap_ask_message(request.id, request.week_start, asker, holder, ask.reason, asker_id)
-        with self.lock:
-            store.enqueue(self.db, f"swap-ask:{request.id}", "swap", asked_id, text, now, blocks=blocks)
-        from ingest.slack_posts import send_pending
-
-        send_pending(self.db, client, self.lock, now, key=f"swap-ask:{request.id}")
+        slack_swaps.ask(self, ack, command, client, rest)
 
     def _swap_answered(self, body: dict[str, Any], client: WebClient) -> None:
-        """A button of a swap request: the asked engineer accepts or declines, as on the Calendar page."""
-        action = (body.get("actions") or [{}])[0]
-        request_id, asker_id = cs.read_swap_value(action.get("value") or "")
-        user_id = (body.get("user") or {}).get("id", "")
-        container = body.get("container") or {}
-        channel = container.get("channel_id") or (body.get("channel") or {}).get("id", "")
-        with self.lock:
-            request = next((r for r in handovers.swap_requests(self.db, status=None) if r.id == request_id), None)
-            names = {e.email: e.name for e in rotation_store.list_engineers(self.db)}
-        if request is None:
-            return
-        _, email = self._person(client, user_id)
-        if email.lower() != request.to_email:
-            self._tell(client, user_id, f"Only {names.get(request.to_email, request.to_email)} can answer this "
-                                        "swap request.")
-            return
-        accept = action.get("action_id") == cs.SWAP_ACCEPT
-        person = names.get(request.to_email, request.to_email)
-        try:
-            with self.lock:
-                handovers.answer_swap(self.db, request.id, accept=accept, decided_by=request.to_email,
-                                      now=self.now())
-            text = cs.swap_answer_text(request.week_start, person, accept, to_them=True)
-            told = cs.swap_answer_text(request.week_start, person, accept)
-        except AppError as exc:
-            text, told = str(exc), ""
-        try:
-            client.chat_update(channel=channel, ts=container.get("message_ts", ""), text=text,
-                               blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": cs.mrkdwn_escape(text)}}])
-        except SlackApiError as exc:
-            log.warning("could not update the swap request message: %s", exc.response.get("error"))
-        if told and asker_id:
-            with self.lock:
-                store.enqueue(self.db, f"swap-answer:{request.id}", "swap", asker_id, told, self.now())
-            from ingest.slack_posts import send_pending
+        from ingest import slack_swaps
 
-            send_pending(self.db, client, self.lock, self.now(), key=f"swap-answer:{request.id}")
-
-    def _tell(self, client: WebClient, user_id: str, text: str) -> None:
-        """A direct message that may be lost without harm (the dashboard shows the same)."""
-        if not user_id:
-            return
-        try:
-            client.chat_postMessage(channel=user_id, text=text)
-        except SlackApiError as exc:
-            log.warning("could not tell %s: %s", user_id, exc.response.get("error"))
+        slack_swaps.answered(self, body, client)
 
     def who(self) -> str:
         from core.rotation import local_date
