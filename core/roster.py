@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
@@ -26,6 +26,7 @@ _ALIASES = {"time_zone": "timezone", "tz": "timezone", "start": "start_date", "s
 _EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 _TRUE = {"1", "true", "yes", "y", "on", "x", "active"}
 _FALSE = {"0", "false", "no", "n", "off", "inactive"}
+_PUNCTUATION = re.compile(r"[^\w@.+-]")  # one character class: linear time
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,37 @@ class Unavailability:
 
     def overlaps(self, first: date, last: date) -> bool:
         return self.start <= last and first <= self.end
+
+
+class RosterLookup:
+    """Roster look-up by email or by name, both case-insensitive; a name two engineers share must be an email."""
+
+    def __init__(self, engineers: Sequence[Engineer]) -> None:
+        self.by_email = {e.email.lower(): e.email for e in engineers}
+        self.by_name: dict[str, str | None] = {}
+        for e in engineers:
+            key = _folded(e.name)
+            self.by_name[key] = None if key in self.by_name else e.email
+
+    def find(self, text: str) -> str:
+        key = _folded(text)
+        if not key:
+            raise ValueError("nobody is named")
+        if key in self.by_email:
+            return self.by_email[key]
+        if key in self.by_name:
+            if self.by_name[key] is None:
+                raise ValueError(f"two engineers are called '{text.strip()}'; use the email instead")
+            return self.by_name[key]
+        raise ValueError(f"'{text.strip()}' is not on the roster (add them first, inactive if they have left)")
+
+    def mentioned(self, text: str) -> set[str]:
+        """Engineers whose email or unique name appears in ``text`` (plain substring search, linear per name)."""
+        tokens = (t.strip(".-+") for t in _PUNCTUATION.sub(" ", text.lower()).split())
+        words = f" {' '.join(tokens)} "  # whole words only: Al is not Alice
+        found = {email for key, email in self.by_email.items() if f" {key} " in words}
+        found |= {email for key, email in self.by_name.items() if email and key and f" {key} " in words}
+        return found
 
 
 def validate_roster(rows: Iterable[Mapping[str, Any]]) -> list[Engineer]:
@@ -207,3 +239,7 @@ def _bool(value: Any, problems: list[str]) -> bool:
         return False
     problems.append(f"active {raw!r} must be yes or no")
     return True
+
+
+def _folded(text: str) -> str:
+    return " ".join(str(text).split()).lower()

@@ -1,12 +1,13 @@
 """Rotation planning, pure: a fair weekly schedule with a backup per week, swap candidates, conflicts.
 
 The generator walks the weeks in order and gives each to the eligible engineer with the lowest load, so over any
-prefix of the schedule the rotation counts of continuously eligible engineers differ by at most one. Ties go to
-whoever keeps spacing near the ideal cadence (one week per eligible engineer), then to the one whose total of days
-actually served (holidays and a day of PTO make a week shorter) a short week balances best, then to the least
-recent. The backup is chosen by the same rules from a tally of backup weeks, among those who work the days the
-primary is out. Engineers who join (new hires after their ramp, people added to the roster) start level with the
-team instead of catching up.
+prefix of the schedule the rotation counts of continuously eligible engineers differ by at most one; among the
+least loaded it takes only someone who keeps the 13 weeks ending there within one too, so every 13-week window
+is balanced, not only those from the start. Ties go to whoever keeps spacing near the ideal cadence (one week
+per eligible engineer), then to the one whose total of days actually served (holidays and a day of PTO make a
+week shorter) a short week balances best, then to the least recent. The backup is chosen by the same rules from
+a tally of backup weeks, among those who work the days the primary is out. Engineers who join (new hires after
+their ramp, people added to the roster) start level with the team instead of catching up.
 
 The data types live in ``core.schedule``, availability in ``core.availability`` and day-by-day coverage in
 ``core.coverage``; the names are re-exported here for callers that think in "the rotation".
@@ -14,7 +15,8 @@ The data types live in ``core.schedule``, availability in ``core.availability`` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -30,6 +32,8 @@ from core.schedule import (
     local_date,
     week_start_for,
 )
+
+WINDOW = 13  # weeks: counts stay within one over every window this long, not only over prefixes
 
 __all__ = ["FULL_WEEK_DAYS", "WEEK", "Candidate", "Conflict", "Override", "Plan", "RotationWeek", "Schedule",
            "apply_overrides", "blocked_reason", "conflicts", "current_engineer", "generate", "holiday_dates",
@@ -81,8 +85,9 @@ class Conflict:
 
 def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailability], *, today: date,
              plan: Plan, existing: Sequence[RotationWeek] = (), overrides: Sequence[Override] = ()) -> Schedule:
-    """Plan from the week holding ``today``; past, frozen and swapped weeks keep their primary and backup (a kept
-    week without a valid backup, planned before backups existed or swapped to its backup, gets one)."""
+    """Plan from the week holding ``today``; past, frozen, published and swapped weeks keep their primary and
+    backup (a kept week without a valid backup, planned before backups existed or swapped to its backup, gets
+    one)."""
     current = week_start_for(today, plan.week_start_index)
     freeze_end = current + plan.freeze_weeks * WEEK
     by_start = {w.week_start: w for w in existing}
@@ -103,7 +108,7 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
         result.append(by_start[start])
         tally.arrive(start)
         backups.arrive(start)
-        tally.add(effective[start], start, ctx.served(effective[start], start))
+        tally.add(effective[start], start, ctx.served(effective[start], start), ctx.eligible(start))
         backups.add(by_start[start].backup_email, start, 0)
     warnings: list[str] = []
     gaps: list[date] = []
@@ -112,7 +117,8 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
         tally.arrive(start)
         backups.arrive(start)
         old = by_start.get(start)
-        if old is not None and (start < freeze_end or start in pinned):
+        # Published weeks stay even beyond the freeze window: weeks imported as already promised are published.
+        if old is not None and (start < freeze_end or start in pinned or old.published):
             primary, backup = effective[start], old.backup_email
             if primary is not None and (backup is None or backup == primary):
                 backup = _choose_backup(ctx, start, primary, backups, gaps)
@@ -123,7 +129,7 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
             # SEQUENCE follows the week's event, which names the primary; the backup has events of their own.
             sequence = old.sequence + (old.engineer_email != primary) if old else 0
             result.append(RotationWeek(start, primary, start < freeze_end, sequence, note, backup))
-        tally.add(primary, start, ctx.served(primary, start))
+        tally.add(primary, start, ctx.served(primary, start), ctx.eligible(start))
         backups.add(backup, start, 0)
         start += WEEK
     return Schedule(result, warnings, gaps)
@@ -156,6 +162,9 @@ class _Context:
     def blocked(self, engineer: Engineer, start: date) -> str | None:
         return self._fact(engineer.email, start)[0]
 
+    def eligible(self, start: date) -> frozenset[str]:
+        return frozenset(e.email for e in self.engineers if self.blocked(e, start) is None)
+
     def off(self, email: str, start: date) -> frozenset[date]:
         return self._fact(email, start)[1]
 
@@ -173,6 +182,7 @@ class _Tally:
         self.last: dict[str, date] = {}
         self.offset: dict[str, tuple[int, int]] = {}
         self.previous: str | None = None
+        self.window: deque[tuple[str | None, frozenset[str]]] = deque(maxlen=WINDOW - 1)  # the weeks before
         self.active = [e.email for e in engineers if e.active]
         self.ready = {e.email: e.start_date + ramp_weeks * WEEK for e in engineers if e.start_date}
         for email in self.active:
@@ -188,14 +198,37 @@ class _Tally:
         for email in newcomers:
             self.offset[email] = (self.count.get(email, 0) - base[0], self.days.get(email, 0) - base[1])
 
-    def add(self, email: str | None, start: date, days: int) -> None:
+    def add(self, email: str | None, start: date, days: int, eligible: frozenset[str] | None = None) -> None:
         self.previous = email
+        if eligible is not None:
+            self.window.append((email, eligible))
         if email is None:
             return
         self.offset.setdefault(email, (0, 0))
         self.count[email] = self.count.get(email, 0) + 1
         self.days[email] = self.days.get(email, 0) + days
         self.last[email] = start
+
+    def window_keepers(self, eligible: frozenset[str]) -> Callable[[str], bool]:
+        """Whether giving this week to an engineer keeps the 13 weeks ending here within one week apart for the
+        engineers eligible in all of them; worked out once per week, asked per candidate."""
+        if len(self.window) < WINDOW - 1:
+            return lambda email: True  # the plan's first weeks: the prefix rule covers them
+        steady = eligible.intersection(*(seen for _, seen in self.window))
+        if len(steady) < 2:
+            return lambda email: True
+        counts = Counter(who for who, _ in self.window if who in steady)
+        values = sorted(counts[e] for e in steady)
+        low, high, lows = values[0], values[-1], values.count(values[0])
+
+        def keeps(email: str) -> bool:
+            if email not in steady:
+                return high - low <= 1
+            mine = counts[email]
+            new_low = values[lows] if mine == low and lows == 1 else low  # they were the only one lowest
+            return max(high, mine + 1) - min(new_low, mine + 1) <= 1
+
+        return keeps
 
     def load(self, email: str) -> tuple[int, int]:
         count_off, days_off = self.offset.get(email, (0, 0))
@@ -214,7 +247,12 @@ def _choose(ctx: _Context, start: date, tally: _Tally, warnings: list[str]) -> t
     if pool == [tally.previous]:
         warnings.append(f"Week of {start}: {pool[0]} is on support two weeks running because nobody else "
                         "is available; add engineers or move time off to avoid this.")
-    chosen = min(pool, key=_ranking(ctx, start, tally, len(eligible)))
+    # Among the least loaded, whoever keeps the last 13 weeks balanced; the prefix rule (load first) wins a clash.
+    fewest = min(tally.load(e)[0] for e in pool)
+    least = [e for e in pool if tally.load(e)[0] == fewest]
+    keeps = tally.window_keepers(frozenset(eligible))
+    safe = [e for e in least if keeps(e)] or least
+    chosen = min(safe, key=_ranking(ctx, start, tally, len(eligible)))
     return chosen, "back-to-back: nobody else available" if chosen == tally.previous else ""
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import ValidationError
 from core.report import EMAIL, SUBJECT_LIMIT, Report, validate
+from core.roster import Engineer, RosterLookup
 from core.rotation import RotationWeek, week_start_for
 
 CALLBACK_ID = "file_customer_bug"  # the message shortcut's and the modal's callback id
@@ -217,6 +218,8 @@ def linked_text(escalation_id: int, identifier: str, url: str) -> str:
 
 HELP_TEXT = ("`/rotadesk who` (or `oncall`): who is on support this week and next\n"
              "`/rotadesk file <text>`: file a customer bug from what you type\n"
+             "`/rotadesk swap <week> <email or name> [reason]`: ask someone to take a week (`this`, `next` or "
+             "a date in it); they accept or decline here\n"
              "`/rotadesk help`: this list\n"
              "On any message: More actions → *File as customer bug*.")
 
@@ -232,3 +235,77 @@ def who_text(weeks: Sequence[RotationWeek], names: dict[str, str], today: date, 
 
     return (f"On support this week (from {start:%a %d %b}): *{person(start)}*\n"
             f"Next week (from {start + timedelta(weeks=1):%a %d %b}): {person(start + timedelta(weeks=1))}")
+
+
+# -- swap requests ----------------------------------------------------------------------------------------------
+SWAP_ACCEPT, SWAP_DECLINE = "swap_accept", "swap_decline"  # the buttons' action ids
+SWAP_USAGE = "Say which week and whom to ask: `/rotadesk swap <this|next|YYYY-MM-DD> <email or name> [reason]`."
+NAME_WORDS = 4  # the longest name tried when the person is named rather than given by email
+
+
+@dataclass(frozen=True)
+class SwapAsk:
+    week_start: date
+    to_email: str
+    reason: str
+
+
+def parse_swap(text: str, engineers: Sequence[Engineer], today: date, week_start_index: int) -> SwapAsk:
+    """``<week> <email or name> [reason]``: the week is ``this``, ``next`` or any date in it (YYYY-MM-DD)."""
+    words = text.split()
+    if len(words) < 2:
+        raise ValidationError(SWAP_USAGE)
+    when = words[0].lower()
+    current = week_start_for(today, week_start_index)
+    if when in ("this", "next"):
+        week = current + timedelta(weeks=when == "next")
+    else:
+        try:
+            week = week_start_for(date.fromisoformat(when), week_start_index)
+        except ValueError:
+            raise ValidationError(f"'{words[0]}' is not a week. {SWAP_USAGE}") from None
+    if week < current:
+        raise ValidationError(f"The week of {week} is over; only this week and later ones can change hands.")
+    lookup, problem = RosterLookup(engineers), ""
+    for size in range(min(NAME_WORDS, len(words) - 1), 0, -1):  # the longest name first: "Bo Chen" before "Bo"
+        try:
+            email = lookup.find(" ".join(words[1:1 + size]))
+        except ValueError as exc:
+            problem = str(exc)  # the last one tried, the first word alone, is the one to explain
+            continue
+        return SwapAsk(week, email, " ".join(words[1 + size:]))
+    raise ValidationError(f"{problem[0].upper()}{problem[1:]}.")
+
+
+def swap_value(request_id: int, asker: str) -> str:
+    """What the buttons carry: the request and who asked on Slack (told the answer)."""
+    return json.dumps({"request": request_id, "asker": asker})
+
+
+def read_swap_value(value: str) -> tuple[int, str]:
+    try:
+        data = json.loads(value)
+        return int(data["request"]), str(data.get("asker") or "")
+    except (ValueError, KeyError, TypeError):
+        return 0, ""
+
+
+def swap_ask_message(request_id: int, week_start: date, asker: str, holder: str, reason: str,
+                     asker_slack_id: str) -> tuple[str, list[dict[str, Any]]]:
+    """The message the asked engineer gets: who asks, which week, why, with Accept and Decline."""
+    text = mrkdwn_escape(f"{asker} asks you to take the support week of {week_start:%a %d %b %Y} from {holder}."
+                         + (f" Why: {reason}" if reason else ""))
+    value = swap_value(request_id, asker_slack_id)
+    buttons = [{"type": "button", "action_id": SWAP_ACCEPT, "text": _text("Accept"), "style": "primary",
+                "value": value},
+               {"type": "button", "action_id": SWAP_DECLINE, "text": _text("Decline"), "value": value}]
+    return text, [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
+                  {"type": "actions", "block_id": f"swap:{request_id}", "elements": buttons}]
+
+
+def swap_answer_text(week_start: date, person: str, accepted: bool, *, to_them: bool = False) -> str:
+    """The answer, told to whoever asked (``person`` answered), or to the one who answered (``to_them``)."""
+    week = f"the support week of {week_start:%a %d %b %Y}"
+    if to_them:
+        return f"Accepted: {week} is yours." if accepted else f"Declined: {week} stays as planned."
+    return f"{person} accepted: {week} is theirs." if accepted else f"{person} declined {week}; it stays as planned."

@@ -2,6 +2,7 @@
 
     run [--once]          read the IMAP inbox (IDLE or poll) and keep HubSpot and Linear in sync
     import PATH           take a .eml file, a folder of them, or an mbox through the intake pipeline
+    import-schedule PATH  take the weeks of a schedule kept elsewhere (CSV or iCal): history and planned weeks
     parse FILE [FILE...]  print what Rotadesk reads from each message, one JSON object per line
     report ...            file a customer report that did not come by email (Slack, a call), in one step
     replay                process again every stored message whose processing never finished or failed
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--once", action="store_true", help="do one pass and exit")
     imp = sub.add_parser("import", help="import a .eml file, a folder of them, or an mbox")
     imp.add_argument("path")
+    sched = sub.add_parser("import-schedule", help="import a schedule kept elsewhere: a CSV or an iCal (.ics) file")
+    sched.add_argument("path")
     parse = sub.add_parser("parse", help="print the parsed form of each message as JSON lines")
     parse.add_argument("files", nargs="+")
     report = sub.add_parser("report", help="file a customer report that did not come by email (Slack, a call)")

@@ -48,6 +48,19 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_schedule(settings: Settings, args: argparse.Namespace) -> int:
+    from core.store.schedule_import import import_schedule
+
+    path = Path(args.path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    result = import_schedule(open_db(settings.db), settings, path.name, path.read_bytes(), now=now())
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    print(result.summary())
+    return 0
+
+
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     from core.report import Report
     from ingest.pipeline import ingest_report

@@ -1,4 +1,5 @@
-"""Rotadesk's Slack app in HTTP mode (slack-bolt): the "File as customer bug" shortcut, its modal, /rotadesk.
+"""Rotadesk's Slack app in HTTP mode (slack-bolt): the "File as customer bug" shortcut, its modal, /rotadesk,
+and swap requests (``/rotadesk swap``, answered with the Accept and Decline buttons of the message it sends).
 
 Every request is verified before a listener sees it: :class:`SignedOnce` (slack-bolt's own ``RequestVerification``
 over ``slack_sdk.signature``, v0 signature, five-minute window) also refuses a signature it has accepted before.
@@ -112,6 +113,8 @@ class SlackApp:
         self.app.options(cs.CUSTOMER_ACTION)(self._customer_options)
         self.app.view(cs.CALLBACK_ID)(self._submitted)
         self.app.command("/rotadesk")(self._command)
+        for action_id in (cs.SWAP_ACCEPT, cs.SWAP_DECLINE):
+            self.app.action(action_id)(ack=_ack, lazy=[self._swap_answered])
 
     def dispatch(self, body: str, headers: dict[str, str]) -> BoltResponse:
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
@@ -136,7 +139,7 @@ class SlackApp:
         except SlackApiError as exc:
             log.warning("could not open the bug modal: %s", exc.response.get("error"))
             return
-        author_name, author_email = self._person(client, author_id)
+        author_name, author_email = self.person(client, author_id)
         channel_name = self._channel_name(client, draft.channel) or draft.channel_name
         permalink = ""
         if draft.message_ts:
@@ -158,7 +161,7 @@ class SlackApp:
         except SlackApiError as exc:  # hash_conflict: the person closed or changed the form meanwhile
             log.warning("could not fill the bug modal in: %s", exc.response.get("error"))
 
-    def _person(self, client: WebClient, user_id: str) -> tuple[str, str]:
+    def person(self, client: WebClient, user_id: str) -> tuple[str, str]:
         if not user_id:
             return "", ""
         try:
@@ -199,7 +202,7 @@ class SlackApp:
             ack(response_action="errors", errors=errors)
             return
         ack()  # the modal closes now; the look-up, filing and replying happen after Slack has its answer
-        reporter_name, reporter_email = self._person(client, user.get("id", ""))
+        reporter_name, reporter_email = self.person(client, user.get("id", ""))
         if reporter_name:  # the reporter is not part of the report's identity, so a retry still files once
             report = replace(report, reported_by=reporter_name,
                              reporter_email=reporter_email if EMAIL.match(reporter_email) else "")
@@ -244,8 +247,21 @@ class SlackApp:
             self._open_modal(client, command["trigger_id"], draft, author_id=command.get("user_id") or "")
         elif verb == "file":
             ack(text="Say what the customer reported: `/rotadesk file <text>`.")
+        elif verb == "swap":
+            self._swap_command(ack, command, client, rest)
         else:
             ack(text=cs.HELP_TEXT)
+
+    # -- swap requests (ingest/slack_swaps.py) ---------------------------------------------------------------
+    def _swap_command(self, ack: Callable[..., None], command: dict[str, Any], client: WebClient, rest: str) -> None:
+        from ingest import slack_swaps
+
+        slack_swaps.ask(self, ack, command, client, rest)
+
+    def _swap_answered(self, body: dict[str, Any], client: WebClient) -> None:
+        from ingest import slack_swaps
+
+        slack_swaps.answered(self, body, client)
 
     def who(self) -> str:
         from core.rotation import local_date

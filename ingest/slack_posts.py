@@ -8,6 +8,7 @@ issue, the notifications that are due) under keys naming the event, then sends w
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 from datetime import date, datetime
@@ -37,7 +38,8 @@ def send_pending(db: Database, client: WebClient, lock: threading.Lock | None, n
                 continue
         try:
             answer = client.chat_postMessage(channel=post["channel"], text=post["text"],
-                                             thread_ts=post["thread_ts"] or None, unfurl_links=False)
+                                             thread_ts=post["thread_ts"] or None, unfurl_links=False,
+                                             blocks=json.loads(post["blocks"]) if post.get("blocks") else None)
         except SlackApiError as exc:
             error = exc.response.get("error") or str(exc.response.status_code)
             log.warning("Slack refused post %s: %s", post["key"], error)

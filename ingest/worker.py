@@ -2,7 +2,8 @@
 
 Each cycle is: one IMAP pass (when an inbox is configured), rolling the rotation plan forward and republishing
 its calendar feeds, then matching roster engineers to their Linear user
-and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), then the closing-the-loop poll
+and HubSpot owner, ``sync`` (escalations not yet linked to HubSpot and Linear), reassigning the open Linear issues
+of a week that changed hands, then the closing-the-loop poll
 and the boundary guard (the engineer on support's non-escalation work in Linear), then posting submitted handoffs
 to Linear when ``ROTADESK_HANDOFF_LINEAR_TARGET`` says where, and (hourly) the team's Linear cycles.
 Without tokens only the IMAP pass and the rotation run: Rotadesk is local-only. Once a day a cycle also applies
@@ -95,6 +96,7 @@ def sync_cycle(
     from core.follow import follow_hubspot, follow_linear
     from core.handoff_posts import post_handoffs
     from core.linking import sync_pending
+    from core.reassign import reassign_due
     from ingest.hubspot_source import poll_escalated
 
     def accounts() -> str:
@@ -108,6 +110,7 @@ def sync_cycle(
             "linking",
             lambda: sync_pending(db, settings, connectors.hubspot, connectors.linear, now=_now(), progress=progress),
         ),
+        ("handovers", lambda: reassign_due(db, settings, connectors.linear, now=_now())),
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("HubSpot changes", lambda: follow_hubspot(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("Linear changes", lambda: follow_linear(db, settings, connectors.hubspot, connectors.linear, now=_now())),

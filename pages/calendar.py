@@ -14,6 +14,7 @@ from core.roster import ROSTER_COLUMNS, validate_roster, validate_unavailability
 from core.rotation import Schedule, swap_candidates
 from core.store import audit, feeds, handovers
 from core.store import rotation as store
+from core.store.schedule_import import import_schedule
 from ui.boundary import show_breaches
 from ui.calendar_chart import calendar_cells, rotation_chart
 from ui.deps import get_db, get_hubspot, get_linear, get_person, settings_or_stop
@@ -267,6 +268,16 @@ with roster_tab:
         import_roster(view)
     else:
         st.caption("Only admins change the roster.")
+
+    st.caption("Import a schedule kept elsewhere: a CSV of weeks (email or name, week_start, optionally backup) "
+               "or another tool's iCal file. Past weeks count in fairness; planned weeks are kept as published.")
+    schedule_file = st.file_uploader("Schedule file", type=["csv", "ics"], key="calendar.schedule_upload")
+    if st.button("Import schedule", key="calendar.import_schedule", disabled=schedule_file is None):
+        try:
+            result = import_schedule(db, settings, schedule_file.name, schedule_file.getvalue(), now=now)
+            changed([result.summary()], result.warnings)
+        except AppError as exc:
+            st.error(str(exc))
 
 with away_tab:
     emails = [e.email for e in view.engineers]

@@ -35,3 +35,20 @@ def m003_feed_generations(db: Database) -> None:
     # Only the generation of each private feed's token; the token itself is derived from ROTADESK_FEED_SECRET.
     db["feed_generations"].create({"scope": str, "generation": int, "rotated_at": str}, pk="scope",
                                   defaults={"generation": 0})
+
+
+@migrations()
+def m004_schedule_imports(db: Database) -> None:
+    # The file a schedule was imported from, kept as it came: the imported weeks can always be traced back.
+    db["schedule_imports"].create({"id": int, "filename": str, "content": bytes, "weeks": int, "at": str}, pk="id")
+
+
+@migrations()
+def m005_override_reassignments(db: Database) -> None:
+    # What happened to each open Linear issue of a week when an override took effect, written before the
+    # reassignment ("started") and after it, so a crash in between neither reassigns twice nor misses one.
+    db["override_reassignments"].create(
+        {"override_id": int, "escalation_id": int, "linear_issue_id": str, "outcome": str, "at": str},
+        pk=("override_id", "escalation_id"))
+    # An override whose issues have all been seen to; the worker never looks at it again.
+    db["override_effects"].create({"override_id": int, "moved": int, "done_at": str}, pk="override_id")

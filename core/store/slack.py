@@ -34,6 +34,12 @@ def m001_slack(db: Database) -> None:
     db["slack_requests"].create({"signature": str, "timestamp": int, "seen_at": str}, pk="signature")
 
 
+@migrations()
+def m002_post_blocks(db: Database) -> None:
+    # Block Kit blocks (JSON) of a post that has buttons, such as a swap request's Accept and Decline.
+    db["slack_posts"].add_column("blocks", str)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
@@ -71,14 +77,14 @@ def threads_awaiting_issue(db: Database) -> list[dict]:
 
 
 def enqueue(db: Database, key: str, kind: str, channel: str, text: str, now: datetime, *,
-            thread_ts: str | None = None) -> bool:
+            thread_ts: str | None = None, blocks: list[dict[str, Any]] | None = None) -> bool:
     """Add a post for an event; False (and nothing changes) when that event was enqueued before."""
     stamp = _iso(now)
     with db.conn:
         cursor = db.execute(
-            "insert or ignore into slack_posts (key, kind, channel, thread_ts, text, status, attempts, created_at, "
-            "updated_at) values (?, ?, ?, ?, ?, 'pending', 0, ?, ?)", [key, kind, channel, thread_ts, text, stamp,
-                                                                          stamp])
+            "insert or ignore into slack_posts (key, kind, channel, thread_ts, text, blocks, status, attempts, "
+            "created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+            [key, kind, channel, thread_ts, text, json.dumps(blocks) if blocks else None, stamp, stamp])
     return cursor.rowcount == 1
 
 

@@ -279,3 +279,27 @@ def test_boundary_breaches_show_per_week_under_the_engineers_name(calendar_env):
                                          "issues": "ENG-4"}]
     assert at.expander[-1].label == f"Week of {week.isoformat()} · Engineer 2 · 1 issue"
     assert at.expander[-1].dataframe[0].value["why"].tolist() == ["commented"]
+
+
+def test_a_schedule_file_is_imported_from_the_roster_tab(calendar_env):
+    # Issue 15: a team moving from a spreadsheet keeps its history; a bad line is named, nothing imported.
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    at.file_uploader(key="calendar.schedule_upload").set_value(
+        ("rota.csv", b"email,week_start\ne1@ourco.com,2026-11-09\nzed@ourco.com,2026-11-16\n", "text/csv"))
+    at.run()
+    at.button(key="calendar.import_schedule").click().run()
+    assert not at.exception
+    assert "line 3: 'zed@ourco.com' is not on the roster" in at.error[0].value
+    at.file_uploader(key="calendar.schedule_upload").set_value(
+        ("rota.csv", b"email,week_start\ne1@ourco.com,2026-11-09\ne1@ourco.com,2026-11-16\n", "text/csv"))
+    at.run()
+    at.button(key="calendar.import_schedule").click().run()
+    assert not at.exception
+    assert "Imported 2 past weeks and 0 planned weeks; the rest of the plan now counts them." in [
+        s.value for s in at.success]
+    db = open_db(calendar_env / "app.db")
+    imported = [w.engineer_email for w in store.load_schedule(db) if w.note == "imported"]
+    db.close()
+    assert imported == ["e1@ourco.com", "e1@ourco.com"]

@@ -28,8 +28,9 @@ TEXT_LIMIT = 40_000
 TITLE_LIMIT = 24
 METADATA_LIMIT = 3000
 BLOCK_LIMIT = 100
-_METHODS = ("auth.test", "views.open", "views.update", "chat.postMessage", "chat.getPermalink", "users.info",
-            "conversations.info")
+_METHODS = ("auth.test", "views.open", "views.update", "chat.postMessage", "chat.update", "chat.getPermalink",
+            "users.info", "users.lookupByEmail", "conversations.info")
+BUTTON_TEXT_LIMIT, ACTION_ID_LIMIT, VALUE_LIMIT, ACTIONS_LIMIT, SECTION_TEXT_LIMIT = 75, 255, 2000, 25, 3000
 
 
 @dataclass
@@ -198,18 +199,12 @@ class SlackDouble:
         return {"view": self._store_view(current["id"], view)}
 
     def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channel(args.get("channel"))
+        # A user id as the channel posts in the app's DM with them; the answer names the DM (D...).
+        target = args.get("channel")
+        channel = self._open_im(target) if target in self.users else self._channel(target)
         if not channel["is_member"]:
             raise _Fail("not_in_channel")
-        text, blocks = args.get("text") or "", args.get("blocks")
-        if isinstance(blocks, str):
-            blocks = json.loads(blocks) if blocks else None
-        if not text.strip() and not blocks:
-            raise _Fail("no_text")
-        if len(text) > TEXT_LIMIT:
-            raise _Fail("msg_too_long")
-        if blocks is not None and (not isinstance(blocks, list) or len(blocks) > 50):
-            raise _Fail("invalid_blocks")
+        text, blocks = self._message_content(args)
         thread_ts = args.get("thread_ts") or None
         if thread_ts and not any(m["ts"] == thread_ts for m in self.messages[channel["id"]]):
             raise _Fail("thread_not_found")  # what Rotadesk must never do: reply to a message that is not there
@@ -220,6 +215,49 @@ class SlackDouble:
             message["thread_ts"] = thread_ts
         self.messages[channel["id"]].append(message)
         return {"channel": channel["id"], "ts": message["ts"], "message": message}
+
+    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self._channel(args.get("channel"))  # a DM's D id: a user id is not accepted here
+        message = next((m for m in self.messages[channel["id"]] if m["ts"] == args.get("ts")), None)
+        if message is None:
+            raise _Fail("message_not_found")
+        if message.get("bot_id") != BOT_ID:
+            raise _Fail("cant_update_message")
+        text, blocks = self._message_content(args)
+        message["text"] = text
+        if blocks is not None:
+            message["blocks"] = blocks
+        message["edited"] = {"user": BOT_USER, "ts": self._next_ts()}
+        return {"channel": channel["id"], "ts": message["ts"], "text": text, "message": message}
+
+    def _message_content(self, args: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
+        text, blocks = args.get("text") or "", args.get("blocks")
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks) if blocks else None
+        if not text.strip() and not blocks:
+            raise _Fail("no_text")
+        if len(text) > TEXT_LIMIT:
+            raise _Fail("msg_too_long")
+        if blocks is not None and (not isinstance(blocks, list) or len(blocks) > 50 or _block_problems(blocks)):
+            raise _Fail("invalid_blocks", response_metadata={"messages": _block_problems(blocks)
+                                                             if isinstance(blocks, list) else []})
+        return text, blocks
+
+    def dm(self, user_id: str) -> list[dict[str, Any]]:
+        """The messages in the app's direct-message conversation with ``user_id``."""
+        return self.messages.get(self._im_of(user_id), [])
+
+    def _im_of(self, user_id: str) -> str:
+        return "D" + user_id[1:]
+
+    def _users_lookupByEmail(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not self.email_scope:
+            raise _Fail("missing_scope", needed="users:read.email", provided="users:read")
+        email = (args.get("email") or "").strip().lower()
+        user = next((u for u in self.users.values() if u["profile"].get("email", "").lower() == email), None)
+        if user is None or not email:
+            raise _Fail("users_not_found")
+        return {"user": json.loads(json.dumps(user))}
 
     def _chat_getPermalink(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._channel(args.get("channel"))
@@ -242,6 +280,12 @@ class SlackDouble:
         return {"channel": dict(self._channel(args.get("channel")))}
 
     # -- helpers ----------------------------------------------------------------------------------------------
+    def _open_im(self, user_id: str) -> dict[str, Any]:
+        im = self._im_of(user_id)
+        self.channels.setdefault(im, {"id": im, "is_im": True, "user": user_id, "is_member": True})
+        self.messages.setdefault(im, [])
+        return self.channels[im]
+
     def _channel(self, channel_id: str | None) -> dict[str, Any]:
         channel = self.channels.get(channel_id or "")
         if channel is None:
@@ -317,4 +361,46 @@ def _view_problems(view: Any) -> list[str]:
         elif block.get("type") in ("section", "context") and not (block.get("text") or block.get("elements")
                                                                     or block.get("fields")):
             problems.append(f"[ERROR] {block['type']} needs text [json-pointer:/view/blocks/{i}]")
+    return problems
+
+
+def _block_problems(blocks: list[Any]) -> list[str]:
+    """Block Kit's rules for the message blocks Rotadesk sends: sections and actions with buttons."""
+    problems: list[str] = []
+    action_ids: list[str] = []
+    block_ids = [b.get("block_id") for b in blocks if isinstance(b, dict) and b.get("block_id")]
+    if len(block_ids) != len(set(block_ids)):
+        problems.append("[ERROR] block_id must be unique [json-pointer:/blocks]")
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            problems.append(f"[ERROR] must be an object [json-pointer:/blocks/{i}]")
+            continue
+        if block.get("type") == "section":
+            text = (block.get("text") or {}).get("text", "")
+            if not text and not block.get("fields"):
+                problems.append(f"[ERROR] section needs text [json-pointer:/blocks/{i}]")
+            if len(text) > SECTION_TEXT_LIMIT:
+                problems.append(f"[ERROR] must be at most {SECTION_TEXT_LIMIT} characters "
+                                f"[json-pointer:/blocks/{i}/text]")
+        elif block.get("type") == "actions":
+            elements = block.get("elements") or []
+            if not 0 < len(elements) <= ACTIONS_LIMIT:
+                problems.append(f"[ERROR] must have 1 to {ACTIONS_LIMIT} elements [json-pointer:/blocks/{i}]")
+            for j, element in enumerate(elements):
+                where = f"[json-pointer:/blocks/{i}/elements/{j}]"
+                if element.get("type") != "button":
+                    continue
+                text = element.get("text") or {}
+                if text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) <= BUTTON_TEXT_LIMIT:
+                    problems.append(f"[ERROR] text must be plain_text of 1 to {BUTTON_TEXT_LIMIT} characters {where}")
+                if len(element.get("action_id", "")) > ACTION_ID_LIMIT or len(element.get("value", "")) > VALUE_LIMIT:
+                    problems.append(f"[ERROR] action_id or value too long {where}")
+                if element.get("style") not in (None, "primary", "danger"):
+                    problems.append(f"[ERROR] style must be primary or danger {where}")
+                if element.get("action_id"):
+                    action_ids.append(element["action_id"])
+        elif block.get("type") not in ("context", "divider", "header", "rich_text", "image"):
+            problems.append(f"[ERROR] unknown block type [json-pointer:/blocks/{i}/type]")
+    if len(action_ids) != len(set(action_ids)):
+        problems.append("[ERROR] action_id must be unique within a message [json-pointer:/blocks]")
     return problems

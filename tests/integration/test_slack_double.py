@@ -121,3 +121,48 @@ def test_rate_limits_answer_429_with_retry_after(slack) -> None:
     assert int(info.value.response.headers["Retry-After"]) == 61
     slack.clock_ref.now += 61
     assert slack.client.users_info(user="U0JANE")["ok"]
+
+
+BUTTONS = [{"type": "section", "text": {"type": "mrkdwn", "text": "Take the week?"}},
+           {"type": "actions", "block_id": "swap:1", "elements": [
+               {"type": "button", "action_id": "yes", "text": {"type": "plain_text", "text": "Accept"},
+                "style": "primary", "value": "1"},
+               {"type": "button", "action_id": "no", "text": {"type": "plain_text", "text": "Decline"}, "value": "1"}]}]
+
+
+def test_a_message_to_a_user_id_lands_in_the_apps_dm_and_only_the_dm_id_updates_it(slack) -> None:
+    answer = slack.client.chat_postMessage(channel="U0JANE", text="Take the week?", blocks=BUTTONS)
+    assert answer["channel"].startswith("D") and slack.dm("U0JANE")[0]["blocks"] == BUTTONS
+    assert error_of(lambda: slack.client.chat_update(channel="U0JANE", ts=answer["ts"], text="x")) == \
+        "channel_not_found"
+    updated = slack.client.chat_update(channel=answer["channel"], ts=answer["ts"], text="Accepted.",
+                                       blocks=BUTTONS[:1])
+    assert updated["text"] == "Accepted." and slack.dm("U0JANE")[0]["blocks"] == BUTTONS[:1]
+    assert error_of(lambda: slack.client.chat_update(channel=answer["channel"], ts="1.000009", text="x")) == \
+        "message_not_found"
+    theirs = slack.add_message("C0ACME", "U0JANE", "a customer's message")
+    assert error_of(lambda: slack.client.chat_update(channel="C0ACME", ts=theirs["ts"], text="x")) == \
+        "cant_update_message"
+    assert error_of(lambda: slack.client.chat_update(channel=answer["channel"], ts=answer["ts"], text="")) == \
+        "no_text"
+
+
+@pytest.mark.parametrize("bad", [
+    [{"type": "actions", "elements": []}],
+    [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "text": {"type": "mrkdwn", "text": "A"}}]}],
+    [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "text": {"type": "plain_text",
+                                                                                     "text": "A" * 76}}]}],
+    [{"type": "actions", "elements": [{"type": "button", "action_id": "a", "style": "green",
+                                       "text": {"type": "plain_text", "text": "A"}}]}],
+    [BUTTONS[1], {**BUTTONS[1], "block_id": "other"}],  # the same action ids twice in one message
+    [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}],
+])
+def test_message_blocks_are_checked_as_block_kit_defines_them(slack, bad) -> None:
+    assert error_of(lambda: slack.client.chat_postMessage(channel="C0ACME", text="t", blocks=bad)) == "invalid_blocks"
+
+
+def test_users_are_looked_up_by_email_with_the_email_scope_only(slack) -> None:
+    assert slack.client.users_lookupByEmail(email="Jane@acme.com")["user"]["id"] == "U0JANE"
+    assert error_of(lambda: slack.client.users_lookupByEmail(email="nobody@acme.com")) == "users_not_found"
+    slack.email_scope = False
+    assert error_of(lambda: slack.client.users_lookupByEmail(email="jane@acme.com")) == "missing_scope"

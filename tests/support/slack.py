@@ -102,6 +102,21 @@ class SlackWorld:
                           "response_url": "https://hooks.slack.com/commands/T0/1/x"})
         return self.send(body)
 
+    def button_payload(self, message: dict, channel: str, action_id: str, user: str) -> dict:
+        """A block_actions payload: ``user`` clicked the button ``action_id`` of a message Rotadesk sent."""
+        button = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                      if e["action_id"] == action_id)
+        block = next(b for b in message["blocks"] if b["type"] == "actions")
+        return {"type": "block_actions", "team": {"id": TEAM_ID, "domain": "ourco"},
+                "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID}, "api_app_id": "A0ROTADESK",
+                "token": "legacy-unused", "trigger_id": self.double.issue_trigger(),
+                "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel,
+                              "is_ephemeral": False},
+                "channel": {"id": channel, "name": "directmessage"}, "message": message,
+                "response_url": "https://hooks.slack.com/actions/T0/1/x",
+                "actions": [{"type": "button", "action_id": action_id, "block_id": block["block_id"],
+                             "text": button["text"], "value": button["value"], "action_ts": f"{self.clock():.6f}"}]}
+
     def opened_view(self) -> dict:
         (view,) = self.double.views.values()
         return view

@@ -8,6 +8,8 @@ import pytest
 
 from core import slack as cs
 from core import slack_notify as sn
+from core.errors import ValidationError
+from core.roster import Engineer
 from core.rotation import Override, RotationWeek
 from core.settings import Settings
 
@@ -160,3 +162,37 @@ def test_a_bad_office_hours_time_stops_start_up_naming_the_setting(value) -> Non
         Settings.from_env({"ROTADESK_SLACK_OFFICE_HOURS_TIME": value}, env_file=None)
     assert Settings.from_env({"ROTADESK_SLACK_OFFICE_HOURS_TIME": "09:45"}, env_file=None).slack_office_hours_time \
         == "09:45"
+
+
+SWAP_TEAM = [Engineer("ada@ourco.com", "Ada Lovelace"), Engineer("bo@ourco.com", "Bo"),
+             Engineer("bo.chen@ourco.com", "Bo Chen")]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("next Bo Chen my wedding", (date(2026, 3, 9), "bo.chen@ourco.com", "my wedding")),  # the longest name first
+    ("this Bo", (date(2026, 3, 2), "bo@ourco.com", "")),
+    ("2026-03-19 ADA@ourco.com out", (date(2026, 3, 16), "ada@ourco.com", "out")),  # any day of the week
+    ("next ada lovelace", (date(2026, 3, 9), "ada@ourco.com", "")),
+])
+def test_swap_commands_name_a_week_a_person_and_a_reason(text, expected) -> None:
+    ask = cs.parse_swap(text, SWAP_TEAM, date(2026, 3, 4), 0)
+    assert (ask.week_start, ask.to_email, ask.reason) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("next", "Say which week and whom to ask"),
+    ("soon Bo", "'soon' is not a week"),
+    ("2026-02-27 Bo", "The week of 2026-02-23 is over"),
+    ("next Zed Bo", "'Zed' is not on the roster"),
+])
+def test_bad_swap_commands_say_what_is_wrong(text, message) -> None:
+    with pytest.raises(ValidationError, match=message):
+        cs.parse_swap(text, SWAP_TEAM, date(2026, 3, 4), 0)
+
+
+def test_the_swap_message_escapes_what_people_typed_and_carries_the_request() -> None:
+    text, blocks = cs.swap_ask_message(7, date(2026, 3, 9), "Bo", "Ada", "<!channel> & co", "U0BO")
+    assert "&lt;!channel&gt; &amp; co" in text and "<!channel>" not in text
+    values = {e["value"] for e in blocks[1]["elements"]}
+    assert [cs.read_swap_value(v) for v in values] == [(7, "U0BO")]
+    assert cs.read_swap_value("not json") == (0, "")
