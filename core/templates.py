@@ -115,6 +115,12 @@ def render(text: str, values: Mapping[str, str]) -> str:
     return "".join(literal + (str(values.get(name) or "") if name else "") for literal, name in parse(text))
 
 
+def reply_subject(customer_subject: str | None) -> str:
+    """The closing reply's subject line: a reply to what the customer wrote, "Re:" once."""
+    subject = (customer_subject or "").strip() or "your report"
+    return subject if subject.casefold().startswith("re:") else f"Re: {subject}"
+
+
 def default_for(outcome: str) -> str:
     if outcome not in DEFAULTS:
         raise ValidationError(f"unknown outcome {outcome!r}; expected one of {', '.join(OUTCOMES)}")

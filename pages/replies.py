@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from core import closing, templates
+from core import closing, templates, timefmt
 from core.errors import AppError
 from core.store import audit, iso
 from core.store import replies as store
@@ -43,12 +43,19 @@ def show_reply(db, settings, hubspot, row: dict) -> None:
                f" · tier {row.get('tier') or '—'}")
         outcome = templates.OUTCOME_LABELS.get(row["outcome"], row["outcome"])
         st.text(who)
-        st.text(
-            f"{row.get('issue_identifier') or row['linear_issue_id']} → {row.get('state_name') or ''} ({outcome})"
-            f" · ticket {row['hubspot_ticket_id']} · done {row.get('done_at') or '?'}"
-        )
+        st.text(f"To: {row.get('customer_address') or 'unknown address'}\n"
+                f"Subject: {templates.reply_subject(row.get('escalation_subject'))}")
+        issue = row.get("issue_identifier") or row["linear_issue_id"]
+        st.text(f"{issue} → {row.get('state_name') or ''} ({outcome}) · done "
+                f"{timefmt.when(row.get('done_at'), settings.team_timezone, datetime.now(timezone.utc)) or '?'}")
+        links = st.columns(2)
+        if (row.get("linear_url") or "").startswith("https://"):
+            links[0].link_button(f"Open {issue} in Linear", row["linear_url"])
+        if (row.get("hubspot_ticket_url") or "").startswith("https://"):
+            links[1].link_button(f"Open ticket {row['hubspot_ticket_id']} in HubSpot", row["hubspot_ticket_url"])
         text = st.text_area("Reply", value=row["body"], key=f"replies.body.{key}", height=220)
-        st.code(text, language=None)
+        with st.popover("Copy the reply"):
+            st.code(text, language=None)  # the code block's own copy button; the text stays plain
         if row["status"] == "staging":
             st.warning(
                 f"Still being staged in HubSpot{': ' + row['error'] if row.get('error') else ''}. "

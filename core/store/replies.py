@@ -90,8 +90,10 @@ def stuck_staging(db: Database, stale_before: str) -> list[dict]:
 def queue(db: Database) -> list[dict]:
     """Replies waiting to be sent, oldest first, with the customer they go to."""
     return list(db.query(
-        "select r.*, e.customer_name, e.customer_address, e.company, e.tier, e.subject as escalation_subject "
+        "select r.*, e.customer_name, e.customer_address, e.company, e.tier, e.subject as escalation_subject, "
+        "l.hubspot_ticket_url, l.linear_url "
         "from staged_replies r left join escalations e on e.id = r.escalation_id "
+        "left join links l on l.escalation_id = r.escalation_id "
         "where r.status in ('staged', 'staging') order by coalesce(r.done_at, r.staged_at), r.key"))
 
 

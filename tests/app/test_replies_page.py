@@ -43,7 +43,10 @@ def test_the_queue_shows_replies_oldest_first_with_customer_and_outcome(app_env)
     texts = [t.value for t in at.text]
     assert any("Customer 2 · Acme · tier enterprise" in t for t in texts)
     assert any("ENG-2 → Done (Fixed)" in t for t in texts)
-    assert at.code[0].value == "Hi Dana,\n\nFixed."  # the copy button's block
+    assert any(t.startswith("To: user2@acme.example\nSubject: Re: Bug number 2") for t in texts)  # issue 19
+    assert not any("T10:00:00" in t for t in texts)  # times as people read them, not ISO
+    # The body shows once, in the box to edit; the copy button's block waits in a popover.
+    assert [p.code[0].value for p in at.get("popover")] == ["Hi Dana,\n\nFixed."] * 2
     assert at.metric[0].value == "2" and at.metric[1].value == "6 min"  # median of 2 and 10 minutes
 
 
