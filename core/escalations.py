@@ -38,6 +38,7 @@ class Escalation:
     linear_url: str = ""
     hubspot_ticket_url: str = ""
     closed_at: datetime | None = None
+    revenue: int | None = None
 
     @property
     def is_open(self) -> bool:
@@ -49,7 +50,9 @@ class Escalation:
         return f"{who} ({self.company})" if self.company else who
 
     def age(self, now: datetime) -> timedelta:
-        return max(now - self.received_at, timedelta(0))
+        """How long it has waited: until it closed, or until ``now`` while it is open."""
+        end = self.closed_at if self.closed_at is not None and not self.is_open else now
+        return max(end - self.received_at, timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,7 @@ def from_row(row: dict[str, Any]) -> Escalation:
         linear_url=row.get("linear_url") or "",
         hubspot_ticket_url=row.get("hubspot_ticket_url") or "",
         closed_at=parse_time(row.get("closed_at")),
+        revenue=int(row["revenue"]) if row.get("revenue") not in (None, "") else None,
     )
 
 
@@ -189,17 +193,20 @@ def format_age(age: timedelta | None) -> str:
     return f"{days}d {rest}h" if rest else f"{days}d"
 
 
+def format_revenue(revenue: int | None) -> str:
+    """Annual revenue with thousands separators (``4,200,000``); a dash when unknown."""
+    return f"{revenue:,}" if revenue is not None else "–"
+
+
 def table_rows(items: Iterable[Escalation], now: datetime) -> list[dict[str, Any]]:
-    """Plain rows for a table; text stays text (the table does not render Markdown or HTML)."""
+    """Rows for the table, under readable headers; the rest waits in the detail view. Text stays text (the
+    table does not render Markdown or HTML)."""
     return [
         {
-            "id": e.id, "subject": e.subject, "customer": e.customer_name or e.customer_address,
-            "address": e.customer_address, "company": e.company, "tier": e.tier or "unknown",
-            "forwarded_by": e.forwarded_by, "age": format_age(e.age(now)),
-            "age_hours": round(e.age(now).total_seconds() / 3600, 1), "followups": e.followups,
-            "status": e.status, "linear": e.linear_identifier, "linear_url": e.linear_url or None,
-            "hubspot_ticket_url": e.hubspot_ticket_url or None,
+            "#": e.id, "Subject": e.subject, "Customer": e.customer_name or e.customer_address,
+            "Company": e.company or e.customer_domain, "Tier": e.tier or "unknown",
+            "Revenue": format_revenue(e.revenue), "Age": format_age(e.age(now)), "Follow-ups": e.followups,
+            "Status": e.status, "Linear issue": e.linear_url or None, "HubSpot": e.hubspot_ticket_url or None,
         }
         for e in items
     ]
-

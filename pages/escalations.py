@@ -11,11 +11,12 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from core import escalations as esc
+from core import hand_close, timefmt
 from core.errors import AppError
 from core.link_steps import paused_until
 from core.store import audit, intake
 from core.store import board as board_store
-from ui.deps import get_db, get_person, settings_or_stop
+from ui.deps import get_db, get_hubspot, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 from ui.same_bug import show_same_bug
 
@@ -24,99 +25,114 @@ st.session_state.setdefault("escalations.selected", None)
 EMPTY = ("No open escalations. Forward a customer's bug email to the intake inbox, or import .eml files with "
          "`python -m ingest import PATH`.")
 LINKS = {
-    "linear_url": st.column_config.LinkColumn("Linear issue"),
-    "hubspot_ticket_url": st.column_config.LinkColumn("HubSpot ticket", display_text="open ticket"),
-    "age_hours": None,
+    "Linear issue": st.column_config.LinkColumn(display_text=r"https://linear\.app/.*/issue/([^/]+)"),
+    "HubSpot": st.column_config.LinkColumn(display_text="ticket"),
+    "Subject": st.column_config.TextColumn(width="large"),
 }
 PAGE_SIZE = 50
 
 
-def show_detail(db, linked: esc.Escalation) -> None:
-    """One escalation in full; ``linked`` is its table row, which carries the HubSpot and Linear links."""
+def show_detail(db, settings, linked: esc.Escalation) -> None:
+    """One escalation in full, its customer's card beside the message; ``linked`` is its table row, which
+    carries the HubSpot and Linear links."""
     row = intake.escalation(db, linked.id)
     if row is None:
         st.info(f"Escalation #{linked.id} is gone; pick another one.")
         return
     e = esc.from_row(row)
+    now = datetime.now(timezone.utc)
     st.subheader(f"Escalation #{e.id}")
     st.text(e.subject)  # text, not a heading: the subject comes from the customer's email
-    st.dataframe([
-        {"field": "subject", "value": e.subject},
-        {"field": "customer", "value": e.customer_name},
-        {"field": "address", "value": e.customer_address},
-        {"field": "company", "value": e.company or e.customer_domain},
-        {"field": "tier", "value": e.tier or "unknown"},
-        {"field": "forwarded by", "value": e.forwarded_by},
-        {"field": "received", "value": row.get("received_at") or ""},
-        {"field": "status", "value": e.status},
-    ], hide_index=True, key="escalations.detail_context")
     with st.container(horizontal=True, key="escalations.actions"):
         if linked.linear_url.startswith("https://"):
             st.link_button(f"Open {linked.linear_identifier or 'the issue'} in Linear", linked.linear_url)
         if linked.hubspot_ticket_url.startswith("https://"):
             st.link_button("Open the HubSpot ticket", linked.hubspot_ticket_url)
-        status_buttons(db, e)
-    st.markdown("**Customer's message**")
-    st.text(row.get("body") or "(empty message)")
-    if row.get("note"):
-        st.markdown("**Forwarder's note**")
-        st.text(row["note"])
-    st.markdown("**Attachments**")
-    if row["attachments"]:
-        columns = ("filename", "content_type", "size", "stored")
-        st.dataframe([{k: a.get(k) for k in columns} for a in row["attachments"]], hide_index=True,
-                     key="escalations.attachments")
-    else:
-        st.text("No attachments.")
-    show_followups(db, e.id)
+        status_buttons(db, settings, e)
+    message, card = st.columns([3, 2], gap="large")
+    with message:
+        st.markdown("**Customer's message**")
+        st.text(f"Received {timefmt.when(e.received_at, settings.team_timezone, now)} "
+                f"({timefmt.ago(e.received_at, now)}) · {e.status}"
+                + (f" · forwarded by {e.forwarded_by}" if e.forwarded_by else ""))
+        st.text(row.get("body") or "(empty message)")
+        if row.get("note"):
+            st.markdown("**Forwarder's note**")
+            st.text(row["note"])
+        st.markdown("**Attachments**")
+        if row["attachments"]:
+            st.dataframe([{"File": a.get("filename"), "Type": a.get("content_type"), "Size": a.get("size"),
+                           "Kept": a.get("stored")} for a in row["attachments"]], hide_index=True,
+                         key="escalations.attachments")
+        else:
+            st.text("No attachments.")
+        show_followups(db, settings, e.id, now)
+    with card:
+        show_customer(db, settings, e, now)
     show_same_bug(db, e.id)
-    show_others(db, e)
 
 
-def status_buttons(db, e: esc.Escalation) -> None:
-    """Close an escalation by hand (answered without a code change, a duplicate, spam) or open it again.
-    A linked one also closes by itself when its Linear issue is done."""
+def show_customer(db, settings, e: esc.Escalation, now: datetime) -> None:
+    """Who the customer is, without opening HubSpot: company, tier, revenue, owner and their other tickets."""
+    with st.container(border=True):
+        st.markdown("**Customer**")
+        customer = intake.customer_for_domain(db, e.customer_domain) if e.customer_domain else None
+        st.text("\n".join([
+            e.customer_name or "(no name)", e.customer_address or "(no address)",
+            f"{e.company or e.customer_domain or 'Unknown company'} · tier {e.tier or 'unknown'}",
+            f"Revenue: {esc.format_revenue(customer.revenue if customer else None)}",
+            f"Owner: {(customer.owner if customer else None) or '–'}",
+        ]))
+        st.markdown("**Their other escalations**")
+        others = [r for r in (intake.customer_escalations(db, e.customer_domain) if e.customer_domain else [])
+                  if r["id"] != e.id]
+        if not others:
+            st.text("None.")
+            return
+        st.dataframe([{"#": r["id"], "Subject": r.get("subject"), "Status": r.get("status"),
+                       "Received": timefmt.when(r.get("received_at"), settings.team_timezone, now)}
+                      for r in others], hide_index=True, key="escalations.others")
+
+
+def status_buttons(db, settings, e: esc.Escalation) -> None:
+    """Close an escalation by hand (answered without a code change, or won't fix) or open it again; closing
+    stages the closing reply unless told not to. A linked one also closes by itself when its Linear issue is
+    done."""
     person = get_person()
     if not person.can("escalation.done"):
         return
     if e.is_open:
+        reply = st.checkbox("Stage a closing reply", value=True, key=f"escalations.stage_reply.{e.id}")
         if st.button("Mark done", key=f"escalations.done.{e.id}"):
-            set_status(db, e, "escalation.done", esc.DONE_STATUS, f"Escalation #{e.id} is done.")
+            set_status(db, settings, e, "escalation.done", esc.DONE_STATUS, f"Escalation #{e.id} is done.", reply)
         if st.button("Won't fix", key=f"escalations.wont_fix.{e.id}"):
-            set_status(db, e, "escalation.wont_fix", esc.WONT_FIX_STATUS,
-                       f"Escalation #{e.id} is closed as won't fix.")
+            set_status(db, settings, e, "escalation.wont_fix", esc.WONT_FIX_STATUS,
+                       f"Escalation #{e.id} is closed as won't fix.", reply)
     elif st.button("Reopen", key=f"escalations.reopen.{e.id}"):
-        set_status(db, e, "escalation.reopen", "open", f"Escalation #{e.id} is open again.")
+        set_status(db, settings, e, "escalation.reopen", "open", f"Escalation #{e.id} is open again.", False)
 
 
-def set_status(db, e: esc.Escalation, action: str, status: str, message: str) -> None:
+def set_status(db, settings, e: esc.Escalation, action: str, status: str, message: str, reply: bool) -> None:
     now = datetime.now(timezone.utc)
     with audit.performed(db, get_person(), action, f"escalation #{e.id}", now=now,
-                         changes={"status": [e.status, status]}):
-        intake.set_escalation_status(db, e.id, status, now.isoformat(timespec="seconds"))
+                         changes={"status": [e.status, status], "reply_staged": reply}):
+        if status == "open":
+            hand_close.reopen(db, settings, get_hubspot(), e.id, now=now)
+        elif hand_close.close_by_hand(db, settings, get_hubspot(), e.id, status, now=now, stage_reply=reply):
+            message += " Its closing reply is waiting on the Replies page."
     flash("escalations", message)
     st.rerun()
 
 
-def show_followups(db, escalation_id: int) -> None:
+def show_followups(db, settings, escalation_id: int, now: datetime) -> None:
     st.markdown("**Follow-ups**")
     followups = intake.followups(db, escalation_id)
     if not followups:
         st.text("No follow-ups yet.")
     for f in followups:
-        st.text(f"{f.get('received_at') or ''} · {f.get('sender') or 'unknown sender'}")
+        st.text(f"{timefmt.when(f.get('received_at'), settings.team_timezone, now)} · "
+                f"{f.get('sender') or 'unknown sender'}")
         st.code(f.get("body") or "", language=None, wrap_lines=True)
-
-
-def show_others(db, e: esc.Escalation) -> None:
-    st.markdown("**The customer's other escalations**")
-    same_customer = intake.customer_escalations(db, e.customer_domain) if e.customer_domain else []
-    others = [r for r in same_customer if r["id"] != e.id]
-    if not others:
-        st.text("None.")
-        return
-    st.dataframe([{"id": r["id"], "subject": r.get("subject"), "status": r.get("status"),
-                   "received": r.get("received_at")} for r in others], hide_index=True, key="escalations.others")
 
 
 settings = settings_or_stop()
@@ -193,6 +209,6 @@ if shown:
         st.session_state["escalations.selected"] = ids[0]
     selected = st.selectbox("Escalation", ids, format_func=labels.get, key="escalations.selected")
     try:
-        show_detail(db, by_id[int(selected)])
+        show_detail(db, settings, by_id[int(selected)])
     except AppError as exc:
         st.error(str(exc))

@@ -173,11 +173,12 @@ def page(db: Database, board: BoardFilter, *, limit: int = 50, offset: int = 0) 
     sql = (
         "select e.id, e.subject, e.status, e.received_at, e.closed_at, e.customer_name, e.customer_address, "
         "e.customer_domain, e.company, e.tier, e.forwarded_by_name, e.forwarded_by_address, "
-        "l.hubspot_ticket_url, l.linear_identifier, l.linear_url, l.linear_state, "
+        "l.hubspot_ticket_url, l.linear_identifier, l.linear_url, l.linear_state, c.revenue, "
         "(select count(*) from followups f where f.escalation_id = e.id) as followups "
         "from (select id from escalations e where " + where + " "
         f"order by lower(e.status) in ({_marks(closed)}), {_TIER_RANK}, e.received_at, e.id limit ? offset ?) p "
         "join escalations e on e.id = p.id left join links l on l.escalation_id = e.id "
+        "left join customers c on c.domain = e.customer_domain "
         # A join keeps no order: sort the page's few rows again.
         f"order by lower(e.status) in ({_marks(closed)}), {_TIER_RANK}, e.received_at, e.id"
     )

@@ -55,10 +55,13 @@ def test_seeded_page_lists_open_escalations_with_context(app_env):
     at = run()
     assert [m.value for m in at.metric] == ["2", "1", "4d"]
     table = at.dataframe[0].value
-    assert table["id"].tolist() == [a, b]  # enterprise first
-    assert table.set_index("id").loc[b, "linear"] == "ENG-42"
-    assert table.set_index("id").loc[b, "linear_url"] == "https://linear.app/acme/issue/ENG-42"
-    assert table.set_index("id").loc[a, "forwarded_by"] == "Sam Support"
+    assert table["#"].tolist() == [a, b]  # enterprise first
+    assert table.set_index("#").loc[b, "Linear issue"] == "https://linear.app/acme/issue/ENG-42"
+    assert table.set_index("#").loc[b, "Company"] == "Globex"
+    # Issue 19: readable headers that fit at 1400 px; who forwarded it is in the detail view.
+    assert list(table.columns) == ["#", "Subject", "Customer", "Company", "Tier", "Revenue", "Age", "Follow-ups",
+                                   "Status", "Linear issue", "HubSpot"]
+    assert any("forwarded by Sam Support" in t.value for t in at.text)
     # business waits 72 h at most; four days is overdue
     assert any(w.value.endswith(f"#{b}") for w in at.warning)
 
@@ -69,7 +72,7 @@ def test_filters_narrow_the_table(app_env):
     at = run()
     at.multiselect(key="escalations.tier_filter").select("business").run()
     assert not at.exception
-    assert at.dataframe[0].value["id"].tolist() == [b]
+    assert at.dataframe[0].value["#"].tolist() == [b]
     at.text_input(key="escalations.customer_filter").input("nobody-like-this").run()
     assert not at.exception
     assert any(i.value.startswith("No escalations match these filters") for i in at.info)
@@ -89,10 +92,11 @@ def test_detail_shows_message_note_followups_and_other_escalations(app_env):
     assert "Body of bug 1" in texts and "Customer is on a trial, please hurry" in texts
     assert [c.value for c in at.code] == ["Still broken today"]
     frames = [d.value for d in at.dataframe]
-    others = [v for v in frames if "received" in v.columns]
-    assert others and others[0]["id"].tolist() == [b]
-    attachments = [v for v in frames if "filename" in v.columns]
-    assert attachments[0]["filename"].tolist() == ["trace.log"]
+    others = [v for v in frames if "Received" in v.columns]
+    assert others and others[0]["#"].tolist() == [b]
+    assert not any("T" in str(v) and "+00:00" in str(v) for v in others[0]["Received"])  # no raw ISO times
+    attachments = [v for v in frames if "File" in v.columns]
+    assert attachments[0]["File"].tolist() == ["trace.log"]
     at.selectbox(key="escalations.selected").select(b).run()
     assert not at.exception
     assert "Body of bug 2" in [t.value for t in at.text]
@@ -105,7 +109,7 @@ def test_email_content_is_rendered_inert(app_env):
     at = run()
     texts = [t.value for t in at.text]
     assert f"Body {payload}" in texts and f"Note {payload}" in texts
-    assert f"Help {payload}" in at.dataframe[0].value["subject"].tolist()
+    assert f"Help {payload}" in at.dataframe[0].value["Subject"].tolist()
     rendered = [e.value for kind in ("markdown", "caption", "title", "subheader", "info", "warning", "error", "success")
                 for e in getattr(at, kind)]
     for shown in rendered:
@@ -119,17 +123,23 @@ def test_an_escalation_is_closed_and_reopened_by_hand(app_env):
     at = run()
     at.button(key=f"escalations.wont_fix.{a}").click().run()
     assert not at.exception
-    assert at.success[0].value == f"Escalation #{a} is closed as won't fix."
+    assert at.success[0].value == (f"Escalation #{a} is closed as won't fix. Its closing reply is waiting on the "
+                                   "Replies page.")
     assert intake.escalation(app_env.db, a)["status"] == "wont_fix"
-    assert at.dataframe[0].value["id"].tolist() == [b]  # only open ones are listed by default
+    [reply] = list(app_env.db.query("select outcome, status from staged_replies"))
+    assert reply == {"outcome": "wont_fix", "status": "staged"}  # issue 19: closing by hand closes the loop
+    assert at.dataframe[0].value["#"].tolist() == [b]  # only open ones are listed by default
     at.multiselect(key="escalations.status_filter").select("wont_fix").run()
     at.selectbox(key="escalations.selected").select(a).run()
     at.button(key=f"escalations.reopen.{a}").click().run()
     assert not at.exception
     row = intake.escalation(app_env.db, a)
     assert (row["status"], row["closed_at"]) == ("open", None)
+    assert [r["status"] for r in app_env.db.query("select status from staged_replies")] == ["withdrawn"]
+    at.checkbox(key=f"escalations.stage_reply.{a}").uncheck().run()
     at.button(key=f"escalations.done.{a}").click().run()
     assert intake.escalation(app_env.db, a)["status"] == "done"
+    assert app_env.db["staged_replies"].count == 1  # asked not to: no second reply
 
 
 def test_totals_cover_every_row_and_the_table_pages(app_env):
@@ -137,11 +147,11 @@ def test_totals_cover_every_row_and_the_table_pages(app_env):
     ids = [app_env.escalation(n, age=timedelta(days=n + 1)) for n in range(60)]
     at = run()
     assert [m.value for m in at.metric] == ["60", "60", "60d"]
-    assert at.dataframe[0].value["id"].tolist() == ids[::-1][:50]  # oldest first
+    assert at.dataframe[0].value["#"].tolist() == ids[::-1][:50]  # oldest first
     assert any(c.value.startswith("1–50 of 60") for c in at.caption)
     at.number_input(key="escalations.page").set_value(2).run()
     assert not at.exception
-    assert at.dataframe[0].value["id"].tolist() == ids[::-1][50:]
+    assert at.dataframe[0].value["#"].tolist() == ids[::-1][50:]
     assert at.selectbox(key="escalations.selected").value == ids[9]
 
 
@@ -151,4 +161,4 @@ def test_search_finds_words_in_the_message(app_env):
     at = run()
     at.text_input(key="escalations.search").input("webhook twice").run()
     assert not at.exception
-    assert at.dataframe[0].value["id"].tolist() == [b]
+    assert at.dataframe[0].value["#"].tolist() == [b]

@@ -148,7 +148,14 @@ def test_summarize():
 
 
 def test_table_rows_keep_links_and_ages():
-    e = esc.from_row(row(1, hours=26, linear_identifier="ENG-9", linear_url="https://linear.app/a/ENG-9"))
+    e = esc.from_row(row(1, hours=26, linear_identifier="ENG-9", linear_url="https://linear.app/a/ENG-9",
+                         revenue=4200000))
     (r,) = esc.table_rows([e], NOW)
-    assert r["linear"] == "ENG-9" and r["linear_url"] == "https://linear.app/a/ENG-9"
-    assert r["hubspot_ticket_url"] is None and r["age"] == "1d 2h" and r["age_hours"] == 26.0
+    assert r["Linear issue"] == "https://linear.app/a/ENG-9" and r["HubSpot"] is None
+    assert (r["Age"], r["Revenue"]) == ("1d 2h", "4,200,000")
+
+
+def test_a_closed_escalations_age_stops_at_its_close():
+    # Issue 19: it does not keep ageing after it was answered.
+    e = esc.from_row(row(1, hours=26, status="done", closed_at=(NOW - timedelta(hours=20)).isoformat()))
+    assert e.age(NOW) == timedelta(hours=6) and esc.table_rows([e], NOW)[0]["Age"] == "6h"
