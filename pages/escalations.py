@@ -201,6 +201,11 @@ def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Esc
 
 
 shown = live_panel(board, page_number) or []
+asked = board_store.one(db, st.query_params.get("escalation", ""))  # a link from Office hours or a teammate
+if asked is not None and asked.id not in {e.id for e in shown}:
+    shown = [asked, *shown]
+if asked is not None and st.session_state.get("escalations.opened") != asked.id:
+    st.session_state["escalations.opened"] = st.session_state["escalations.selected"] = asked.id
 if shown:
     by_id = {e.id: e for e in shown}
     ids = list(by_id)

@@ -31,13 +31,22 @@ def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
     return queue, open_items
 
 
+QUEUE_COLUMNS = {
+    "Topic": st.column_config.TextColumn(width="large"),
+    "Escalation": st.column_config.LinkColumn(display_text=r"escalation=(\d+)$", width="small"),
+    "Why": st.column_config.TextColumn(width="medium"),
+    "Outcome": st.column_config.TextColumn(width="medium"),
+}
+
+
 def show_queue(queue: list[oh.QueueItem]) -> None:
     st.dataframe([
-        {"#": n, "topic": i.title, "why": i.reason,
-         "escalation": f"#{i.escalation_id}" if i.escalation_id is not None else "", "tier": i.tier or "",
-         "asked by": i.asked_by or "", "status": i.status, "outcome": i.outcome or ""}
+        {"#": n, "Topic": i.title, "Customer": i.customer, "Company": i.company, "Tier": i.tier or "",
+         "Why": i.reason, "Asked by": i.asked_by or "",
+         "Escalation": f"/escalations?escalation={i.escalation_id}" if i.escalation_id is not None else None,
+         "Status": i.status, "Outcome": i.outcome or ""}
         for n, i in enumerate(queue, start=1)
-    ], hide_index=True, key="office_hours.queue")
+    ], hide_index=True, column_config=QUEUE_COLUMNS, key="office_hours.queue")
 
 
 def discuss_form(db, day: date, pending: list[oh.QueueItem]) -> None:
@@ -55,7 +64,8 @@ def discuss_form(db, day: date, pending: list[oh.QueueItem]) -> None:
                 with audit.performed(db, get_person(), "office_hours.discuss", target, now=now,
                                      changes={"day": day.isoformat(), "outcome": oh.outcome_text(outcome)}):
                     ops.mark_discussed(db, day=day.isoformat(), outcome=oh.outcome_text(outcome), now=iso(now),
-                                       entry_id=item.entry_id, escalation_id=item.escalation_id, topic=item.title)
+                                       entry_id=item.entry_id, escalation_id=item.escalation_id, topic=item.title,
+                                       reason=item.reason)
             except AppError as exc:
                 st.error(str(exc))
                 return

@@ -17,7 +17,7 @@ from typing import Any
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from core.escalations import CLOSED_STATUSES, TIER_ORDER
+from core.escalations import CLOSED_STATUSES, TIER_ORDER, from_row
 
 migrations = Migrations("rotadesk.board")
 
@@ -212,6 +212,20 @@ def _iso(moment: datetime) -> str:
 
 QUEUE_COLUMNS = ("e.id, e.subject, e.status, e.received_at, e.closed_at, e.customer_name, e.customer_address, "
                  "e.customer_domain, e.company, e.tier, e.last_followup_at")
+
+
+def one(db: Database, escalation_id: str | int | None):
+    """The table row of one escalation (any status) by its number, as :func:`page` gives it; None when there is
+    no such escalation or the number is not one."""
+    if not str(escalation_id or "").strip().isdigit():
+        return None
+    rows = list(db.query(
+        "select e.id, e.subject, e.status, e.received_at, e.closed_at, e.customer_name, e.customer_address, "
+        "e.customer_domain, e.company, e.tier, e.forwarded_by_name, e.forwarded_by_address, l.hubspot_ticket_url, "
+        "l.linear_identifier, l.linear_url, l.linear_state, c.revenue, 0 as followups from escalations e "
+        "left join links l on l.escalation_id = e.id left join customers c on c.domain = e.customer_domain "
+        "where e.id = ?", [int(escalation_id)]))
+    return from_row(rows[0]) if rows else None
 
 
 def office_hours_candidates(db: Database) -> list[dict]:

@@ -33,8 +33,9 @@ def test_queue_lists_open_escalations_with_a_timebox(app_env):
     app_env.escalation(3, status="closed")
     at = run()
     queue = at.dataframe[0].value
-    assert queue["escalation"].tolist() == [f"#{b}", f"#{a}"]  # enterprise first
-    assert set(queue["why"]) == {"not discussed yet"}
+    assert queue["Escalation"].tolist() == [f"/escalations?escalation={b}", f"/escalations?escalation={a}"]
+    assert set(queue["Why"]) == {"not discussed yet"}  # enterprise first, above
+    assert set(queue["Company"]) == {"Acme"} and queue["Customer"].tolist()[0].startswith("Customer ")
     assert at.metric[0].value == "2"
     assert any(i.value.startswith("15 minutes for 2 items: about 7 min 30 s each") for i in at.info)
 
@@ -49,13 +50,13 @@ def test_adding_a_topic_and_marking_it_discussed(app_env):
     assert at.success[0].value == "Added to today's queue."
     queue = at.dataframe[0].value
     # the hand-added topic replaces the automatic item for the same escalation
-    assert queue["topic"].tolist() == ["Export times out for big accounts"]
-    assert queue["asked by"].tolist() == ["Dana (support)"]
+    assert queue["Topic"].tolist() == ["Export times out for big accounts"]
+    assert queue["Asked by"].tolist() == ["Dana (support)"]
     at.text_input(key="office_hours.outcome").input("Fix this week")
     at = run(at.button(key="office_hours.discuss").click())
     assert at.success[0].value == "Marked discussed."
     queue = at.dataframe[0].value
-    assert queue["status"].tolist() == ["discussed"] and queue["outcome"].tolist() == ["Fix this week"]
+    assert queue["Status"].tolist() == ["discussed"] and queue["Outcome"].tolist() == ["Fix this week"]
     assert at.metric[0].value == "0"
     rows = ops.office_hours_for_day(app_env.db, rows_day(app_env))
     assert [r["outcome"] for r in rows] == ["Fix this week"]
@@ -73,7 +74,7 @@ def test_marking_an_escalation_discussed_takes_it_off_future_queues(app_env):
     at = run(at.button(key="office_hours.discuss").click())
     (row,) = app_env.db["office_hours"].rows
     assert (row["escalation_id"], row["status"], row["outcome"]) == (a, "discussed", "Triaged to backlog")
-    assert at.dataframe[0].value["status"].tolist() == ["discussed"]
+    assert at.dataframe[0].value["Status"].tolist() == ["discussed"]
 
 
 def test_bad_input_shows_an_error_not_a_traceback(app_env):
@@ -101,10 +102,25 @@ def test_a_closed_escalation_the_customer_wrote_to_again_is_queued(app_env):
                                      "received_at": (now - timedelta(hours=2)).isoformat()})
     at = run()
     queue = at.dataframe[0].value
-    assert queue["escalation"].tolist() == [f"#{done}"]
-    assert queue["why"].tolist() == ["wrote again after it was closed"]
+    assert queue["Escalation"].tolist() == [f"/escalations?escalation={done}"]
+    assert queue["Why"].tolist() == ["wrote again after it was closed"]
     at.text_input(key="office_hours.outcome").input("Answered: a browser cache, not the bug")
     at = run(at.button(key="office_hours.discuss").click())
     queue = at.dataframe[0].value
-    assert (queue["status"].tolist(), queue["outcome"].tolist()) == (
+    assert (queue["Status"].tolist(), queue["Outcome"].tolist()) == (
         ["discussed"], ["Answered: a browser cache, not the bug"])
+
+
+def test_an_item_links_to_its_escalation_and_keeps_its_reason_once_discussed(app_env):
+    # Issue 19: the link opens that escalation; "why" survives the sync.
+    a = app_env.escalation(1)
+    at = run()
+    at.text_input(key="office_hours.outcome").input("Answered")
+    queue = run(at.button(key="office_hours.discuss").click()).dataframe[0].value
+    assert (queue["Status"].tolist(), queue["Why"].tolist()) == (["discussed"], ["not discussed yet"])
+    escalations = AppTest.from_file(PAGE.replace("office_hours.py", "escalations.py"), default_timeout=20)
+    escalations.query_params["escalation"] = str(a)
+    app_env.db["escalations"].update(a, {"status": "done"})  # even once it is closed and off the open list
+    escalations.run()
+    assert not escalations.exception
+    assert escalations.selectbox(key="escalations.selected").value == a
