@@ -255,6 +255,21 @@ class Settings:
         return "Settings(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
 
 
+AREAS = (  # (area, field-name prefixes), in the order the Settings page shows them; the first match wins
+    ("Storage", ("db", "data_dir", "log_level", "retention_", "parse_", "replay_")),
+    ("Mail intake", ("imap_", "company_domains", "trust_customer", "max_")),
+    ("HubSpot", ("hubspot_",)),
+    ("Linear", ("linear_", "customer_note", "handoff_linear")),
+    ("Slack", ("slack_", "boundary_notify")),
+    ("Rotation and calendar", ("team_", "week_", "holiday_", "rotation_", "freeze_", "new_hire", "feed_")),
+    ("Dashboard and sign-in", ("public_url", "oidc_", "cookie_", "signin_")),
+)
+
+
+def area_of(field_name: str) -> str:
+    return next((area for area, prefixes in AREAS if field_name.startswith(prefixes)), "Other")
+
+
 def describe(settings: Settings) -> list[dict[str, str]]:
     """Every setting as (name, value, meaning) rows for display, secrets masked."""
     rows = []
@@ -267,7 +282,7 @@ def describe(settings: Settings) -> list[dict[str, str]]:
         else:
             shown = str(value) if value != "" else "(empty)"
         meaning = FIELD_DOCS[f.name].replace("`", "")  # the docs are Markdown; a table cell shows plain text
-        rows.append({"setting": env_name(f.name), "value": shown, "meaning": meaning})
+        rows.append({"area": area_of(f.name), "setting": env_name(f.name), "value": shown, "meaning": meaning})
     return rows
 
 

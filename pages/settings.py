@@ -43,7 +43,12 @@ elif not settings.local_only:
 
 st.subheader("Configuration")
 st.caption("Settings come from `ROTADESK_*` environment variables or a `.env` file; restart to change them.")
-st.dataframe(describe(settings), hide_index=True, width="stretch")
+configuration = describe(settings)
+for area in dict.fromkeys(row["area"] for row in configuration):
+    with st.expander(area, expanded=area == "Storage"):
+        # A static table wraps each meaning in full; values are the operator's own settings, secrets masked.
+        st.table([{k: row[k] for k in ("setting", "value", "meaning")} for row in configuration
+                  if row["area"] == area])
 
 st.subheader("Audit trail")
 if not get_person().can("audit.read"):

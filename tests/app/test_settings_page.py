@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from core.settings import Settings, env_name
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "settings.py")
 
@@ -11,9 +15,12 @@ def test_settings_page_shows_local_only_mode_and_every_setting(app_env) -> None:
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     assert not at.exception
     assert "Local-only mode" in at.info[0].value
-    table = at.dataframe[0].value
-    assert "ROTADESK_DB" in table["setting"].tolist()
-    assert table.set_index("setting").loc["ROTADESK_DB", "value"] == str(app_env.path)
+    # Grouped by area (issue 19), every setting once, in static tables that wrap each meaning.
+    assert [e.label for e in at.expander][:3] == ["Storage", "Mail intake", "HubSpot"]
+    shown = pd.concat([t.value for t in at.table])
+    assert sorted(shown["setting"]) == sorted(env_name(f.name) for f in fields(Settings))
+    assert shown.set_index("setting").loc["ROTADESK_DB", "value"] == str(app_env.path)
+    assert shown.set_index("setting").loc["ROTADESK_HUBSPOT_TOKEN", "value"] == "not set"
 
 
 def test_a_bad_setting_shows_an_error_not_a_traceback(app_env, monkeypatch) -> None:

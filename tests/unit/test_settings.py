@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,10 @@ def test_describe_masks_secrets_and_explains_every_setting() -> None:
     assert by_name["ROTADESK_HUBSPOT_TOKEN"]["value"] == "not set"
     assert "lin_api_secret" not in str(rows)
     assert all(r["meaning"] for r in rows)
+
+
+def test_every_setting_belongs_to_an_area_of_the_settings_page() -> None:
+    # Issue 19: the configuration is grouped by area; a new setting must say where it goes.
+    from core.settings import area_of
+
+    assert [f.name for f in fields(Settings) if area_of(f.name) == "Other"] == []
