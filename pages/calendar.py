@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
+from core import timefmt
 from core.accounts import match_accounts
 from core.calendar_feed import build_feed, feed_filename, subscribe_url
 from core.errors import AppError
@@ -132,10 +133,28 @@ with schedule_tab:
     regen_col, extend_col = st.columns(2) if actor.can("rotation.regenerate") else (None, None)
     try:
         if regen_col and regen_col.button("Regenerate", key="calendar.regenerate", disabled=not view.engineers):
-            with audit.performed(db, actor, "rotation.regenerate", "schedule", now=now) as changes:
-                schedule = store.regenerate(db, settings, now)
-                changes["weeks"] = len(schedule.weeks)
-            changed(["Schedule regenerated; published and swapped weeks kept."], schedule=schedule)
+            st.session_state["calendar.preview"] = store.preview_regenerate(db, settings, now)
+        moves = st.session_state.get("calendar.preview")
+        if moves is not None and actor.can("rotation.regenerate"):
+            if moves:
+                # Said before it is applied: these unpublished weeks would change hands.
+                st.warning(f"Regenerating moves {len(moves)} unpublished week{'s' if len(moves) != 1 else ''}:")
+                st.table([{"week": timefmt.day(m.week_start, now.date()),
+                           "from": names.get(m.from_email or "", "nobody"),
+                           "to": names.get(m.to_email or "", "nobody")} for m in moves])
+            else:
+                st.info("Regenerating changes no week's engineer; it only plans weeks not planned yet.")
+            apply_col, cancel_col = st.columns(2)
+            if apply_col.button("Apply", key="calendar.regenerate_apply", type="primary"):
+                del st.session_state["calendar.preview"]
+                with audit.performed(db, actor, "rotation.regenerate", "schedule", now=now,
+                                     changes={"moved": len(moves)}) as changes:
+                    schedule = store.regenerate(db, settings, now)
+                    changes["weeks"] = len(schedule.weeks)
+                changed(["Schedule regenerated; published and swapped weeks kept."], schedule=schedule)
+            if cancel_col.button("Cancel", key="calendar.regenerate_cancel"):
+                del st.session_state["calendar.preview"]
+                st.rerun()
         if extend_col and extend_col.button("Extend by 13 weeks", key="calendar.extend", disabled=not view.engineers):
             with audit.performed(db, actor, "rotation.regenerate", "schedule", now=now,
                                  changes={"extend_weeks": 13}) as changes:
@@ -158,13 +177,14 @@ with swap_tab:
                                     "why not": c.reason} for c in ranked]),
                      hide_index=True, key="calendar.candidates")
         options = [c.email for c in ranked if c.available]
-        to_email = st.selectbox("Hand the week to", options, format_func=lambda e: names.get(e, e),
-                                key="calendar.swap_to")
+        # Its own key per week: picking another week starts with nobody chosen.
+        to_email = st.selectbox("Hand the week to", options, index=None, format_func=lambda e: names.get(e, e),
+                                placeholder="Pick an engineer", key=f"calendar.swap_to.{week}")
         requested_by = st.text_input("Requested by", key="calendar.requested_by")
         decided_by = st.text_input("Decided by", key="calendar.decided_by")
         reason = st.text_input("Why", key="calendar.reason")
         if actor.can("rotation.swap") and st.button("Accept swap", key="calendar.accept_swap", type="primary",
-                                                     disabled=not options):
+                                                     disabled=to_email is None):
             was = next((w.engineer_email for w in future if w.week_start == week), None)
             try:
                 with audit.performed(db, actor, "rotation.swap", f"week {week}", now=now,
@@ -176,7 +196,7 @@ with swap_tab:
             except AppError as exc:
                 st.error(str(exc))
         if actor.can("rotation.ask_swap") and st.button("Ask them instead", key="calendar.ask_swap",
-                                                         disabled=not options,
+                                                         disabled=to_email is None,
                                                          help="Nothing changes until they accept below."):
             try:
                 with audit.performed(db, actor, "rotation.ask_swap", f"week {week}", now=now,
@@ -191,8 +211,9 @@ with swap_tab:
     for request in requests:
         asked, holder = names.get(request.to_email, request.to_email), names.get(request.from_email or "", "nobody")
         text_col, yes_col, no_col = st.columns([4, 1, 1])
-        text_col.markdown(f"Week of {request.week_start}: {request.requested_by or holder} asks **{asked}** to "
-                          f"take it from {holder}. Why: {request.reason}")
+        # Plain text: the reason and the names were typed by people (or sent from Slack), never rendered.
+        text_col.text(f"Week of {timefmt.day(request.week_start, now.date())}: {request.requested_by or holder} "
+                      f"asks {asked} to take it from {holder}. Why: {request.reason}")
         if not actor.can("rotation.answer_swap"):
             continue
         target, change = f"week {request.week_start}", {"engineer": [request.from_email, request.to_email]}

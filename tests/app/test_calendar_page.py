@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -79,12 +79,20 @@ def test_bad_csv_shows_a_clear_error(calendar_env):
     assert "email 'not-an-address' is not an address" in at.error[0].value
 
 
+def pick_swap_target(at: AppTest) -> str:
+    """Choose the first available engineer for the week picked (the box starts with nobody chosen)."""
+    box = at.selectbox(key=f"calendar.swap_to.{at.selectbox(key='calendar.swap_week').value}")
+    assert box.value is None
+    box.select_index(0).run()
+    return box.options[0]
+
+
 def test_accepting_a_swap_changes_who_is_on_support(calendar_env):
     seeded(calendar_env)
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     assert not at.exception
     before = at.metric[0].value
-    target = at.selectbox(key="calendar.swap_to").options[0]
+    target = pick_swap_target(at)
     at.text_input(key="calendar.requested_by").input("Engineer 0")
     at.text_input(key="calendar.decided_by").input("Lead")
     at.text_input(key="calendar.reason").input("dentist")
@@ -98,6 +106,7 @@ def test_accepting_a_swap_changes_who_is_on_support(calendar_env):
 def test_a_swap_without_a_reason_is_refused(calendar_env):
     seeded(calendar_env)
     at = AppTest.from_file(PAGE, default_timeout=20).run()
+    pick_swap_target(at)
     at.button(key="calendar.accept_swap").click().run()
     assert not at.exception
     assert at.error[0].value.startswith("Say why")
@@ -214,7 +223,7 @@ def test_a_swap_request_is_asked_then_accepted_and_the_candidates_stay(calendar_
     seeded(calendar_env)
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     before = at.metric[0].value
-    target = at.selectbox(key="calendar.swap_to").options[0]
+    target = pick_swap_target(at)
     at.text_input(key="calendar.requested_by").input(before)
     at.text_input(key="calendar.reason").input("wedding")
     at.button(key="calendar.ask_swap").click().run()
@@ -234,6 +243,7 @@ def test_a_declined_swap_request_changes_nothing(calendar_env):
     seeded(calendar_env)
     at = AppTest.from_file(PAGE, default_timeout=20).run()
     before = at.metric[0].value
+    pick_swap_target(at)
     at.text_input(key="calendar.reason").input("wedding")
     at.button(key="calendar.ask_swap").click().run()
     next(b for b in at.button if b.key.startswith("calendar.swap_decline.")).click().run()
@@ -303,3 +313,45 @@ def test_a_schedule_file_is_imported_from_the_roster_tab(calendar_env):
     imported = [w.engineer_email for w in store.load_schedule(db) if w.note == "imported"]
     db.close()
     assert imported == ["e1@ourco.com", "e1@ourco.com"]
+
+
+def test_the_swap_picker_starts_empty_for_each_week_and_shows_the_new_owner(calendar_env):
+    # Issue 19: no engineer preselected; after a swap the week reads with its new owner.
+    seeded(calendar_env)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    first = at.selectbox(key="calendar.swap_week").value
+    target = pick_swap_target(at)
+    later = first + timedelta(weeks=3)
+    at.selectbox(key="calendar.swap_week").set_value(later).run()
+    assert at.selectbox(key=f"calendar.swap_to.{later}").value is None
+    at.selectbox(key="calendar.swap_week").set_value(first).run()
+    assert pick_swap_target(at) == target  # empty again, chosen again
+    at.text_input(key="calendar.reason").input("dentist")
+    at.button(key="calendar.accept_swap").click().run()
+    assert not at.exception
+    assert at.selectbox(key="calendar.swap_week").options[0].endswith(f"— {target}")
+
+
+def test_a_regeneration_says_which_weeks_move_before_it_is_applied(calendar_env):
+    # Issue 19: nothing changes until Apply; the preview names each moved week.
+    seeded(calendar_env)
+    db = open_db(calendar_env / "app.db")
+    weeks = store.load_schedule(db)
+    moved = weeks[6]
+    store.add_unavailability(db, Unavailability(moved.engineer_email, moved.week_start,
+                                                moved.week_start + timedelta(days=6), "pto", ""))
+    db.close()
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    at.button(key="calendar.regenerate").click().run()
+    assert not at.exception
+    assert any(w.value.startswith("Regenerating moves") for w in at.warning)
+    preview = at.table[0].value
+    assert len(preview) >= 1 and "Engineer" in preview["from"].iloc[0]
+    db = open_db(calendar_env / "app.db")
+    assert store.load_schedule(db)[6].engineer_email == moved.engineer_email  # not applied yet
+    db.close()
+    at.button(key="calendar.regenerate_apply").click().run()
+    assert not at.exception and at.success[0].value.startswith("Schedule regenerated")
+    db = open_db(calendar_env / "app.db")
+    assert store.load_schedule(db)[6].engineer_email != moved.engineer_email
+    db.close()

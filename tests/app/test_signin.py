@@ -134,10 +134,13 @@ def test_a_member_closes_an_escalation_and_the_trail_names_them(signin_env) -> N
     at.button(key="escalations.done.1").click().run()
     assert not at.exception
     assert store.escalation(signin_env.db, 1)["status"] == "done"
-    [entry] = audit.entries(signin_env.db)
+    entries = audit.entries(signin_env.db)
+    [entry] = [e for e in entries if e["actor"] == "sam@ourco.com"]
     assert (entry["actor"], entry["role"], entry["action"], entry["target"]) == \
         ("sam@ourco.com", "member", "escalation.done", "escalation #1")
-    assert json.loads(entry["changes"]) == {"status": ["open", "done"]}
+    assert json.loads(entry["changes"]) == {"status": ["open", "done"], "reply_staged": True}
+    # The closing reply it staged is the closing loop's own entry.
+    assert [e["action"] for e in entries if e["actor"] != "sam@ourco.com"] == ["reply.stage"]
 
 
 def test_a_member_accepts_a_message_as_themselves(signin_env) -> None:
@@ -158,7 +161,7 @@ def test_a_member_swaps_weeks_and_edits_time_off_but_not_the_roster_or_templates
     at = run(str(ROOT / "pages/replies.py"), MEMBER)
     assert not {"replies.template_save", "replies.template_reset"} & {b.key for b in at.button}
     at = run(str(ROOT / "pages/settings.py"), MEMBER)
-    assert at.dataframe and not [d for d in at.dataframe if "action" in d.value.columns]  # settings yes, trail no
+    assert at.table and not [d for d in at.dataframe if "action" in d.value.columns]  # settings yes, trail no
     assert "Admins see here who did what and when." in [c.value for c in at.caption]
 
 
@@ -229,7 +232,8 @@ def test_swapping_a_week_records_who_had_it_and_who_has_it(signin_env) -> None:
     at = run(str(ROOT / "pages/calendar.py"), MEMBER)
     week = at.selectbox(key="calendar.swap_week").value
     was = next(w.engineer_email for w in rotation.load_schedule(signin_env.db) if w.week_start == week)
-    target = at.selectbox(key="calendar.swap_to").value
+    at.selectbox(key=f"calendar.swap_to.{week}").select_index(0).run()
+    target = at.selectbox(key=f"calendar.swap_to.{week}").value
     at.text_input(key="calendar.requested_by").input("Sam")
     at.text_input(key="calendar.decided_by").input("Ada")
     at.text_input(key="calendar.reason").input("dentist")

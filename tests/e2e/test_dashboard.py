@@ -162,6 +162,9 @@ def test_out_today_and_an_accepted_swap_request_on_the_calendar(browser, dashboa
         assert page.get_by_role("button", name=re.compile("is out today")).count() == 0  # the backup is on now
         page.get_by_role("tab", name="Swap a week").click()
         panel = page.get_by_role("tabpanel")
+        panel.locator("[data-testid='stSelectbox']").filter(has_text="Hand the week to").click()
+        page.get_by_role("option").first.click()  # nobody is chosen until someone is picked
+        page.wait_for_selector(idle, timeout=30_000)
         panel.get_by_label("Why").fill("a family wedding")
         panel.get_by_role("button", name="Ask them instead").click()
         wait_for("has been asked to take the week of")
