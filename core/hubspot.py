@@ -351,6 +351,30 @@ class HubSpotClient:
                 raise
         return self.get_contact(found.group(1)) or Contact(found.group(1), email, firstname, lastname)
 
+    def upsert_contact(self, email: str, firstname: str = "", lastname: str = "") -> tuple[Contact, bool]:
+        """The contact with ``email``, created when missing, in one batch upsert keyed on email; and whether it was
+        created just now (HubSpot's ``new``; read as False when absent, so a caller only ever does more, not less).
+
+        Names are sent only when known, so an existing contact keeps the names it has unless the email names them.
+        Safe to repeat after a lost answer: the repeat finds the contact the first one made. A portal that refuses
+        the upsert gets the read-then-create it answered before.
+        """
+        props = {"email": email, **{k: v for k, v in (("firstname", firstname), ("lastname", lastname)) if v}}
+        body = {"inputs": [{"idProperty": "email", "id": email, "properties": props}]}
+        try:
+            results = self._json("POST", self._path("objects", "contacts/batch/upsert"), json=body).get("results", [])
+        except HubSpotError as exc:
+            if exc.status_code not in (400, 404, 405) or isinstance(exc, HubSpotRateLimited):
+                raise
+            log.info("HubSpot refused the contact upsert (%s); reading, then creating", exc.status_code)
+            found = self.find_contact_by_email(email)
+            return (found, False) if found else (self.create_contact(email, firstname, lastname), True)
+        record = next((r for r in results if (r.get("properties") or {}).get("email", "").lower() == email.lower()),
+                      results[0] if results else None)
+        if record is None:
+            raise HubSpotError("HubSpot answered the contact upsert without a contact", retryable=True)
+        return Contact.from_api(record), record.get("new") is True
+
     def find_company_by_domain(
         self, domain: str, tier_property: str = "tier", revenue_property: str = "annualrevenue"
     ) -> Company | None:

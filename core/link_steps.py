@@ -85,14 +85,14 @@ def issue_id_for(message_id: str) -> str:
 
 # -- HubSpot context ---------------------------------------------------------------------------------------------
 def hubspot_context(run: Run, attempt: int) -> dict[str, Any]:
-    """Contact, company, tier, owner and the contact's other open tickets."""
+    """Contact, company, tier, owner and the contact's other open tickets (none to look for when just created)."""
     hub, esc = run.hubspot, run.esc
     email, domain = (esc.get("customer_address") or "").lower() or None, esc.get("customer_domain")
     local = intake_store.customer_for_domain(run.db, domain)
-    contact_id = _contact_id(run, email) if email else None
+    contact_id, created = _contact_id(run, email) if email else (None, False)
     company = (_company(run, domain) if domain else None) or {}
     portal = hub.portal_id()
-    tickets = hub.open_tickets_for_contact(contact_id) if contact_id else []
+    tickets = hub.open_tickets_for_contact(contact_id) if contact_id and not created else []
     ctx = CustomerContext(
         portal_id=portal, contact_id=contact_id, contact_name=esc.get("customer_name"), contact_email=email,
         company_id=company.get("company_id"),
@@ -105,18 +105,24 @@ def hubspot_context(run: Run, attempt: int) -> dict[str, Any]:
     return ctx.to_json()
 
 
-def _contact_id(run: Run, email: str) -> str | None:
+def _contact_id(run: Run, email: str) -> tuple[str | None, bool]:
+    """The contact's id, and whether this call created the contact (then it has no tickets yet).
+
+    Creating goes through an upsert keyed on email: one call whether or not the contact exists, and a retry after a
+    lost answer finds the contact the first try made instead of making a second.
+    """
     cached = store.cached_contact(run.db, email, run.now)
     if cached:
-        return cached
-    contact = run.hubspot.find_contact_by_email(email)
-    if contact is None and run.settings.hubspot_create_contacts:
+        return cached, False
+    if run.settings.hubspot_create_contacts:
         first, _, last = (run.esc.get("customer_name") or "").partition(" ")
-        contact = run.hubspot.create_contact(email, first, last)
+        contact, created = run.hubspot.upsert_contact(email, first, last)
+    else:
+        contact, created = run.hubspot.find_contact_by_email(email), False
     if contact is None:
-        return None
+        return None, False
     store.remember_contact(run.db, email, contact.id, run.now)
-    return contact.id
+    return contact.id, created
 
 
 def _company(run: Run, domain: str) -> dict[str, Any] | None:

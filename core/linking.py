@@ -3,7 +3,10 @@
 Each escalation runs through a persisted journal of steps (``journal`` table; the steps are in
 :mod:`core.link_steps`). A step is marked started and committed before its request goes out, and on a later attempt
 it looks before it creates. The Linear issue is made before the ticket so the ticket is created once with the
-write-back properties set inline: a warm escalation costs 5 HubSpot and 4 Linear calls.
+write-back properties set inline. The contact is made (or found) by one upsert keyed on email, and one made just
+now has no open tickets to search for: a new customer costs at most 5 HubSpot calls (contact, company, ticket with
+its contact and company associated in the create, email log, link note), a known one 4 (the company is cached, the
+open-tickets search replaces the contact call); Linear takes 4 with warm caches.
 
 ``sync_pending`` links several escalations at once on a few threads, each with its own database connection: one
 escalation's Linear calls and database writes overlap another's wait for HubSpot's search lane, while each

@@ -354,7 +354,8 @@ FIELD_DOCS: dict[str, str] = {
     "hubspot_closed_stage": "Stage id a ticket moves to when the closing reply is marked sent.",
     "hubspot_tier_property": "Company property holding the customer's tier.",
     "hubspot_revenue_property": "Company property holding annual revenue.",
-    "hubspot_create_contacts": "Create a HubSpot contact when the customer has none.",
+    "hubspot_create_contacts": "Create a HubSpot contact when the customer has none (one upsert by email; "
+                               "a sender's name in the email also becomes an existing contact's first and last name).",
     "hubspot_escalate_stage": "Ticket stage id (for example an \"Escalate to engineering\" stage) that makes a "
                               "HubSpot ticket an escalation, linked like a forwarded email; empty turns it off.",
     "hubspot_webhook_secret": "Client secret of the HubSpot project app whose webhooks `python -m ingest "

@@ -478,6 +478,8 @@ class HubSpotDouble:
             return self._search(object_type, _require_dict(body))
         if method == "POST" and rest == ["batch", "read"]:
             return self._batch_read(object_type, _require_dict(body))
+        if method == "POST" and rest == ["batch", "upsert"]:
+            return self._batch_upsert(object_type, _require_dict(body))
         if len(rest) == 1 and method in ("GET", "PATCH"):
             record = self._find(object_type, rest[0], params.get("idProperty"))
             if method == "PATCH":
@@ -729,6 +731,38 @@ class HubSpotDouble:
             }
         ]
         return httpx.Response(207, json=result)
+
+    def _batch_upsert(self, object_type: str, body: dict[str, Any]) -> httpx.Response:
+        """Create or update each input by a unique property (a contact's email counts as one); all or nothing."""
+        inputs = body.get("inputs")
+        if not isinstance(inputs, list) or not 0 < len(inputs) <= 100:
+            raise _fail(400, "VALIDATION_ERROR", "inputs must be a list of 1 to 100 items")
+        plan = []
+        for item in inputs:
+            if not isinstance(item, dict) or not item.get("idProperty") or not item.get("id"):
+                raise _fail(400, "VALIDATION_ERROR", "every input needs idProperty, id and properties")
+            key, name = str(item["id"]), str(item["idProperty"])
+            props = self._check_properties(object_type, item.get("properties") or {}, creating=False)
+            try:
+                record = self._find(object_type, key, name)
+            except _Reply as reply:
+                if reply.response.status_code != 404:
+                    raise
+                record = None
+            self._check_unique(object_type, props, record["id"] if record else None)
+            plan.append((record, key, name, props))
+        results = []
+        for record, key, name, props in plan:
+            if record is None:
+                props = {name: key, **props}
+                record = self.records[object_type][self.add_record(object_type, props, searchable=False)]
+                created = True
+            else:
+                self.touch(object_type, record["id"], props)
+                created = False
+            results.append(self._view(object_type, record, ",".join(props)) | {"new": created})
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results, "startedAt": _iso_now(),
+                                         "completedAt": _iso_now()})
 
     def _associations(
         self, object_type: str, record_id: str, to_type: str, params: dict[str, str], v4: bool

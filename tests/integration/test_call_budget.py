@@ -1,4 +1,5 @@
-"""With warm caches a new escalation costs at most 5 HubSpot calls and 4 Linear calls."""
+"""With warm caches a new escalation costs at most 5 HubSpot calls and 4 Linear calls; a new customer (a contact and
+a company never seen) at most 5 HubSpot calls, a known one at most 4."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from core.store import rotation as rotation_store
 from tests.integration.test_linking import NOW, World, make_world, store
 
 HUBSPOT_BUDGET, LINEAR_BUDGET = 5, 4
+NEW_CUSTOMER_BUDGET, KNOWN_CUSTOMER_BUDGET = 5, 4
 
 
 def test_a_warm_escalation_fits_the_call_budget(tmp_path) -> None:
@@ -59,3 +61,40 @@ def test_routing_to_the_engineer_on_support_stays_in_budget(tmp_path, has_linear
     world.link(world.escalation(2, subject="Another bug"))
     assert len(world.lin.operations()[lin_before:]) <= LINEAR_BUDGET
     assert "UserByEmail" not in world.lin.operations()[lin_before:]
+
+
+def test_a_new_customer_costs_at_most_five_hubspot_calls(tmp_path) -> None:
+    world = make_world(tmp_path)
+    world.link(world.escalation(1))  # warms portal, pipelines and owners, which a running worker holds
+    globex = world.hub.add_company("globex.com", "Globex", tier="business", revenue=40_000)
+    before = len(world.hub.requests)
+
+    result = world.link(world.escalation(2, email="hank@globex.com", name="Hank Scorpio", subject="Crash"))
+
+    assert result.status == "linked"
+    calls = [f"{r.method} {r.path}" for r in world.hub.requests[before:]]
+    assert len(calls) <= NEW_CUSTOMER_BUDGET, calls
+    assert not any(c.endswith("tickets/search") for c in calls), calls  # a contact made just now has no tickets
+    assert [c for c in calls if "contacts" in c] == ["POST /crm/v3/objects/contacts/batch/upsert"]
+    hank = [r for r in world.hub.records["contacts"].values() if r["properties"]["email"] == "hank@globex.com"]
+    assert [(h["properties"]["firstname"], h["properties"]["lastname"]) for h in hank] == [("Hank", "Scorpio")]
+    ticket_id = store.link(world.db, 2)["hubspot_ticket_id"]
+    assert world.hub.linked("tickets", ticket_id, "contacts") == [hank[0]["id"]]
+    assert world.hub.linked("tickets", ticket_id, "companies") == [globex]
+    assert len(world.hub.linked("tickets", ticket_id, "notes")) == 1
+    assert len(world.hub.linked("tickets", ticket_id, "emails")) == 1
+
+
+def test_a_known_customer_costs_at_most_four_and_sees_its_open_tickets(tmp_path) -> None:
+    world = make_world(tmp_path)
+    world.link(world.escalation(1))
+    world.clock.advance(world.hub.search_delay + 1)
+    before = len(world.hub.requests)
+
+    world.link(world.escalation(2, subject="Second bug from Jane"))
+
+    calls = [f"{r.method} {r.path}" for r in world.hub.requests[before:]]
+    assert len(calls) <= KNOWN_CUSTOMER_BUDGET, calls
+    first_ticket = store.link(world.db, 1)["hubspot_ticket_id"]
+    context = store.journal(world.db, 2)["hubspot_context"].detail
+    assert [t["id"] for t in context["other_tickets"]] == [first_ticket]  # the search still runs for known ones

@@ -136,6 +136,40 @@ def test_create_contact_falls_back_to_the_existing_id(client: HubSpotClient, hub
     assert len(hub.records["contacts"]) == 1
 
 
+def test_upsert_contact_creates_once_and_says_so(client: HubSpotClient, hub: HubSpotDouble) -> None:
+    made, created = client.upsert_contact("new@acme.com", "New", "Person")
+    again, created_again = client.upsert_contact("new@acme.com", "", "")
+    assert (created, created_again) == (True, False) and made.id == again.id
+    assert [c["properties"]["email"] for c in hub.records["contacts"].values()] == ["new@acme.com"]
+    assert hub.records["contacts"][made.id]["properties"]["firstname"] == "New"  # no name sent: names kept
+    assert [r.path.rsplit("/", 2)[-2:] for r in hub.requests] == [["batch", "upsert"]] * 2
+    assert hub.requests[0].body["inputs"][0]["idProperty"] == "email"
+
+
+def test_upsert_contact_after_a_lost_answer_makes_no_second_contact(client: HubSpotClient, hub: HubSpotDouble) -> None:
+    hub.lose_next()  # carried out, the answer never arrives: the client's retry finds the contact it made
+    contact, created = client.upsert_contact("new@acme.com", "New", "Person")
+    assert len(hub.records["contacts"]) == 1 and contact.id in hub.records["contacts"]
+    assert created is False  # the retry saw it existing: the caller looks for its tickets, one search too many
+
+
+def test_a_refused_upsert_falls_back_to_read_then_create(hub: HubSpotDouble, clock: FakeClock) -> None:
+    existing = hub.add_contact("bob@acme.com", "Bob", "Jones")
+
+    def no_upsert(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/batch/upsert"):
+            return httpx.Response(404, json={"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"})
+        return hub.handler(request)
+
+    client = HubSpotClient(TOKEN, transport=httpx.MockTransport(no_upsert), sleep=clock.sleep, clock=clock)
+    with client:
+        bob, bob_created = client.upsert_contact("bob@acme.com", "Robert", "J")
+        new, new_created = client.upsert_contact("new@acme.com", "New", "Person")
+    assert (bob.id, bob.firstname, bob_created) == (existing, "Bob", False)
+    assert new_created and hub.records["contacts"][new.id]["properties"]["email"] == "new@acme.com"
+    assert len(hub.records["contacts"]) == 2
+
+
 def test_find_company_by_domain_reads_the_named_properties(client: HubSpotClient, hub: HubSpotDouble) -> None:
     company_id = hub.add_company("acme.com", "Acme", tier="Enterprise", revenue=2_500_000,
                                  tier_property="customer_tier")

@@ -191,6 +191,29 @@ def test_batch_read_reports_missing_ids(http: httpx.Client, hub: HubSpotDouble) 
     )
 
 
+def test_batch_upsert_creates_or_updates_by_a_unique_property(http: httpx.Client, hub: HubSpotDouble) -> None:
+    bob = hub.add_contact("bob@acme.com", "Bob", "Jones")
+    inputs = [{"idProperty": "email", "id": "BOB@acme.com", "properties": {"lastname": "Ray"}},
+              {"idProperty": "email", "id": "new@acme.com", "properties": {"firstname": "New"}}]
+    answer = http.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": inputs})
+    assert answer.status_code == 200
+    (old, new) = answer.json()["results"]
+    assert (old["id"], old["new"], new["new"]) == (bob, False, True)
+    assert hub.records["contacts"][bob]["properties"]["lastname"] == "Ray"
+    assert {k: hub.records["contacts"][new["id"]]["properties"][k] for k in ("email", "firstname")} == {
+        "email": "new@acme.com", "firstname": "New"}
+    found = http.post("/crm/v3/objects/contacts/search", json={"filterGroups": [{"filters": [
+        {"propertyName": "email", "operator": "EQ", "value": "new@acme.com"}]}]}).json()
+    assert found["total"] == 0  # a new record reaches search only after the index delay
+    assert_error(http.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [
+        {"idProperty": "firstname", "id": "Bob", "properties": {}}]}), 400, "VALIDATION_ERROR")
+    assert_error(http.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": [
+        {"idProperty": "email", "id": "x@y.z", "properties": {"nope": "1"}}]}), 400, "VALIDATION_ERROR")
+    assert_error(http.post("/crm/v3/objects/contacts/batch/upsert", json={"inputs": inputs * 51}), 400,
+                 "VALIDATION_ERROR")
+    assert len(hub.records["contacts"]) == 2  # refused batches changed nothing
+
+
 def test_ten_secondly_limit_body_headers_and_recovery(http: httpx.Client, hub: HubSpotDouble, clock: FakeClock) -> None:
     hub.max_per_interval = 3
     answers = [http.get("/account-info/v3/details") for _ in range(4)]

@@ -38,7 +38,7 @@ STEPS = [name for name, _, _ in linking.STEPS if name != "linear_comment" and na
 BOUNDARIES = [f"{step}:{phase}" for step in STEPS for phase in ("before", "after")]
 # (what the request is, how to recognise it) -- the double carries it out, then the child dies before the answer.
 IN_FLIGHT: dict[str, Callable[[str, str, bytes], bool]] = {
-    "contact lookup": lambda m, p, b: m == "POST" and p.endswith("/contacts/batch/read"),
+    "contact upsert": lambda m, p, b: m == "POST" and p.endswith("/contacts/batch/upsert"),
     "issueCreate": lambda m, p, b: b"mutation IssueCreate" in b,
     "ticket create": lambda m, p, b: m == "POST" and p.endswith("/objects/tickets"),
     "attachmentCreate": lambda m, p, b: b"mutation AttachmentCreate" in b,
