@@ -7,7 +7,7 @@ edits the draft; the result lands in the next planning meeting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -132,10 +132,11 @@ def from_saved(row: dict[str, Any]) -> Handoff:
                    row.get("priorities") or "", row.get("notes") or "", row.get("submitted_at"))
 
 
-def render_markdown(handoff: Handoff, *, level: int = 1) -> str:
+def render_markdown(handoff: Handoff, *, level: int = 1, names: Mapping[str, str] | None = None) -> str:
     """The handoff as one Markdown page (its title a heading of ``level``, to sit inside a larger page); every
-    item is escaped, since subjects come from customers' email."""
-    who = f" — {escape_markdown(handoff.engineer_email)}" if handoff.engineer_email else ""
+    item is escaped, since subjects come from customers' email. ``names`` puts the engineer's name in the title."""
+    engineer = (names or {}).get(handoff.engineer_email) or handoff.engineer_email
+    who = f" — {escape_markdown(engineer)}" if engineer else ""
     out = [f"{'#' * level} Support rotation handoff: week of {handoff.week_start.isoformat()}{who}", ""]
     for attr, title in SECTIONS:
         out.append(f"{'#' * (level + 1)} {title}")

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core import capacity as cap
 from core import handoff as ho
-from core import retro
+from core import retro, timefmt
 from core.errors import AppError
 from core.store import audit, iso, ops, planning
 from ui.deps import get_db, get_person, settings_or_stop
@@ -108,7 +108,8 @@ with st.form("handoff.form"):
             flash("handoff", f"Handoff for the week of {week_key} saved.")
             st.rerun()
 
-markdown = ho.render_markdown(edited(week, engineer))
+names = {r["email"]: r["name"] for r in ops.engineers(db, active_only=False) if r.get("name")}
+markdown = ho.render_markdown(edited(week, engineer), names=names)
 st.subheader("Preview")
 with st.container(border=True, key="handoff.preview"):
     st.markdown(markdown)  # every item is escaped by render_markdown: customer text renders as typed
@@ -118,8 +119,10 @@ st.download_button("Download Markdown", markdown, file_name=f"handoff-{week_key}
 st.subheader("Past handoffs")
 past = ops.handoffs(db)
 if past:
-    st.dataframe([{"week": r["week_start"], "engineer": r.get("engineer_email"), "submitted": r.get("submitted_at"),
-                   "priorities": len(ho.items(r.get("priorities") or ""))} for r in past],
+    st.dataframe([{"Week": timefmt.day(r["week_start"], today),
+                   "Engineer": r.get("engineer_name") or r.get("engineer_email") or "",
+                   "Submitted": timefmt.when(r.get("submitted_at"), tz, now),
+                   "Priorities": len(ho.items(r.get("priorities") or ""))} for r in past],
                  hide_index=True, key="handoff.past")
 else:
     st.info("No handoffs yet. The outgoing engineer submits one at the end of each rotation week.")

@@ -157,4 +157,6 @@ def handoff(db: Database, week_start: str) -> dict | None:
 
 
 def handoffs(db: Database, limit: int = 52) -> list[dict]:
-    return list(db.query("select * from handoffs order by week_start desc limit ?", [limit]))
+    """The latest handoffs, each with its engineer's name when the roster knows them."""
+    return list(db.query("select h.*, e.name as engineer_name from handoffs h left join engineers e "
+                         "on e.email = h.engineer_email order by h.week_start desc limit ?", [limit]))

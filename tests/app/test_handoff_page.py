@@ -6,6 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from core import timefmt
 from core.capacity import week_start_of
 from core.store import iso, ops, planning
 from tests.support.clock import APP_NOW
@@ -77,7 +78,9 @@ def test_draft_edit_submit_and_list(app_env):
     assert saved["engineer_email"] == "ada@ourco.com" and saved["priorities"] == "Ship ENG-2 first\nCall Acme about #3"
     assert saved["submitted_at"] and saved["still_open"].startswith(f"#{still} ")
     past = at.dataframe[0].value
-    assert past["week"].tolist() == [WEEKS[1]] and past["priorities"].tolist() == [2]
+    assert past["Week"].tolist() == [timefmt.day(WEEKS[1], APP_NOW.date())] and past["Priorities"].tolist() == [2]
+    assert past["Engineer"].tolist() == ["Ada"]  # issue 19: people by name, times as people read them
+    assert "Support rotation handoff: week of" in preview(at) and "— Ada\n" in preview(at)
     assert "## What to prioritise\n- Ship ENG\\-2 first\n- Call Acme about \\#3" in preview(at)
     assert at.get("download_button")
 
