@@ -156,6 +156,32 @@ def _rules(text: str) -> str:
     return "".join(out)
 
 
+def unflow(text: str, delsp: bool = False) -> str:
+    """Text sent as ``format=flowed`` (RFC 3676) with its soft line breaks joined again.
+
+    Thunderbird and Apple Mail wrap long lines, header lines of a forward included, with a trailing space that
+    marks the break as soft; read as they arrive, a wrapped ``From:`` puts its address on a line of its own. A
+    line ending in a space joins the next one of the same quote depth; one pass over the lines.
+    """
+    out: list[str] = []
+    joining, out_depth = False, 0
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        line = raw[depth:]
+        if line.startswith(" "):  # space-stuffed
+            line = line[1:]
+        soft = line.endswith(" ") and line != "-- "
+        if soft and delsp:
+            line = line[:-1]
+        if joining and out and depth == out_depth:
+            out[-1] += line
+        else:
+            out.append(">" * depth + (" " if depth else "") + line)
+            out_depth = depth
+        joining = soft
+    return "\n".join(out)
+
+
 def normalise(text: str) -> str:
     """Unix newlines, no byte-order marks or NULs, no trailing blanks (non-breaking spaces included)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\ufeff", "").replace("\x00", "")
