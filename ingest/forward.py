@@ -141,6 +141,16 @@ def _header_run(lines: list[str], i: int) -> tuple[dict[str, str], int]:
     while i < len(lines):
         found = label_line(lines[i])
         name = label_field(found[0]) if found else None
+        if name is None and headers and (found or not lines[i].strip()):
+            # HTML mail rendered as text (Apple Mail's and Outlook's one <div> or <p> per header line) leaves a
+            # blank line between the lines of one block, and clients add fields of their own ("Sensitivity:",
+            # "Sent by:"): step over up to two such lines when another known header line follows.
+            k = _skip_block_filler(lines, i)
+            after = label_line(lines[k]) if k < len(lines) and k > i else None
+            field_after = label_field(after[0]) if after else None
+            if field_after is not None and field_after not in headers:
+                i = k
+                continue
         if name is None or name in headers:
             if last is not None and wrapped < MAX_WRAPPED_LINES and _continues(last, headers[last], lines[i]):
                 headers[last] += " " + lines[i].strip()
@@ -198,6 +208,18 @@ def _inline_headers(text: str) -> dict[str, str]:
         if name and name not in headers:
             headers[name] = text[m.end():end].strip()
     return headers
+
+
+def _skip_block_filler(lines: list[str], i: int, limit: int = 2) -> int:
+    """Index after up to ``limit`` blank or unknown ``Label: value`` lines from ``i``."""
+    n = 0
+    while i < len(lines) and n < limit:
+        found = None if not lines[i].strip() else label_line(lines[i])
+        if lines[i].strip() and (found is None or label_field(found[0]) is not None):
+            break
+        i += 1
+        n += 1
+    return i
 
 
 def _skip_blank(lines: list[str], i: int, limit: int = 2) -> int:

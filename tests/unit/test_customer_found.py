@@ -122,3 +122,58 @@ def test_without_configured_domains_an_inbox_on_a_subdomain_still_makes_the_forw
     assert p.forwarded and p.forwarded_by.address == "alex@ourco.com"
     assert p.customer == Address("Lena Lind", "lena@shop.example")
     assert p.body == "The nightly sync stopped on Tuesday."
+
+
+@pytest.mark.parametrize("name, customer, body, note", [
+    # Outlook on the web (French), inline screenshot and the forwarder's signature logo in multipart/related.
+    ("owa_html_forward_fr_inline_images.eml", Address("Chloé Martin", "chloe.martin@boulangerie-exemple.fr"),
+     "Bonjour,\n\ndepuis ce matin le tableau de bord reste blanc, voir la capture :",
+     "Client important, voir la capture."),
+    # Apple Mail (German): "Anfang der weitergeleiteten Nachricht:", one <div> per header line in a blockquote.
+    ("apple_mail_html_forward_de.eml", Address("Klaus Müller", "k.mueller@maschinenbau-beispiel.de"),
+     "Hallo,\n\nder Export bricht bei 80\xa0% ab:\n\nGruß, Klaus", "Bitte anschauen, Kunde ist verärgert."),
+    # Gmail (Spanish): "---------- Mensaje reenviado ---------" with an inline image.
+    ("gmail_html_forward_es.eml", Address("María López", "maria.lopez@tienda-ejemplo.es"),
+     "Hola,\n\ndesde ayer no puedo iniciar sesión:", "Urgente, cliente Enterprise."),
+])
+def test_html_only_forwards_with_localised_separators_and_inline_images(name: str, customer: Address, body: str,
+                                                                        note: str) -> None:
+    p = load(name)
+    assert p.forwarded and p.customer == customer
+    assert p.body == body and p.note == note
+    assert p.date.startswith("2024-03-14")
+    assert [a.content_type for a in p.attachments] and all(a.content_type == "image/png" for a in p.attachments)
+
+
+@pytest.mark.parametrize("name, customer, note", [
+    # Thunderbird HTML writes the header block as a table right after the separator.
+    ("thunderbird_html_forward_table_de.eml", Address("Sabine Weber", "s.weber@steuerkanzlei-beispiel.de"),
+     "Zum dritten Mal diesen Monat."),
+    # Outlook desktop links a resolved sender's name to their address and prints the address nowhere else.
+    ("outlook_html_linked_sender.eml", Address("Tom Baker", "tom.baker@harbour-logistics.example"),
+     "Can someone look at this today?"),
+])
+def test_sender_lines_the_block_reader_used_to_miss(name: str, customer: Address, note: str) -> None:
+    p = load(name)
+    assert p.forwarded and p.customer == customer and p.note == note
+    for label in ("Betreff:", "Datum:", "Von:", "An:", "From:", "Sent:", "To:", "Subject:", "Weitergeleitete"):
+        assert label not in p.body and label not in p.note
+
+
+def test_unknown_fields_and_blank_lines_inside_a_header_block_stay_out_of_the_body() -> None:
+    raw = ("From: Alex <alex@ourco.com>\r\nTo: bugs@ourco.com\r\nSubject: FW: Sync\r\nMessage-ID: <u@ourco.com>\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nPlease look.\n\n________________________________\n"
+           "From: Tom Baker <tom@harbour.example>\n\nSent: Thursday, March 14, 2024 4:55 PM\n"
+           "Sensitivity: Confidential\nTo: Alex <alex@ourco.com>\nSubject: Sync\n\nThe sync stopped.\n").encode()
+    p = parse(raw, OURS)
+    assert p.customer == Address("Tom Baker", "tom@harbour.example")
+    assert (p.body, p.note) == ("The sync stopped.", "Please look.")
+
+
+def test_a_mailto_link_without_its_address_in_the_text_gets_it() -> None:
+    from ingest.mailtext import mailto_names
+
+    assert mailto_names('<b>From:</b> <a href="mailto:tom@x.example">Tom</a>') == \
+        '<b>From:</b> <a href="mailto:tom@x.example">Tom &lt;tom@x.example&gt;</a>'
+    kept = '<a href="mailto:tom@x.example">tom@x.example</a> <a href="https://x">site</a>'
+    assert mailto_names(kept) == kept
