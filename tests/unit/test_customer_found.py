@@ -177,3 +177,19 @@ def test_a_mailto_link_without_its_address_in_the_text_gets_it() -> None:
         '<b>From:</b> <a href="mailto:tom@x.example">Tom &lt;tom@x.example&gt;</a>'
     kept = '<a href="mailto:tom@x.example">tom@x.example</a> <a href="https://x">site</a>'
     assert mailto_names(kept) == kept
+
+
+def test_the_public_suffix_list_is_read_offline(monkeypatch) -> None:
+    # The bundled snapshot only: intake must work without network and never waits on a download.
+    import socket
+
+    from core import domains
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("registrable_domain tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    domains._extractor.cache_clear()
+    domains.registrable_domain.cache_clear()
+    assert domains.registrable_domain("bugs.eu.ourco.com.au") == "ourco.com.au"
