@@ -492,11 +492,16 @@ def _notes(levels: list[Level], focus: int) -> str | None:
     notes = [x for x in (levels[0].own, levels[0].below) if x.strip()]
     for lv in levels[1:focus]:
         if lv.own.strip():
-            who = lv.sender.name or lv.sender.address if lv.sender else ""
-            who = f"{lv.sender.name} <{lv.sender.address}>" if lv.sender and lv.sender.name and \
-                lv.sender.address else who
+            who = display_name(lv.sender) if lv.sender else ""
             notes.append(f"{who}:\n{lv.own}" if who else lv.own)
     return "\n\n".join(notes) or None
+
+
+def display_name(person: Address) -> str:
+    """"Name <address>", or whichever of the two is known."""
+    if person.name and person.address:
+        return f"{person.name} <{person.address}>"
+    return person.name or person.address
 
 
 def _message(raw: bytes, threshold: int | None) -> tuple[Message, Cuts | None]:

@@ -17,6 +17,7 @@ from core.store import intake as store
 from core.store import iso
 from ingest import pipeline
 from ingest.budget import OverBudget
+from ingest.parse import display_name
 
 log = logging.getLogger("rotadesk.ingest")
 MAX_SHOWN_CHARS = 20_000  # of a message shown for review; the rest is in the raw download
@@ -45,10 +46,9 @@ def message_text(db: Database, settings: Settings, message_id: str) -> str:
     _, parsed = _parsed(db, settings, message_id)
     lines = []
     if parsed.forwarded and parsed.forwarded_by:
-        lines.append(f"Forwarded by {parsed.forwarded_by.name or parsed.forwarded_by.address} "
-                     f"<{parsed.forwarded_by.address}>")
+        lines.append(f"Forwarded by {display_name(parsed.forwarded_by)}")
     if parsed.customer:
-        lines.append(f"Customer: {parsed.customer.name} <{parsed.customer.address}>".strip())
+        lines.append(f"Customer: {display_name(parsed.customer)}")
     if parsed.note:
         lines += ["", "Note:", parsed.note]
     lines += ["", parsed.body or "(no text)"]
