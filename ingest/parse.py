@@ -24,6 +24,8 @@ from email.message import Message
 from core.domains import registrable_domain
 from ingest import bigparts, forward
 from ingest.bigparts import BIG_PART_BYTES, Body, Cuts
+from ingest.customer import customer_level
+from ingest.customer import notes as _notes
 from ingest.forward import Level, strip_subject
 from ingest.mailtext import (
     Address,
@@ -176,11 +178,6 @@ def _address(msg: Message, name: str) -> Address | None:
 def _ids(value: str) -> list[str]:
     found = re.findall(r"<([^<>\s]+)>", value)
     return found or [v for v in value.split() if v]
-
-
-def _is_company(address: str | None, domains: tuple[str, ...]) -> bool:
-    domain = (address or "").rpartition("@")[2].lower()
-    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains if d)
 
 
 def _inbox_domains(msg: Message) -> tuple[str, ...]:
@@ -446,62 +443,6 @@ def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Addres
 def _pick(levels: list[Level], order: list[int], key: str) -> str:
     return next((levels[k].headers.get(key, "") for k in order
                  if k < len(levels) and levels[k].headers.get(key, "").strip()), "")
-
-
-def _organisation(address: str) -> str:
-    return registrable_domain(address.rpartition("@")[2])
-
-
-def customer_level(levels: list[Level], domains: tuple[str, ...], outer_subject: str = "") -> int | None:
-    """The level whose sender is the customer: the first sender from outside our domains, or, when that one is
-    an intermediary, the one they forwarded.
-
-    An intermediary (a reseller or partner) is an outside sender who forwarded to us (a forward prefix on their
-    subject, our address among their recipients; the outer sender writes to our inbox) a message from another
-    organisation. A colleague of the same organisation further down, or the other side of a thread they were
-    part of, does not take over.
-    """
-    outside = [k for k, lv in enumerate(levels)
-               if lv.sender and lv.sender.address and not _is_company(lv.sender.address, domains)]
-    if not outside:
-        return None
-    c = outside[0]
-    while c + 1 < len(levels) and _forwards_to_us(levels[c], c, domains, outer_subject):
-        nxt = levels[c + 1].sender
-        if not (nxt and nxt.address) or _is_company(nxt.address, domains) or \
-                _organisation(nxt.address) == _organisation(levels[c].sender.address):
-            break
-        c += 1
-    return c
-
-
-def _forwards_to_us(level: Level, k: int, domains: tuple[str, ...], outer_subject: str) -> bool:
-    subject = outer_subject if k == 0 else level.headers.get("subject", "")
-    prefixes = forward.subject_prefixes(subject)[0]
-    if not prefixes or prefixes[0] not in forward.FORWARD_PREFIXES:
-        return False
-    if k == 0:
-        return True
-    recipients = parse_address_list(level.headers.get("to", "") + ", " + level.headers.get("cc", ""))
-    return any(_is_company(a.address, domains) for a in recipients if a.address)
-
-
-def _notes(levels: list[Level], focus: int) -> str | None:
-    """The forwarders' own words above the customer's message: the outer one's, then each intermediary's,
-    named."""
-    notes = [x for x in (levels[0].own, levels[0].below) if x.strip()]
-    for lv in levels[1:focus]:
-        if lv.own.strip():
-            who = display_name(lv.sender) if lv.sender else ""
-            notes.append(f"{who}:\n{lv.own}" if who else lv.own)
-    return "\n\n".join(notes) or None
-
-
-def display_name(person: Address) -> str:
-    """"Name <address>", or whichever of the two is known."""
-    if person.name and person.address:
-        return f"{person.name} <{person.address}>"
-    return person.name or person.address
 
 
 def _message(raw: bytes, threshold: int | None) -> tuple[Message, Cuts | None]:

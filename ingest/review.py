@@ -17,7 +17,7 @@ from core.store import intake as store
 from core.store import iso
 from ingest import pipeline
 from ingest.budget import OverBudget
-from ingest.parse import display_name
+from ingest.customer import display_name
 
 log = logging.getLogger("rotadesk.ingest")
 MAX_SHOWN_CHARS = 20_000  # of a message shown for review; the rest is in the raw download
