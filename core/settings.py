@@ -335,7 +335,8 @@ FIELD_DOCS: dict[str, str] = {
     "imap_oauth_device_url": "Device-authorization endpoint used by `imap-authorize`; needed for `generic`.",
     "imap_oauth_scope": "Scope asked for; empty uses the provider's IMAP scope.",
     "company_domains": "Comma-separated mail domains of our own company; forwards from them are trusted. Unset, "
-                       "nothing is trusted and the inbox's own domain decides who the customer is.",
+                       "nothing is trusted and the inbox's own registrable domain (from `Delivered-To`, so "
+                       "`bugs@support.ourco.com` gives `ourco.com`) decides who the customer is; Settings says so.",
     "trust_customer_dkim": "Let direct mail from a known customer's domain with a passing DKIM signature "
                            "through without review.",
     "max_attachment_mb": "Attachments larger than this are recorded by name and size but not stored.",

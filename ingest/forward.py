@@ -141,10 +141,18 @@ def _header_run(lines: list[str], i: int) -> tuple[dict[str, str], int]:
     while i < len(lines):
         found = label_line(lines[i])
         name = label_field(found[0]) if found else None
+        if name is None and headers and (found or not lines[i].strip()):
+            # HTML mail rendered as text (Apple Mail's and Outlook's one <div> or <p> per header line) leaves a
+            # blank line between the lines of one block, and clients add fields of their own ("Sensitivity:",
+            # "Sent by:"): step over up to two such lines when another known header line follows.
+            k = _skip_block_filler(lines, i)
+            after = label_line(lines[k]) if k < len(lines) and k > i else None
+            field_after = label_field(after[0]) if after else None
+            if field_after is not None and field_after not in headers:
+                i = k
+                continue
         if name is None or name in headers:
-            # A wrapped address list continues on the next line after a trailing separator.
-            if last in ("to", "cc") and wrapped < MAX_WRAPPED_LINES and lines[i].strip() and \
-                    headers[last].endswith((",", ";")):
+            if last is not None and wrapped < MAX_WRAPPED_LINES and _continues(last, headers[last], lines[i]):
                 headers[last] += " " + lines[i].strip()
                 wrapped += 1
                 i += 1
@@ -154,6 +162,26 @@ def _header_run(lines: list[str], i: int) -> tuple[dict[str, str], int]:
         last = name
         i += 1
     return headers, i
+
+
+_ADDRESS_FIELDS = ("from", "to", "cc", "reply_to")
+
+
+def _continues(field: str, value: str, line: str) -> bool:
+    """Whether ``line`` continues the header value above it, wrapped by the sender's client.
+
+    An address list continues after a trailing separator; a display name whose address the client pushed onto
+    the next line (Outlook and Thunderbird wrap long ``From:`` lines) continues with that bracketed address.
+    """
+    text = line.strip()
+    if not text or field not in _ADDRESS_FIELDS:
+        return False
+    if field in ("to", "cc") and value.endswith((",", ";")):
+        return True
+    last_item = value[max(value.rfind(","), value.rfind(";")) + 1:]
+    if "@" in last_item or not last_item.strip():
+        return False
+    return text[0] in "<[(" and "@" in text[:MAX_HEADER_LINE] and bool(EMAIL.search(text[:320]))
 
 
 def _is_header_block(headers: dict[str, str]) -> bool:
@@ -180,6 +208,18 @@ def _inline_headers(text: str) -> dict[str, str]:
         if name and name not in headers:
             headers[name] = text[m.end():end].strip()
     return headers
+
+
+def _skip_block_filler(lines: list[str], i: int, limit: int = 2) -> int:
+    """Index after up to ``limit`` blank or unknown ``Label: value`` lines from ``i``."""
+    n = 0
+    while i < len(lines) and n < limit:
+        found = None if not lines[i].strip() else label_line(lines[i])
+        if lines[i].strip() and (found is None or label_field(found[0]) is not None):
+            break
+        i += 1
+        n += 1
+    return i
 
 
 def _skip_blank(lines: list[str], i: int, limit: int = 2) -> int:
@@ -360,7 +400,30 @@ def split_own(text: str) -> tuple[str, str | None, Block | None]:
         cut, block = quote, None
     if cut is None:
         return clean_block(lines), None, None
-    return clean_block(lines[:cut]), clean_block(lines[cut:]) or None, block
+    own, end = clean_block(lines[:cut]), _quote_end(lines, cut, block)
+    below = clean_block(lines[end:]) if end is not None else ""
+    if below:  # bottom-posted: the words under the quote are the writer's own too
+        return "\n\n".join(x for x in (own, below) if x), clean_block(lines[cut:end]) or None, block
+    return own, clean_block(lines[cut:]) or None, block
+
+
+def _quote_end(lines: list[str], cut: int, block: Block | None) -> int | None:
+    """Index after the last ">" line of a reply quote starting at ``cut``, when text follows it; else None.
+
+    Only a reply ("On … wrote:") or a bare ">" quote is closed this way: a forwarded block keeps everything
+    under it, since its message is not quoted.
+    """
+    if block is not None and block.kind != "reply":
+        return None
+    start = block.body_start if block is not None else cut
+    last = None
+    for k in range(len(lines) - 1, start - 1, -1):
+        if quote_depth(lines[k]) > 0:
+            last = k
+            break
+    if last is None or not any(x.strip() for x in lines[last + 1:]):
+        return None
+    return last + 1
 
 
 def nested_levels(text: str, limit: int = 30) -> list[Level]:

@@ -99,12 +99,15 @@ def html_to_text(html: str) -> str:
     import html2text
     import nh3
 
+    html = mailto_names(html)
     try:
         clean = nh3.clean(html, tags={"a", "b", "blockquote", "br", "div", "em", "h1", "h2", "h3", "h4", "hr", "i",
                                       "li", "ol", "p", "pre", "span", "strong", "table", "td", "th", "tr", "ul"},
                           attributes={}, strip_comments=True)
     except Exception:
         clean = re.sub(r"<[^<>]*>", " ", html)
+    # Table rows as lines (Thunderbird writes a forward's header block as a table); html2text joins them otherwise.
+    clean = clean.replace("<table>", "<br><table>").replace("</tr>", "</tr><br>")
     h = html2text.HTML2Text(bodywidth=0)
     h.ignore_links = True
     h.ignore_images = True
@@ -119,9 +122,60 @@ def html_to_text(html: str) -> str:
     # becomes the underscore rule Outlook prints above a forwarded header block.
     # Blanks are matched within one line: the same result, without rescanning a run of blank lines from each line.
     text = re.sub(r"(?m)^([^\S\n]*+)\\([-+*#.>])", r"\1\2", text)
+    text = re.sub(r"(\d)\\\.", r"\1.", text)  # "14\. März": escaped where a span started a line in the HTML
     text = _rules(text)
     # Empty <div><br></div> spacers render as runs of blank lines; in HTML they were one visual gap.
-    return re.sub(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*){2,}", "\n\n", text)
+    return _quoted_gaps(re.sub(r"\n[ \t\xa0]*(?:\n[ \t\xa0]*){2,}", "\n\n", text))
+
+
+MAX_LINK_TEXT = 300  # characters of a link's text looked at; a sender's name is never longer
+
+
+def mailto_names(html: str) -> str:
+    """``<a href="mailto:x@y">Name</a>`` as ``Name <x@y>``, so the address survives the link being dropped.
+
+    Outlook links a resolved sender's name to their address in a forward's ``From:`` line and prints the address
+    nowhere else. A plain scan: each tag and link text is read once (a pattern over tags rescans unclosed ones).
+    """
+    low = html.lower()
+    if "mailto:" not in low:
+        return html
+    out, pos = [], 0
+    while True:
+        start = low.find("<a", pos)
+        if start < 0:
+            break
+        end = low.find(">", start)
+        if end < 0:
+            break
+        close = low.find("</a", end, end + MAX_LINK_TEXT + 4)
+        href = low.find("mailto:", start, end)
+        if close < 0 or href < 0:
+            out.append(html[pos:end + 1])
+            pos = end + 1
+            continue
+        address = html[href + 7:end].split("?")[0]
+        address = address[:min((i for i in (address.find(q) for q in "\"' ") if i >= 0), default=len(address))]
+        text = html[end + 1:close]
+        out.append(html[pos:close])
+        if "@" not in text and EMAIL_RE.fullmatch(address.strip()):
+            out.append(f" &lt;{address.strip()}&gt;")
+        pos = close
+    out.append(html[pos:])
+    return "".join(out)
+
+
+def _quoted_gaps(text: str) -> str:
+    """Runs of blank lines inside a ``>`` quote (Apple Mail's ``<blockquote type="cite">`` of divs) as one."""
+    if ">" not in text:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        blank_quote = line.startswith(">") and not line.replace(">", "").strip()
+        if blank_quote and out and out[-1].replace(" ", "") == line.replace(" ", ""):
+            continue
+        out.append(line)
+    return "\n".join(out)
 
 
 RULE_LINE = re.compile(r"(?m)^[^\S\n]*+\* \* \*[^\S\n]*+$")
@@ -154,6 +208,32 @@ def _rules(text: str) -> str:
         pos = end
     out.append(text[pos:])
     return "".join(out)
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """Text sent as ``format=flowed`` (RFC 3676) with its soft line breaks joined again.
+
+    Thunderbird and Apple Mail wrap long lines, header lines of a forward included, with a trailing space that
+    marks the break as soft; read as they arrive, a wrapped ``From:`` puts its address on a line of its own. A
+    line ending in a space joins the next one of the same quote depth; one pass over the lines.
+    """
+    out: list[str] = []
+    joining, out_depth = False, 0
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        line = raw[depth:]
+        if line.startswith(" "):  # space-stuffed
+            line = line[1:]
+        soft = line.endswith(" ") and line != "-- "
+        if soft and delsp:
+            line = line[:-1]
+        if joining and out and depth == out_depth:
+            out[-1] += line
+        else:
+            out.append(">" * depth + (" " if depth else "") + line)
+            out_depth = depth
+        joining = soft
+    return "\n".join(out)
 
 
 def normalise(text: str) -> str:

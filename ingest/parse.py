@@ -21,8 +21,11 @@ from email import policy
 from email.header import decode_header
 from email.message import Message
 
+from core.domains import registrable_domain
 from ingest import bigparts, forward
 from ingest.bigparts import BIG_PART_BYTES, Body, Cuts
+from ingest.customer import customer_level
+from ingest.customer import notes as _notes
 from ingest.forward import Level, strip_subject
 from ingest.mailtext import (
     Address,
@@ -32,6 +35,7 @@ from ingest.mailtext import (
     parse_address_list,
     parse_date,
     split_signature,
+    unflow,
     valid_text,
 )
 
@@ -113,6 +117,7 @@ class _Parts:
     texts: list[str] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     attached_messages: list[Message] = field(default_factory=list)
+    message_files: list[Attachment] = field(default_factory=list)  # the attachment each attached message made
     encrypted: str | None = None
     cuts: Cuts | None = None  # big bodies cut out before parsing (see ingest.bigparts)
 
@@ -175,21 +180,17 @@ def _ids(value: str) -> list[str]:
     return found or [v for v in value.split() if v]
 
 
-def _is_company(address: str | None, domains: tuple[str, ...]) -> bool:
-    domain = (address or "").rpartition("@")[2].lower()
-    return any(domain == d.lower() or domain.endswith("." + d.lower()) for d in domains if d)
-
-
 def _inbox_domains(msg: Message) -> tuple[str, ...]:
     """Without configured company domains, the inbox's own domain stands in for them.
 
-    The inbox is ours, so whoever forwards from its domain is staff. This only decides who the customer is;
-    trust never comes from a header anyone could write.
+    The inbox is ours, so whoever forwards from its domain is staff: its registrable domain, since the inbox is
+    often on a subdomain (``bugs@support.ourco.com``) while staff write from ``ourco.com``. This only decides who
+    the customer is; trust never comes from a header anyone could write.
     """
     for name in ("Delivered-To", "X-Original-To", "To"):
         found = _address(msg, name)
         if found:
-            return (found.address.rpartition("@")[2].lower(),)
+            return (registrable_domain(found.address.rpartition("@")[2]),)
     return ()
 
 
@@ -295,7 +296,11 @@ def _payload(part: Message, cuts: Cuts | None = None) -> bytes:
 
 def _part_text(part: Message, ctype: str, cuts: Cuts | None = None) -> str:
     text = decode_bytes(_payload(part, cuts), _safe(part.get_content_charset))
-    return html_to_text(text) if ctype == "text/html" else text
+    if ctype == "text/html":
+        return html_to_text(text)
+    if str(_safe(lambda: part.get_param("format")) or "").lower() == "flowed":
+        return unflow(text, str(_safe(lambda: part.get_param("delsp")) or "").lower() == "yes")
+    return text
 
 
 def _tnef(data: bytes, parts: _Parts, cap: int) -> bool:
@@ -330,7 +335,8 @@ def _walk(part: Message, parts: _Parts, cap: int, depth: int = 0) -> None:
         inner = inner[0] if isinstance(inner, list) and inner else None
         if isinstance(inner, Message):
             parts.attached_messages.append(inner)
-            parts.attachments.append(_message_attachment(inner, filename or "forwarded.eml", ctype, parts, cap))
+            parts.message_files.append(_message_attachment(inner, filename or "forwarded.eml", ctype, parts, cap))
+            parts.attachments.append(parts.message_files[-1])
         return
     if ctype == "multipart/encrypted" or (ctype == "application/pkcs7-mime"
                                           and "signed" not in str(_safe(lambda: part.get_param("smime-type")))):
@@ -414,9 +420,13 @@ def message_id_of(value: str | None, raw: bytes) -> str:
 
 def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Address | None,
             cap: int) -> tuple[bool, list[Level], list[Attachment]]:
-    """The forward chain, following a message attached as message/rfc822 when there is no inline forward."""
+    """The forward chain, following a message attached as message/rfc822 when there is no inline forward.
+
+    Returns the message's attachments too: a message forwarded as an attachment is the message, so it is not one
+    of them; its own files are.
+    """
     forwarded, levels = forward.analyse(text, subject, sender)
-    extra: list[Attachment] = []
+    extra: list[Attachment] = list(parts.attachments)
     if not forwarded and parts.attached_messages:
         inner = parts.attached_messages[0]
         inner_text, inner_parts = _text_of(inner, cap, parts.cuts)
@@ -424,7 +434,8 @@ def _levels(msg: Message, text: str, parts: _Parts, subject: str, sender: Addres
         _, inner_levels = forward.analyse(inner_text, inner_subject, _address(inner, "From"))
         inner_levels[0].headers = {k: header_text(inner, k.title()) for k in ("from", "to", "cc", "date", "subject")}
         levels = [levels[0], *inner_levels]
-        extra = inner_parts.attachments
+        used = parts.message_files[0]
+        extra = [a for a in parts.attachments if a is not used] + inner_parts.attachments
         forwarded = True
     return forwarded, levels, extra
 
@@ -450,11 +461,13 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
     outer_subject = header_text(msg, "Subject")
     kind, reason = classify(msg)
     text, parts = _text_of(msg, cap, cuts)
-    forwarded, levels, extra = _levels(msg, text, parts, outer_subject, sender, cap)
+    if kind == "bounce":  # a delivery report quotes or attaches the returned mail; it forwards nothing
+        forwarded, levels = False, [forward.Level(sender, {}, text)]
+        attachments = list(parts.attachments)
+    else:
+        forwarded, levels, attachments = _levels(msg, text, parts, outer_subject, sender, cap)
     domains = domains or _inbox_domains(msg)
-    outside = [k for k, lv in enumerate(levels)
-               if lv.sender and lv.sender.address and not _is_company(lv.sender.address, domains)]
-    c = outside[0] if outside else None
+    c = None if kind == "bounce" else customer_level(levels, domains, outer_subject)
     note = None
     if not forwarded:
         focus = 0
@@ -463,7 +476,7 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
         if focus == 0 and not levels[0].own.strip() and not levels[0].below.strip():
             focus = 1  # the customer forwarded a thread without a word: their colleague's mail is the report
         if focus > 0:
-            note = "\n\n".join(x for x in (levels[0].own, levels[0].below) if x.strip()) or None
+            note = _notes(levels, focus)
     own = levels[focus].own
     if focus == 0 and levels[0].below.strip():
         own = "\n\n".join(x for x in (own, levels[0].below) if x.strip())
@@ -479,7 +492,7 @@ def _parse(raw: bytes, domains: tuple[str, ...], cap: int, threshold: int | None
         subject=strip_subject(_pick(levels, order, "subject") or outer_subject),
         date=parse_date(_pick(levels, order, "date")) or parse_date(header_text(msg, "Date")),
         body=body, note=note,
-        attachments=tuple(parts.attachments + extra),
+        attachments=tuple(attachments),
         in_reply_to=(_ids(header_text(msg, "In-Reply-To")) or [None])[0],
         references=tuple(_ids(header_text(msg, "References"))),
         auth=_auth(msg),

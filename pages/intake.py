@@ -10,7 +10,7 @@ from core.report import SOURCES, Report
 from core.store import audit
 from core.store import inbound as failures
 from core.store import intake as store
-from ingest import pipeline
+from ingest import pipeline, review
 from ui.deps import get_db, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 
@@ -78,6 +78,12 @@ for item in pending:
                   f"{item['received_at']}")
         left.caption(item["reason"] or "")
         key = item["message_id"]
+        # Read before deciding: the message as plain text, never rendered.
+        if left.toggle("Show the message", key=f"intake.show.{key}"):
+            try:
+                left.text(review.message_text(db, settings, key))
+            except (AppError, LookupError) as exc:
+                left.error(f"Could not show {key}: {exc}")
         if not person.can("message.accept"):
             continue
         try:
@@ -130,6 +136,21 @@ if ignored:
     st.dataframe(ignored, hide_index=True, width="stretch",
                  column_config={"message_id": "Message-ID", "source": "Source", "received_at": "Received",
                                 "reason": "Why"})
+    st.caption("Taken for an auto-reply or a bounce by mistake? Take it in: it becomes an escalation (or the "
+               "follow-up of the one it answers).")
+    left, right = st.columns([4, 1])
+    choice = left.selectbox("Ignored message", [i["message_id"] for i in ignored], key="intake.take_in_choice",
+                            format_func=lambda m: next(f"{m} ({i['reason']})" for i in ignored if i["message_id"] == m),
+                            label_visibility="collapsed")
+    if right.button("Take in", key="intake.take_in") and choice:
+        try:
+            outcome = review.take_in_ignored(db, settings, choice, by="dashboard", now=datetime.now(timezone.utc))
+        except (AppError, LookupError) as exc:
+            st.error(f"Could not take in {choice}: {exc}")
+        else:
+            flash("intake", f"Took in {choice} as {'a follow-up of ' if outcome.status == 'followup' else ''}"
+                  f"escalation #{outcome.escalation_id}.")
+            st.rerun()
 else:
     st.caption("No auto-replies or bounces so far.")
 

@@ -5,6 +5,7 @@ from datetime import date, datetime, timezone
 import streamlit as st
 
 from core.access import ACTIONS
+from core.domains import guessed_inbox_domain
 from core.health import connector_health
 from core.settings import describe
 from core.store import audit
@@ -21,6 +22,9 @@ if settings.local_only:
 if not settings.imap_configured:
     st.info("No inbox configured: set `ROTADESK_IMAP_HOST`, `ROTADESK_IMAP_USER` and `ROTADESK_IMAP_PASSWORD`, "
             "or import messages with `python -m ingest import PATH`.")
+
+if guessed := guessed_inbox_domain(settings):
+    st.warning(guessed, icon=":material/domain:")
 
 st.subheader("Connectors")
 st.caption("Checks call HubSpot and Linear: token, portal and team, pipeline and stage, Rotadesk's ticket properties, "

@@ -117,3 +117,45 @@ def test_accept_of_an_unreadable_message_shows_an_error(app_env) -> None:
     assert not at.exception
     assert "could not accept" in at.error[0].value
     assert store.quarantined(app_env.db)[0]["message_id"] == "q3@piedpiper.com"
+
+
+def test_a_reviewer_reads_the_message_as_text_before_deciding(app_env) -> None:
+    # Issue 18: the body is shown as inert text, markup and all, before Accept or Discard.
+    raw = (b"From: Richard Hendricks <richard@piedpiper.com>\r\nTo: bugs@ourco.com\r\n"
+           b"Message-ID: <q9@piedpiper.com>\r\nSubject: Board view crashes\r\n\r\n"
+           b"The board is **blank** <script>alert(1)</script>.\r\n")
+    quarantine(app_env, "q9@piedpiper.com", "richard@piedpiper.com", "Board view crashes", raw)
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not any("blank" in t.value for t in at.text)
+    at.toggle(key="intake.show.q9@piedpiper.com").set_value(True).run()
+    assert not at.exception
+    [shown] = [t.value for t in at.text if "blank" in t.value]
+    assert "The board is **blank** <script>alert(1)</script>." in shown
+    assert not any("blank" in m.value for m in at.markdown)
+    assert store.quarantined(app_env.db)[0]["message_id"] == "q9@piedpiper.com"  # reading decides nothing
+
+
+def ignore(app_env, message_id: str, raw: bytes, reason: str) -> None:
+    raw_path = app_env.path.parent / f"{message_id}.eml"
+    raw_path.write_bytes(raw)
+    store.record_inbound(app_env.db, {"message_id": message_id, "source": "test", "raw_path": str(raw_path),
+                                      "sha256": message_id, "size": len(raw), "status": "ignored", "reason": reason,
+                                      "received_at": "2026-11-27T10:00:00+00:00"})
+
+
+def test_an_ignored_message_taken_in_becomes_an_escalation(app_env) -> None:
+    # Issue 18: a customer's "Out of office: export fails" was no auto-reply.
+    raw = (b"From: Lena Lind <lena@shop.example>\r\nTo: bugs@ourco.com\r\nMessage-ID: <oo1@shop.example>\r\n"
+           b"Subject: Out of office: export fails\r\nPrecedence: bulk\r\n\r\nThe export fails while we are out.\r\n")
+    ignore(app_env, "oo1@shop.example", raw, "Precedence: bulk")
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    at.selectbox(key="intake.take_in_choice").select("oo1@shop.example")
+    at.button(key="intake.take_in").click().run()
+    assert not at.exception
+    [escalation] = store.escalations(app_env.db)
+    assert escalation["customer_address"] == "lena@shop.example"
+    assert at.success[0].value == f"Took in oo1@shop.example as escalation #{escalation['id']}."
+    row = store.inbound(app_env.db, "oo1@shop.example")
+    assert row["status"] == "escalation" and "taken in by dashboard" in row["reason"]
+    assert store.ignored_messages(app_env.db) == []

@@ -4,6 +4,7 @@ from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core.settings import Settings, env_name
@@ -56,3 +57,18 @@ def test_connector_check_calls_hubspot_and_linear(app_env, monkeypatch) -> None:
     finally:
         stop_hub()
         stop_lin()
+
+
+def test_settings_say_when_the_inbox_domain_is_guessed(app_env, monkeypatch) -> None:
+    # Issue 18: without ROTADESK_COMPANY_DOMAINS our domain is guessed from each message; the page says so.
+    monkeypatch.setenv("ROTADESK_IMAP_USER", "bugs@support.ourco.com")
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    [warning] = [w.value for w in at.warning if "guessed" in w.value]
+    assert "ROTADESK_COMPANY_DOMAINS is unset" in warning and "for this inbox, ourco.com" in warning
+
+    monkeypatch.setenv("ROTADESK_COMPANY_DOMAINS", "ourco.com")
+    st.cache_resource.clear()  # settings are read once per process
+    at = AppTest.from_file(PAGE, default_timeout=20).run()
+    assert not at.exception
+    assert not [w for w in at.warning if "guessed" in w.value]

@@ -205,7 +205,15 @@ def test_a_forwarded_message_holding_a_big_attachment_is_rebuilt_byte_for_byte()
     cut = parse(raw, OURS, big_part_bytes=1000)
     plain = parse(raw, OURS, big_part_bytes=None)
     assert _view(cut) == _view(plain)
-    assert {a.filename: a.body is not None for a in cut.attachments} == {"original.eml": True, "dump.bin": True}
+    # Issue 18: the attached message is the message, so only its own file is an attachment.
+    assert {a.filename: a.body is not None for a in cut.attachments} == {"dump.bin": True}
+    # A second attached message stays an attachment, rebuilt from the raw bytes too.
+    second = b"--outer\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename=\"second.eml\"" \
+        b"\r\n\r\n" + _with_attachment(os.urandom(3000)) + b"\r\n--outer--"
+    raw = raw.replace(b"--outer--", second, 1)
+    cut, plain = parse(raw, OURS, big_part_bytes=1000), parse(raw, OURS, big_part_bytes=None)
+    assert _view(cut) == _view(plain)
+    assert {a.filename: a.body is not None for a in cut.attachments} == {"second.eml": True, "dump.bin": True}
 
 
 def test_a_huge_text_body_is_still_read_as_text():

@@ -165,3 +165,19 @@ def test_hostile_headers_take_no_time() -> None:
     for header in headers:
         raw = b"From: x@y.co\r\n" + header + b"\r\n\r\nbody\r\n"
         assert _seconds(parse, raw) < 3, header[:20]
+
+
+def test_issue_18_readers_take_no_time() -> None:
+    # Issue 18's scans (wrapped header lines, fillers inside a block, format=flowed, mailto names, quoted gaps,
+    # bottom-posting) stay linear on hostile text.
+    block = ["From: Name"] + ["<a@b.co>" * 500] * 5000 + ["Date: x", ""] + ["Sensitivity: x", "", "To: y"] * 5000
+    assert _seconds(forward.find_block, block) < 3
+    fillers = ["From: a <a@b.co>"] + ["", "X-Unknown: y"] * 50_000
+    assert _seconds(forward.find_block, fillers) < 3
+    assert _seconds(mailtext.unflow, "word " * 200_000) < 2
+    assert _seconds(mailtext.unflow, ">" * 100_000 + " \n" * 100_000) < 2
+    assert _seconds(mailtext.mailto_names, '<a href="mailto:a@b.co">' * 50_000) < 2
+    assert _seconds(mailtext.mailto_names, '<a href="mailto:' * 50_000) < 2
+    assert _seconds(mailtext.mailto_names, "<a mailto:x>" + "y" * 200_000 + "</a>" * 50_000) < 2
+    assert _seconds(mailtext.html_to_text, "<blockquote>" + "<div><br></div>" * 20_000 + "</blockquote>") < 10
+    assert _seconds(forward.split_own, "On Mon, 4 Mar 2024, a <a@b.co> wrote:\n" + "> q\n" * 100_000 + "below") < 3

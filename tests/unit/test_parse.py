@@ -159,8 +159,8 @@ def test_forward_as_attachment_uses_the_attached_message() -> None:
     assert p.body == "Our endpoint answers 200 but your webhooks keep retrying every minute."
     assert p.note == "Attaching the original so you have the headers."
     assert (p.subject, p.date) == ("Webhook retries never stop", "2024-03-08T22:15:00+01:00")
-    assert [(a.filename, a.content_type) for a in p.attachments] == [
-        ("Webhook retries.eml", "message/rfc822"), ("log.txt", "text/plain")]
+    # Issue 18: the attached message is the message, not an attachment of it; only its own files are.
+    assert [(a.filename, a.content_type) for a in p.attachments] == [("log.txt", "text/plain")]
 
 
 def test_html_only_mail_becomes_readable_text() -> None:
