@@ -24,6 +24,7 @@ from sqlite_utils import Database
 
 from core import context as cx
 from core.errors import AppError, ConfigError, HubSpotRateLimited, LinearRateLimited, ValidationError
+from core.file_steps import file_steps
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.link_steps import (
@@ -146,6 +147,7 @@ def link_escalation(db: Database, settings: Settings, hubspot: HubSpotClient, li
     issue = run.detail("linear_issue")
     attached, moved = bool(issue.get("attached")), bool(issue.get("moved_from"))
     steps = [s for s in STEPS if (s[0] != "linear_comment" or attached) and (s[0] not in MERGE_STEPS or moved)]
+    steps[-1:-1] = file_steps(run)  # the customer's files, before ``done``
     return _drive(run, steps, checkpoint)
 
 

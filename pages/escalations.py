@@ -15,6 +15,7 @@ from core.errors import AppError
 from core.link_steps import paused_until
 from core.store import board as board_store
 from core.store import intake
+from ui.customer_files import show_customer_files
 from ui.deps import get_db, settings_or_stop
 from ui.flash import flash, show_flashes
 from ui.same_bug import show_same_bug
@@ -66,6 +67,7 @@ def show_detail(db, linked: esc.Escalation) -> None:
         columns = ("filename", "content_type", "size", "stored")
         st.dataframe([{k: a.get(k) for k in columns} for a in row["attachments"]], hide_index=True,
                      key="escalations.attachments")
+        show_customer_files(row)
     else:
         st.text("No attachments.")
     show_followups(db, e.id)
