@@ -35,7 +35,7 @@ from core.link_steps import UNIQUE_PROPERTY
 from core.once import create_once
 from core.settings import Settings
 from core.store import follow as store
-from core.store import get_state, iso, set_state
+from core.store import get_state, impacts, iso, set_state
 from core.store import links as links_store
 
 log = logging.getLogger("rotadesk.follow")
@@ -179,6 +179,7 @@ def _apply_hubspot(db: Database, settings: Settings, hubspot: HubSpotClient, lin
         description = cx.with_impact(description, impact_of(links_store.issue_reports(db, issue.id)).line())
         if description != issue.description:
             linear.update_issue(issue.id, description=description)
+        impacts.refresh(db, [issue.id])  # and the board's sort by impact
     if company_changed and (row["cust"] or {}).get("id") and ctx.company_id:
         linear.customer_upsert(ctx.company_id, ctx.company or ctx.domain or ctx.company_id,
                                [ctx.domain] if ctx.domain else [], revenue=ctx.revenue, size=ctx.size,

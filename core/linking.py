@@ -44,8 +44,8 @@ from core.link_steps import (
 from core.longtext import fit_html
 from core.once import create_once
 from core.settings import Settings
+from core.store import impacts, iso, open_db, set_state
 from core.store import intake as intake_store
-from core.store import iso, open_db, set_state
 from core.store import links as store
 from core.store.links import JournalEntry
 
@@ -148,7 +148,10 @@ def link_escalation(db: Database, settings: Settings, hubspot: HubSpotClient, li
     attached, moved = bool(issue.get("attached")), bool(issue.get("moved_from"))
     steps = [s for s in STEPS if (s[0] != "linear_comment" or attached) and (s[0] not in MERGE_STEPS or moved)]
     steps[-1:-1] = file_steps(run)  # the customer's files, before ``done``
-    return _drive(run, steps, checkpoint)
+    result = _drive(run, steps, checkpoint)
+    if result.status == "linked":  # the issue counts one more customer and ticket (or fewer, moved off one)
+        impacts.refresh(db, [run.detail("linear_issue").get("id"), issue.get("moved_from")])
+    return result
 
 
 def attach_to_issue(db: Database, settings: Settings, hubspot: HubSpotClient, linear: LinearClient,

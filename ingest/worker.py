@@ -90,6 +90,7 @@ def sync_cycle(
     from core.closing import poll_and_stage
     from core.follow import follow_hubspot, follow_linear
     from core.linking import sync_pending
+    from core.store import impacts
     from ingest.hubspot_source import poll_escalated
 
     def accounts() -> str:
@@ -106,6 +107,7 @@ def sync_cycle(
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("HubSpot changes", lambda: follow_hubspot(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("Linear changes", lambda: follow_linear(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("issue impacts", lambda: impacts.rebuild(db) and "recounted"),  # catches a new local customer list too
     ):
         try:
             summary = step()

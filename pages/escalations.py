@@ -30,6 +30,7 @@ LINKS = {
     "age_hours": None,
 }
 PAGE_SIZE = 50
+SORTS = {"tier": "Tier, then oldest first", "impact": "Impact: the linked issue's top tier, revenue, customers"}
 
 
 def show_detail(db, linked: esc.Escalation) -> None:
@@ -144,11 +145,12 @@ customer_filter = c3.text_input("Customer", key="escalations.customer_filter",
 page_number = c4.number_input("Page", min_value=1, step=1, key="escalations.page")
 search = st.text_input("Search", key="escalations.search",
                        placeholder="words in the subject, the message, the customer or the company")
+sort = st.selectbox("Sort", list(SORTS), format_func=SORTS.get, key="escalations.sort")
 board = board_store.BoardFilter(tuple(status_filter), tuple(tier_filter), customer_filter, search)
 
 
 @st.fragment(run_every="60s")
-def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Escalation]:
+def live_panel(board: board_store.BoardFilter, page_number: int, sort: str) -> list[esc.Escalation]:
     """Header numbers (over every escalation), the overdue warning and one page of the table; refreshes itself
     every minute. Everything is counted, filtered, sorted and paged by the database."""
     now = datetime.now(timezone.utc)
@@ -172,7 +174,7 @@ def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Esc
                    "than their tier allows: " + ", ".join(f"#{i}" for i in most_late))
     pages = -(-total // PAGE_SIZE)
     number = min(int(page_number), pages)
-    rows = board_store.page(db, board, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    rows = board_store.page(db, board, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, sort=sort)
     shown = [esc.from_row(r) for r in rows]
     st.dataframe(esc.table_rows(shown, now), hide_index=True, column_config=LINKS, key="escalations.table")
     first = (number - 1) * PAGE_SIZE + 1
@@ -180,7 +182,7 @@ def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Esc
     return shown
 
 
-shown = live_panel(board, page_number) or []
+shown = live_panel(board, page_number, sort) or []
 if shown:
     by_id = {e.id: e for e in shown}
     ids = list(by_id)
