@@ -89,6 +89,7 @@ def sync_cycle(
     from core.accounts import match_accounts
     from core.closing import poll_and_stage
     from core.follow import follow_hubspot, follow_linear
+    from core.follow_tickets import follow_open_tickets
     from core.linking import sync_pending
     from core.store import impacts
     from ingest.hubspot_source import poll_escalated
@@ -107,6 +108,8 @@ def sync_cycle(
         ("closing replies", lambda: poll_and_stage(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("HubSpot changes", lambda: follow_hubspot(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("Linear changes", lambda: follow_linear(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("other open tickets",
+         lambda: follow_open_tickets(db, settings, connectors.hubspot, connectors.linear, now=_now())),
         ("issue impacts", lambda: impacts.rebuild(db) and "recounted"),  # catches a new local customer list too
     ):
         try:

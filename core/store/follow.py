@@ -100,7 +100,7 @@ def linked(db: Database) -> list[dict[str, Any]]:
     rows = db.query(
         "select l.*, e.message_id, e.customer_name, e.customer_address, e.customer_domain, e.company as esc_company, "
         "e.tier as esc_tier, e.subject, e.body, e.note, e.forwarded, e.forwarded_by_name, e.forwarded_by_address, "
-        "e.original_date, e.received_at, e.attachments, "
+        "e.original_date, e.received_at, e.attachments, e.status, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'hubspot_context') ctx, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'linear_issue') issue, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'hubspot_ticket') ticket, "
