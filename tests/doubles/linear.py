@@ -182,6 +182,7 @@ class LinearDouble:
         self.tiers: dict[str, dict[str, Any]] = {}
         self.needs: dict[str, dict[str, Any]] = {}
         self.relations: dict[str, dict[str, Any]] = {}
+        self.upload_base = f"https://{UPLOAD_HOST}"  # served (see serve), the double's own /uploads
         self.uploads: dict[str, dict[str, Any]] = {}  # signed-URL key -> the file it was handed out for
         self.assets: dict[str, dict[str, Any]] = {}  # asset URL -> {filename, contentType, data}, once PUT
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
@@ -273,7 +274,7 @@ class LinearDouble:
     # HTTP
     def handler(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
-            if request.url.host == UPLOAD_HOST:
+            if request.url.host == UPLOAD_HOST or request.url.path.startswith("/uploads/"):
                 return self._upload_put(request)
             self._record(request)
             fault = self._faults.pop(0) if self._faults else None
@@ -289,7 +290,7 @@ class LinearDouble:
         fault = self._faults.pop(0) if self._faults else None
         if fault and not fault[2]:
             return self._fault(request, fault)
-        key = request.url.path.strip("/")
+        key = request.url.path.strip("/").removeprefix("uploads/")
         pending = self.uploads.get(key)
 
         def refuse(status: int, code: str) -> httpx.Response:
@@ -392,7 +393,9 @@ class LinearDouble:
 
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its GraphQL URL and a stop function."""
-        return http.serve(lambda request: self.handler(request), "/graphql", port)  # late-bound: tests wrap it
+        url, stop = http.serve(lambda request: self.handler(request), "/graphql", port)  # late-bound: tests wrap it
+        self.upload_base = url.removesuffix("/graphql") + "/uploads"  # signed upload URLs point back here
+        return url, stop
 
     # Field resolution
     def _resolve(self, source: Any, info: Any, **args: Any) -> Any:
@@ -549,7 +552,7 @@ class LinearDouble:
         pending = {"uploadUrl": "", "assetUrl": f"{ASSET_BASE}/{key}", "contentType": contentType,
                    "filename": filename, "size": size, "headers": headers, "metaData": metaData,
                    "signature": uuid.uuid4().hex, "expires": self.clock() + UPLOAD_TTL}
-        pending["uploadUrl"] = f"https://{UPLOAD_HOST}/{key}?X-Goog-Signature={pending['signature']}"
+        pending["uploadUrl"] = f"{self.upload_base}/{key}?X-Goog-Signature={pending['signature']}"
         self.uploads[key] = pending
         return self._payload(uploadFile=pending)
 

@@ -161,3 +161,17 @@ def test_an_escalation_whose_files_were_not_kept_gets_no_file_steps(world: World
     world.link(eid)
     assert not [s for s in store.journal(world.db, eid) if "file" in s]
     assert "FileUpload" not in world.lin.operations() and world.hub.file_manager.files == {}
+
+
+def test_an_upload_goes_over_real_http_to_the_served_double() -> None:
+    from core.linear import LinearClient
+    from tests.doubles.linear import API_KEY, LinearDouble
+
+    lin = LinearDouble()
+    url, stop = lin.serve()
+    try:
+        with LinearClient(API_KEY, url=url) as client:
+            asset = client.upload_file("shot.png", "image/png", PNG)
+        assert lin.assets[asset]["data"] == PNG and lin.assets[asset]["contentType"] == "image/png"
+    finally:
+        stop()
