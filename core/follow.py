@@ -35,12 +35,13 @@ from core.link_steps import UNIQUE_PROPERTY
 from core.once import create_once
 from core.settings import Settings
 from core.store import follow as store
-from core.store import get_state, iso, set_state
+from core.store import get_state, impacts, iso, set_state
 from core.store import links as links_store
 
 log = logging.getLogger("rotadesk.follow")
 LAG = timedelta(minutes=2)  # re-read this much before the cursor: search shows changes seconds late
 FIRST_LOOKBACK = timedelta(days=1)
+LEASE = timedelta(minutes=2)  # how long a pass that died mid-write keeps others off that ticket
 HUBSPOT_CURSOR, LINEAR_CURSOR = "follow.hubspot_since", "follow.linear_since"
 TICKET_FACTS = ("hs_pipeline_stage", "hubspot_owner_id", "hs_ticket_priority")
 COMPANY_FACTS = {"company", "tier", "revenue", "owner"}  # the ones the context block and impact line show
@@ -178,6 +179,7 @@ def _apply_hubspot(db: Database, settings: Settings, hubspot: HubSpotClient, lin
         description = cx.with_impact(description, impact_of(links_store.issue_reports(db, issue.id)).line())
         if description != issue.description:
             linear.update_issue(issue.id, description=description)
+        impacts.refresh(db, [issue.id])  # and the board's sort by impact
     if company_changed and (row["cust"] or {}).get("id") and ctx.company_id:
         linear.customer_upsert(ctx.company_id, ctx.company or ctx.domain or ctx.company_id,
                                [ctx.domain] if ctx.domain else [], revenue=ctx.revenue, size=ctx.size,
@@ -204,11 +206,9 @@ def follow_linear(db: Database, settings: Settings, hubspot: HubSpotClient | Non
     mapping = stage_map(settings.hubspot_stage_map)
     for issue in sorted((i for i in issues if i.id in by_issue), key=lambda i: i.updated_at):
         try:
-            summary.updated += sum(_apply_linear(db, hubspot, row, issue, mapping, now) for row in by_issue[issue.id])
             comment = linear.latest_comment_starting_with(issue.id, settings.customer_note_marker)
-            if comment is not None:
-                summary.updated += sum(_note_comment(db, hubspot, row, issue, comment, settings, now)
-                                       for row in by_issue[issue.id])
+            for row in by_issue[issue.id]:
+                summary.updated += _follow_row(db, settings, hubspot, row, issue, comment, mapping, now)
         except AppError as exc:
             summary.failed.append(f"{issue.identifier}: {exc}")
             if polling:
@@ -217,6 +217,32 @@ def follow_linear(db: Database, settings: Settings, hubspot: HubSpotClient | Non
     if polling:
         set_state(db, LINEAR_CURSOR, iso(now))
     return summary
+
+
+def _follow_row(db: Database, settings: Settings, hubspot: HubSpotClient, row: dict, issue: Issue, comment: Any,
+                mapping: dict[str, str], now: datetime) -> int:
+    """One ticket's share of an issue's changes, written by whichever pass (poll or webhook) holds its lease;
+    the other skips it, and finds nothing left to write when it next looks."""
+    key = f"lease:linear:{row['escalation_id']}"
+    claim = store.take_lease(db, key, now, LEASE.total_seconds())
+    if claim is None:
+        return 0
+    try:
+        written = int(_apply_linear(db, hubspot, row, issue, mapping, now))
+        if comment is not None:
+            written += int(_note_comment(db, hubspot, row, issue, comment, settings, now))
+        return written
+    finally:
+        store.drop_lease(db, key, claim)
+
+
+def follow_issue(db: Database, settings: Settings, hubspot: HubSpotClient | None, linear: LinearClient | None,
+                 issue_id: str, *, now: datetime) -> FollowSummary:
+    """A webhook's issue, read again now (deliveries arrive out of order), followed onto its tickets."""
+    if settings.local_only or hubspot is None or linear is None:
+        return FollowSummary()
+    issue = linear.find_issue(issue_id)
+    return follow_linear(db, settings, hubspot, linear, now=now, issues=[issue] if issue else [])
 
 
 def _apply_linear(db: Database, hubspot: HubSpotClient, row: dict, issue: Issue, mapping: dict[str, str],

@@ -394,6 +394,18 @@ class HubSpotClient:
         data = self._get(self._path("objects", f"tickets/{quote(value, safe='')}"), params)
         return Ticket.from_api(data) if data else None
 
+    def contacts_with_changed_tickets(self, contact_ids: Iterable[str], since: datetime) -> bool:
+        """Whether any ticket of these contacts (at most 5: one filter group each) changed at or after ``since``."""
+        ids = list(contact_ids)
+        if not 0 < len(ids) <= 5:
+            raise ValueError("give 1 to 5 contact ids (HubSpot's search takes 5 filter groups)")
+        stamp = {"propertyName": "hs_lastmodifieddate", "operator": "GTE", "value": str(int(since.timestamp() * 1000))}
+        groups = [{"filters": [stamp, {"propertyName": "associations.contact", "operator": "EQ", "value": str(c)}]}
+                  for c in ids]
+        body = {"filterGroups": groups, "properties": ["hs_lastmodifieddate"], "limit": 1}
+        page = self._json("POST", self._path("objects", "tickets/search"), json=body, lane="search")
+        return bool(page.get("results"))
+
     def open_tickets_for_contact(self, contact_id: str) -> list[Ticket]:
         closed = {s.id for p in self.pipelines() for s in p.stages if s.closed}
         filters = [{"propertyName": "associations.contact", "operator": "EQ", "value": str(contact_id)}]

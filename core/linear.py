@@ -95,6 +95,9 @@ class LinearClient:
         # Personal keys go as they are; OAuth tokens already carry their "Bearer " prefix.
         headers = {"Authorization": api_key, "User-Agent": "rotadesk"}
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        # Signed upload URLs get the file and its headers only: never the API key.
+        self._uploads = httpx.Client(headers={"User-Agent": "rotadesk"}, timeout=max(timeout, 60.0),
+                                     transport=transport)
         self.calls = 0
         self.last_rate_limit: dict[str, str] = {}
         self._teams: dict[str, Team] = {}
@@ -117,6 +120,7 @@ class LinearClient:
 
     def close(self) -> None:
         self._http.close()
+        self._uploads.close()
 
     def __repr__(self) -> str:
         return f"LinearClient(url={self.url!r})"
@@ -360,6 +364,38 @@ class LinearClient:
         nodes = self._paginate(q.COMMENTS_STARTING_WITH, {"issueId": issue_id, "prefix": marker}, "issue.comments")
         comments = [comment_from(n) for n in nodes if (n.get("body") or "").startswith(marker)]
         return max(comments, key=lambda c: c.created_at, default=None)
+
+    # Files
+    def upload_file(self, filename: str, content_type: str, data: bytes) -> str:
+        """Put ``data`` in Linear's storage and return its asset URL, for linking in Markdown.
+
+        ``fileUpload`` hands out a signed URL; the bytes go there in a PUT with the headers it names. Both are
+        safe to repeat: an unused signed URL expires, and a repeated PUT writes the same object again.
+        """
+        variables = {"contentType": content_type, "filename": filename, "size": len(data)}
+        payload = self._execute(q.FILE_UPLOAD, variables)["fileUpload"] or {}
+        upload = payload.get("uploadFile")
+        if not payload.get("success") or not upload:
+            raise LinearError("fileUpload did not succeed")
+        headers = {"Content-Type": content_type, "Cache-Control": "public, max-age=31536000",
+                   **{h["key"]: h["value"] for h in upload.get("headers") or []}}
+        self._retrying(lambda _n: self._put(upload["uploadUrl"], data, headers))
+        return upload["assetUrl"]
+
+    def _put(self, url: str, data: bytes, headers: dict[str, str]) -> None:
+        with self._count_lock:
+            self.calls += 1
+        try:
+            response = self._uploads.put(url, content=data, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise LinearError("file upload timed out", retryable=True) from exc
+        except httpx.RequestError as exc:
+            raise LinearError(f"file upload failed: {type(exc).__name__}", retryable=True) from exc
+        if response.status_code >= 300:
+            # A refused signature (expired, wrong headers) needs a new URL: the step's next attempt asks for one.
+            retryable = response.status_code >= 500 or response.status_code == 429
+            raise LinearError(f"file upload: HTTP {response.status_code}", status_code=response.status_code,
+                              retryable=retryable)
 
     # Customers (the "customer requests" feature)
     def customer_upsert(

@@ -244,8 +244,20 @@ mutation IssueRelationCreate($input: IssueRelationCreateInput!) {
 """
 
 
+# A signed URL to PUT a file's bytes to, and the asset URL the file is linked by once they are there.
+FILE_UPLOAD = """
+mutation FileUpload($contentType: String!, $filename: String!, $size: Int!) {
+  fileUpload(contentType: $contentType, filename: $filename, size: $size) {
+    success
+    uploadFile { uploadUrl assetUrl headers { key value } }
+  }
+}
+"""
+
+
 ALL_DOCUMENTS: dict[str, str] = {
     "VIEWER": VIEWER,
+    "FILE_UPLOAD": FILE_UPLOAD,
     "TEAM_BY_KEY": TEAM_BY_KEY,
     "WORKFLOW_STATES": WORKFLOW_STATES,
     "LABELS": LABELS,

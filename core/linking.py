@@ -27,6 +27,7 @@ from sqlite_utils import Database
 
 from core import context as cx
 from core.errors import AppError, ConfigError, HubSpotRateLimited, LinearRateLimited, ValidationError
+from core.file_steps import file_steps
 from core.hubspot import HubSpotClient
 from core.linear import LinearClient, LinearFeatureDisabled
 from core.link_steps import (
@@ -46,8 +47,8 @@ from core.link_steps import (
 from core.longtext import fit_html
 from core.once import create_once
 from core.settings import Settings
+from core.store import impacts, iso, open_db, set_state
 from core.store import intake as intake_store
-from core.store import iso, open_db, set_state
 from core.store import links as store
 from core.store.links import JournalEntry
 
@@ -149,7 +150,11 @@ def link_escalation(db: Database, settings: Settings, hubspot: HubSpotClient, li
     issue = run.detail("linear_issue")
     attached, moved = bool(issue.get("attached")), bool(issue.get("moved_from"))
     steps = [s for s in STEPS if (s[0] != "linear_comment" or attached) and (s[0] not in MERGE_STEPS or moved)]
-    return _drive(run, steps, checkpoint)
+    steps[-1:-1] = file_steps(run)  # the customer's files, before ``done``
+    result = _drive(run, steps, checkpoint)
+    if result.status == "linked":  # the issue counts one more customer and ticket (or fewer, moved off one)
+        impacts.refresh(db, [run.detail("linear_issue").get("id"), issue.get("moved_from")])
+    return result
 
 
 def attach_to_issue(db: Database, settings: Settings, hubspot: HubSpotClient, linear: LinearClient,

@@ -1,8 +1,10 @@
-"""Linear webhooks: ``python -m ingest webhook --port N`` stages closing replies without waiting for a poll.
+"""Linear webhooks: ``python -m ingest webhook --port N`` stages closing replies and writes a linked issue's state,
+assignee, priority and comments for the customer onto its tickets without waiting for a poll.
 
 :func:`handle_delivery` checks one delivery and decides; it never calls HubSpot or Linear itself. Accepted
-state changes are handed to ``act`` (the server queues them for a background thread), so Linear gets its
-answer within milliseconds, and the worker re-reads the issue before acting. Polling remains the fallback.
+state changes are handed to ``act`` and changes worth following to ``follow`` (the server queues both for a
+background thread), so Linear gets its answer within milliseconds, and the worker re-reads the issue before
+acting. Polling remains the fallback; a change both see is written once (:func:`core.follow.follow_issue`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,25 @@ def state_change(payload: Mapping[str, Any]) -> tuple[str, str] | None:
     return str(data["id"]), str(state.get("type") or "")
 
 
+FOLLOWED_FIELDS = ("stateId", "assigneeId", "priority")  # what core.follow writes onto the ticket
+
+
+def followed_issue(payload: Mapping[str, Any]) -> str | None:
+    """The issue id when the payload changes what the ticket follows: an issue's state, assignee or priority,
+    or a comment added to it (one marked for the customer becomes a note)."""
+    data, before = payload.get("data"), payload.get("updatedFrom")
+    if not isinstance(data, dict):
+        return None
+    if payload.get("type") == "Issue" and payload.get("action") == "update" and isinstance(before, dict):
+        return str(data["id"]) if data.get("id") and any(f in before for f in FOLLOWED_FIELDS) else None
+    if payload.get("type") == "Comment" and payload.get("action") in ("create", "update"):
+        issue = data.get("issueId")
+        if not issue and isinstance(data.get("issue"), dict):
+            issue = data["issue"].get("id")
+        return str(issue) if isinstance(issue, str) and issue else None
+    return None
+
+
 def handle_delivery(
     db: Any,
     settings: Settings,
@@ -65,16 +86,20 @@ def handle_delivery(
     *,
     now: datetime,
     act: Callable[[str], None],
+    follow: Callable[[str], None] | None = None,
 ) -> Delivery:
-    """Verify, de-duplicate and route one delivery; ``act(issue_id)`` is called for changes worth acting on."""
-    result = _check(db, settings, {k.lower(): v for k, v in headers.items()}, raw_body, now, act)
+    """Verify, de-duplicate and route one delivery; ``act(issue_id)`` is called for state changes worth staging
+    on, ``follow(issue_id)`` for any change of a linked issue its tickets follow."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    result = _check(db, settings, lowered, raw_body, now, act, follow)
     level = logging.WARNING if result.status >= 400 else logging.INFO
     log.log(level, "Linear webhook answered %s: %s", result.status, result.reason)
     return result
 
 
 def _check(
-    db: Any, settings: Settings, headers: dict[str, str], raw_body: bytes, now: datetime, act: Callable[[str], None]
+    db: Any, settings: Settings, headers: dict[str, str], raw_body: bytes, now: datetime, act: Callable[[str], None],
+    follow: Callable[[str], None] | None = None,
 ) -> Delivery:
     if not settings.linear_webhook_secret:
         return Delivery(401, "no webhook secret is configured")
@@ -99,7 +124,10 @@ def _check(
     delivery_id = delivery_key(payload, raw_body)
     if not store.record_delivery(db, delivery_id, iso(now), "received"):
         return Delivery(200, f"repeated delivery {delivery_id} dropped")
+    followed = _follow(db, payload, follow)
     result = _route(db, payload, act)
+    if followed and result.issue_id is None:
+        result = Delivery(200, f"following issue {followed} onto its tickets", followed)
     store.set_delivery_outcome(db, delivery_id, result.reason)
     return result
 
@@ -115,6 +143,14 @@ def delivery_key(payload: Mapping[str, Any], raw_body: bytes) -> str:
     if all(isinstance(p, (str, int)) and not isinstance(p, bool) and str(p) for p in parts):
         return ":".join(str(p) for p in parts)
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+def _follow(db: Any, payload: Mapping[str, Any], follow: Callable[[str], None] | None) -> str | None:
+    issue_id = followed_issue(payload) if follow is not None else None
+    if issue_id is None or not store.links_for_issue(db, issue_id):
+        return None
+    follow(issue_id)
+    return issue_id
 
 
 def _route(db: Any, payload: Mapping[str, Any], act: Callable[[str], None]) -> Delivery:
@@ -136,7 +172,7 @@ class StagingWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.queue: queue.Queue[tuple[str, str] | None] = queue.Queue()
         self.thread = threading.Thread(target=self._run, name="rotadesk-webhook-worker", daemon=True)
 
     def start(self) -> StagingWorker:
@@ -144,7 +180,10 @@ class StagingWorker:
         return self
 
     def submit(self, issue_id: str) -> None:
-        self.queue.put(issue_id)
+        self.queue.put(("stage", issue_id))
+
+    def submit_follow(self, issue_id: str) -> None:
+        self.queue.put(("follow", issue_id))
 
     def stop(self) -> None:
         self.queue.put(None)
@@ -158,7 +197,11 @@ class StagingWorker:
         db = open_db(self.settings.db)
         hubspot = HubSpotClient.from_settings(self.settings) if self.settings.hubspot_token else None
         linear = LinearClient.from_settings(self.settings) if self.settings.linear_api_key else None
-        while (issue_id := self.queue.get()) is not None:
+        while (job := self.queue.get()) is not None:
+            kind, issue_id = job
+            if kind == "follow":
+                self._follow(db, hubspot, linear, issue_id)
+                continue
             try:
                 summary = stage_for_issue(db, self.settings, hubspot, linear, issue_id, now=datetime.now(timezone.utc))
                 log.info(
@@ -172,8 +215,18 @@ class StagingWorker:
                 log.exception("webhook: staging for issue %s failed", issue_id)
         db.close()
 
+    def _follow(self, db: Any, hubspot: Any, linear: Any, issue_id: str) -> None:
+        from core.follow import follow_issue
 
-def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str], None]) -> ThreadingHTTPServer:
+        try:
+            summary = follow_issue(db, self.settings, hubspot, linear, issue_id, now=datetime.now(timezone.utc))
+            log.info("webhook: issue %s followed: %s", issue_id, summary)
+        except Exception:  # keep serving; the next poll writes whatever this missed
+            log.exception("webhook: following issue %s failed", issue_id)
+
+
+def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str], None],
+                 follow: Callable[[str], None] | None = None) -> ThreadingHTTPServer:
     """The HTTP server; each POST is answered by :func:`handle_delivery` under one lock."""
     db = open_db(settings.db, shared=True)
     lock = threading.Lock()
@@ -186,9 +239,8 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
             if raw is None:
                 return
             with lock:
-                result = handle_delivery(
-                    db, settings, dict(self.headers.items()), raw, now=datetime.now(timezone.utc), act=act
-                )
+                result = handle_delivery(db, settings, dict(self.headers.items()), raw,
+                                         now=datetime.now(timezone.utc), act=act, follow=follow)
             answer(self, result.status, result.reason)
 
         def do_GET(self) -> None:  # noqa: N802
@@ -206,7 +258,7 @@ def build_server(settings: Settings, host: str, port: int, *, act: Callable[[str
 def serve(settings: Settings, host: str, port: int) -> None:
     """Serve until interrupted; accepted changes are staged on a background thread."""
     worker = StagingWorker(settings).start()
-    server = build_server(settings, host, port, act=worker.submit)
+    server = build_server(settings, host, port, act=worker.submit, follow=worker.submit_follow)
     log.info("Receiving Linear webhooks on http://%s:%s", host, server.server_address[1])
     try:
         server.serve_forever()

@@ -94,9 +94,11 @@ def sync_cycle(
     from core.closing import poll_and_stage
     from core.cycles_sync import sync_cycles
     from core.follow import follow_hubspot, follow_linear
+    from core.follow_tickets import follow_open_tickets
     from core.handoff_posts import post_handoffs
     from core.linking import sync_pending
     from core.reassign import reassign_due
+    from core.store import impacts
     from ingest.hubspot_source import poll_escalated
 
     def accounts() -> str:
@@ -117,6 +119,9 @@ def sync_cycle(
         ("boundary guard", lambda: check_boundary(db, settings, connectors.linear, _now())),
         ("handoffs to Linear", lambda: post_handoffs(db, settings, connectors.linear, _now())),
         ("Linear cycles", lambda: sync_cycles(db, settings, connectors.linear, _now())),
+        ("other open tickets",
+         lambda: follow_open_tickets(db, settings, connectors.hubspot, connectors.linear, now=_now())),
+        ("issue impacts", lambda: impacts.rebuild(db) and "recounted"),  # catches a new local customer list too
     ):
         try:
             summary = step()

@@ -16,6 +16,7 @@ from core.errors import AppError
 from core.link_steps import paused_until
 from core.store import audit, intake
 from core.store import board as board_store
+from ui.customer_files import show_customer_files
 from ui.deps import get_db, get_hubspot, get_person, settings_or_stop
 from ui.flash import flash, show_flashes
 from ui.same_bug import show_same_bug
@@ -30,6 +31,7 @@ LINKS = {
     "Subject": st.column_config.TextColumn(width="large"),
 }
 PAGE_SIZE = 50
+SORTS = {"tier": "Tier, then oldest first", "impact": "Impact: the linked issue's top tier, revenue, customers"}
 
 
 def show_detail(db, settings, linked: esc.Escalation) -> None:
@@ -64,6 +66,7 @@ def show_detail(db, settings, linked: esc.Escalation) -> None:
             st.dataframe([{"File": a.get("filename"), "Type": a.get("content_type"), "Size": a.get("size"),
                            "Kept": a.get("stored")} for a in row["attachments"]], hide_index=True,
                          key="escalations.attachments")
+            show_customer_files(row)
         else:
             st.text("No attachments.")
         show_followups(db, settings, e.id, now)
@@ -164,11 +167,12 @@ customer_filter = c3.text_input("Customer", key="escalations.customer_filter",
 page_number = c4.number_input("Page", min_value=1, step=1, key="escalations.page")
 search = st.text_input("Search", key="escalations.search",
                        placeholder="words in the subject, the message, the customer or the company")
+sort = st.selectbox("Sort", list(SORTS), format_func=SORTS.get, key="escalations.sort")
 board = board_store.BoardFilter(tuple(status_filter), tuple(tier_filter), customer_filter, search)
 
 
 @st.fragment(run_every="60s")
-def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Escalation]:
+def live_panel(board: board_store.BoardFilter, page_number: int, sort: str) -> list[esc.Escalation]:
     """Header numbers (over every escalation), the overdue warning and one page of the table; refreshes itself
     every minute. Everything is counted, filtered, sorted and paged by the database."""
     now = datetime.now(timezone.utc)
@@ -192,7 +196,7 @@ def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Esc
                    "than their tier allows: " + ", ".join(f"#{i}" for i in most_late))
     pages = -(-total // PAGE_SIZE)
     number = min(int(page_number), pages)
-    rows = board_store.page(db, board, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    rows = board_store.page(db, board, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE, sort=sort)
     shown = [esc.from_row(r) for r in rows]
     st.dataframe(esc.table_rows(shown, now), hide_index=True, column_config=LINKS, key="escalations.table")
     first = (number - 1) * PAGE_SIZE + 1
@@ -200,7 +204,7 @@ def live_panel(board: board_store.BoardFilter, page_number: int) -> list[esc.Esc
     return shown
 
 
-shown = live_panel(board, page_number) or []
+shown = live_panel(board, page_number, sort) or []
 asked = board_store.one(db, st.query_params.get("escalation", ""))  # a link from Office hours or a teammate
 if asked is not None and asked.id not in {e.id for e in shown}:
     shown = [asked, *shown]

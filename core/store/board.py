@@ -78,6 +78,14 @@ def m003_last_followup(db: Database) -> None:
                "where last_followup_at > closed_at")
 
 
+@migrations()
+def m004_issue_impacts(db: Database) -> None:
+    # Each linked issue's impact (core.store.impacts keeps it current), for sorting the board by it. Filled by the
+    # worker's first cycle; until then every escalation sorts as its own single customer.
+    db["issue_impacts"].create({"linear_issue_id": str, "tier_rank": int, "revenue": float, "customers": int,
+                                "tickets": int, "updated_at": str}, pk="linear_issue_id")
+
+
 @dataclass(frozen=True)
 class BoardFilter:
     """What the table is narrowed to; an empty field narrows nothing.
@@ -165,22 +173,34 @@ def count(db: Database, board: BoardFilter) -> int:
     return next(db.query(f"select count(*) as n from escalations e where {where}", params))["n"]
 
 
-def page(db: Database, board: BoardFilter, *, limit: int = 50, offset: int = 0) -> list[dict]:
-    """One page of the table: open before closed, then enterprise first, then oldest first; each row with its
-    HubSpot and Linear link and its number of follow-ups (counted for this page only)."""
+SORTS = ("tier", "impact")
+# An escalation's impact: its issue's (core.store.impacts), else its own as a single customer and ticket.
+_IMPACT = (f"coalesce(i.tier_rank, {_TIER_RANK}), -coalesce(i.revenue, 0), -coalesce(i.customers, 1), "
+           "-coalesce(i.tickets, 1)")
+
+
+def page(db: Database, board: BoardFilter, *, limit: int = 50, offset: int = 0, sort: str = "tier") -> list[dict]:
+    """One page of the table: open before closed, then enterprise first (``sort="impact"``: what hurts most
+    first, by the linked issue's highest tier, revenue at stake, customers and tickets), then oldest first; each
+    row with its HubSpot and Linear link and its number of follow-ups (counted for this page only)."""
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {SORTS}")
     where, params = _where(db, board)
     closed = sorted(CLOSED_STATUSES)
+    impact = sort == "impact"
+    joins = ("left join links l on l.escalation_id = e.id "
+             "left join issue_impacts i on i.linear_issue_id = l.linear_issue_id ")
+    order = f"lower(e.status) in ({_marks(closed)}), {_IMPACT if impact else _TIER_RANK}, e.received_at, e.id"
     sql = (
         "select e.id, e.subject, e.status, e.received_at, e.closed_at, e.customer_name, e.customer_address, "
         "e.customer_domain, e.company, e.tier, e.forwarded_by_name, e.forwarded_by_address, "
         "l.hubspot_ticket_url, l.linear_identifier, l.linear_url, l.linear_state, c.revenue, "
         "(select count(*) from followups f where f.escalation_id = e.id) as followups "
-        "from (select id from escalations e where " + where + " "
-        f"order by lower(e.status) in ({_marks(closed)}), {_TIER_RANK}, e.received_at, e.id limit ? offset ?) p "
-        "join escalations e on e.id = p.id left join links l on l.escalation_id = e.id "
-        "left join customers c on c.domain = e.customer_domain "
+        "from (select e.id from escalations e " + (joins if impact else "") + "where " + where + " "
+        f"order by {order} limit ? offset ?) p "
+        "join escalations e on e.id = p.id " + joins + "left join customers c on c.domain = e.customer_domain " +
         # A join keeps no order: sort the page's few rows again.
-        f"order by lower(e.status) in ({_marks(closed)}), {_TIER_RANK}, e.received_at, e.id"
+        f"order by {order}"
     )
     return list(db.query(sql, [*params, *closed, limit, offset, *closed]))
 

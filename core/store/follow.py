@@ -9,7 +9,9 @@ nothing; a change older than the one applied is ignored. This module imports not
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlite_utils import Database
@@ -28,6 +30,47 @@ def m002_hubspot_sources(db: Database) -> None:
     # A HubSpot ticket that became an escalation: linking uses that ticket instead of creating one.
     db["hubspot_sources"].create({"ticket_id": str, "message_id": str, "at": str}, pk="ticket_id")
     db["hubspot_sources"].create_index(["message_id"], unique=True)
+
+
+@migrations()
+def m003_leases(db: Database) -> None:
+    # Who is writing one escalation's changes right now (the poll, or the webhook receiver in another process).
+    db["follow_leases"].create({"key": str, "until": str}, pk="key")
+
+
+def take_lease(db: Database, key: str, now: datetime, seconds: float) -> str | None:
+    """Claim ``key`` until ``now + seconds`` unless a live claim holds it; returns the claim (for
+    :func:`drop_lease`) or None. One statement, so two connections never both get it; a pass that died holding
+    one only delays the next until it lapses."""
+    stamp = _iso(now)
+    until = _iso(now + timedelta(seconds=seconds))
+    with _immediate(db):
+        taken = db.execute("insert into follow_leases (key, until) values (?, ?) on conflict (key) do update set "
+                           "until = excluded.until where follow_leases.until <= ?", [key, until, stamp]).rowcount
+    return until if taken == 1 else None
+
+
+def drop_lease(db: Database, key: str, claim: str) -> None:
+    with _immediate(db):
+        db.execute("delete from follow_leases where key = ? and until = ?", [key, claim])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+@contextmanager
+def _immediate(db: Database) -> Iterator[None]:
+    if db.conn.in_transaction:
+        yield
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
 
 
 def source_ticket(db: Database, message_id: str) -> str | None:
@@ -57,7 +100,7 @@ def linked(db: Database) -> list[dict[str, Any]]:
     rows = db.query(
         "select l.*, e.message_id, e.customer_name, e.customer_address, e.customer_domain, e.company as esc_company, "
         "e.tier as esc_tier, e.subject, e.body, e.note, e.forwarded, e.forwarded_by_name, e.forwarded_by_address, "
-        "e.original_date, e.received_at, e.attachments, "
+        "e.original_date, e.received_at, e.attachments, e.status, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'hubspot_context') ctx, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'linear_issue') issue, "
         "(select detail from journal j where j.escalation_id = l.escalation_id and j.step = 'hubspot_ticket') ticket, "

@@ -61,6 +61,9 @@ DEFAULT_STATES = (
     ("Duplicate", "canceled", "#95a2b3"),
 )
 _TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT")
+UPLOAD_HOST = "uploads.linear.test"  # where signed upload URLs point (Linear's own are on Google Cloud Storage)
+ASSET_BASE = "https://uploads.linear.app"
+UPLOAD_TTL = 60.0  # seconds a signed upload URL stays valid
 
 
 @lru_cache(maxsize=1)
@@ -192,6 +195,9 @@ class LinearDouble:
         self.cycles: dict[str, dict[str, Any]] = {}
         self.documents: dict[str, dict[str, Any]] = {}
         self.history: dict[str, dict[str, Any]] = {}  # one IssueHistory entry per state move, as Linear records them
+        self.upload_base = f"https://{UPLOAD_HOST}"  # served (see serve), the double's own /uploads
+        self.uploads: dict[str, dict[str, Any]] = {}  # signed-URL key -> the file it was handed out for
+        self.assets: dict[str, dict[str, Any]] = {}  # asset URL -> {filename, contentType, data}, once PUT
         self.viewer = self.add_user("Rota Bot", "rota-bot@acme.test")
         self.add_team("ENG", "Engineering")
 
@@ -308,12 +314,49 @@ class LinearDouble:
     # HTTP
     def handler(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
+            if request.url.host == UPLOAD_HOST or request.url.path.startswith("/uploads/"):
+                return self._upload_put(request)
             self._record(request)
             fault = self._faults.pop(0) if self._faults else None
             if fault and not fault[2]:
                 return self._fault(request, fault)
             response = self._handle(request)
             return self._fault(request, fault) if fault else response
+
+    def _upload_put(self, request: httpx.Request) -> httpx.Response:
+        """A PUT to a signed URL from ``fileUpload``: checked as Google Cloud Storage checks a signed PUT."""
+        self.requests.append({"operation": f"{request.method} upload", "query": "", "variables": {},
+                              "authorization": request.headers.get("authorization", "")})
+        fault = self._faults.pop(0) if self._faults else None
+        if fault and not fault[2]:
+            return self._fault(request, fault)
+        key = request.url.path.strip("/").removeprefix("uploads/")
+        pending = self.uploads.get(key)
+
+        def refuse(status: int, code: str) -> httpx.Response:
+            return httpx.Response(status, text=f"<Error><Code>{code}</Code></Error>",
+                                  headers={"content-type": "application/xml"})
+
+        if request.method != "PUT":
+            return refuse(405, "MethodNotAllowed")
+        if pending is None or request.url.params.get("X-Goog-Signature") != pending["signature"]:
+            return refuse(403, "SignatureDoesNotMatch")
+        if self.clock() > pending["expires"]:
+            return refuse(400, "ExpiredToken")
+        if "authorization" in request.headers:
+            return refuse(400, "InvalidArgument")  # a signed URL carries its own credentials
+        for header in pending["headers"]:
+            if request.headers.get(header["key"]) != header["value"]:
+                return refuse(403, "SignatureDoesNotMatch")
+        if request.headers.get("content-type") != pending["contentType"]:
+            return refuse(403, "SignatureDoesNotMatch")
+        data = request.content
+        if len(data) != pending["size"]:
+            return refuse(400, "EntityTooLarge" if len(data) > pending["size"] else "EntityTooSmall")
+        self.assets[pending["assetUrl"]] = {"filename": pending["filename"], "contentType": pending["contentType"],
+                                            "data": bytes(data)}
+        response = httpx.Response(200, text="")
+        return self._fault(request, fault) if fault else response
 
     def _fault(self, request: httpx.Request, fault: tuple[int, bool, bool]) -> httpx.Response:
         status, timeout, _ = fault
@@ -390,7 +433,9 @@ class LinearDouble:
 
     def serve(self, port: int = 0) -> tuple[str, Callable[[], None]]:
         """Run :meth:`handler` as an HTTP server on localhost; returns its GraphQL URL and a stop function."""
-        return http.serve(lambda request: self.handler(request), "/graphql", port)  # late-bound: tests wrap it
+        url, stop = http.serve(lambda request: self.handler(request), "/graphql", port)  # late-bound: tests wrap it
+        self.upload_base = url.removesuffix("/graphql") + "/uploads"  # signed upload URLs point back here
+        return url, stop
 
     # Field resolution
     def _resolve(self, source: Any, info: Any, **args: Any) -> Any:
@@ -537,6 +582,19 @@ class LinearDouble:
     # Root mutations
     def _payload(self, **entity: Any) -> dict[str, Any]:
         return {"success": True, "lastSyncId": float(len(self.requests)), **entity}
+
+    def q_fileUpload(self, contentType: str, filename: str, size: int, makePublic: bool | None = None,
+                     metaData: Any = None) -> dict[str, Any]:
+        if size <= 0:
+            raise invalid("size must be positive")
+        key = f"{self.organization['id']}/{_uid()}/{_uid()}"
+        headers = [{"key": "x-goog-content-length-range", "value": f"{size},{size}"}]
+        pending = {"uploadUrl": "", "assetUrl": f"{ASSET_BASE}/{key}", "contentType": contentType,
+                   "filename": filename, "size": size, "headers": headers, "metaData": metaData,
+                   "signature": uuid.uuid4().hex, "expires": self.clock() + UPLOAD_TTL}
+        pending["uploadUrl"] = f"{self.upload_base}/{key}?X-Goog-Signature={pending['signature']}"
+        self.uploads[key] = pending
+        return self._payload(uploadFile=pending)
 
     def q_issueCreate(self, input: dict[str, Any]) -> dict[str, Any]:
         return self._payload(issue=self._create_issue(input))
