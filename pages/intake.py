@@ -5,6 +5,8 @@ from functools import partial
 
 import streamlit as st
 
+from core import escalations as esc
+from core import timefmt
 from core.errors import AppError
 from core.report import SOURCES, Report
 from core.store import audit
@@ -29,7 +31,10 @@ show_flashes("intake")
 REPORT_FIELDS = ("customer_email", "customer_name", "source", "subject", "body", "reported_by", "reporter_email",
                  "link")
 if person.can("report.file"):  # a viewer reads; only members file
-    with st.expander("File a report that did not come by email (Slack, a call, a meeting)"):
+    st.subheader("File a report that did not come by email")
+    st.caption("From a Slack thread, a call or a meeting: it becomes an escalation with the customer's context, like "
+               "a forwarded email.")
+    with st.container(border=True):
         with st.form("intake.report_form", border=False):
             left, right = st.columns(2)
             left.text_input("Customer's email", key="intake.report.customer_email", placeholder="jane@customer.com")
@@ -75,7 +80,7 @@ for item in pending:
     with st.container(border=True):
         left, right = st.columns([4, 1])
         left.text(f"{item['subject'] or '(no subject)'}\nfrom {item['sender'] or 'unknown sender'}, "
-                  f"{item['received_at']}")
+                  f"{timefmt.when(item['received_at'], settings.team_timezone, datetime.now(timezone.utc))}")
         left.caption(item["reason"] or "")
         key = item["message_id"]
         # Read before deciding: the message as plain text, never rendered.
@@ -112,7 +117,9 @@ for item in failed:
     key = item["message_id"]
     with st.container(border=True):
         left, right = st.columns([4, 1])
-        left.text(f"{key}\n{item['source']}, {item['received_at']}, {item['attempts']} attempt(s)")
+        left.text(f"{key}\n{item['source']}, "
+                  f"{timefmt.when(item['received_at'], settings.team_timezone, datetime.now(timezone.utc))}, "
+                  f"{item['attempts']} attempt(s)")
         left.caption(item["reason"] or "")
         try:
             if person.can("message.retry") and right.button("Retry", key=f"intake.retry.{key}"):
@@ -133,7 +140,9 @@ for item in failed:
 st.subheader("Ignored")
 ignored = store.ignored_messages(db)
 if ignored:
-    st.dataframe(ignored, hide_index=True, width="stretch",
+    st.dataframe([{**r, "received_at": timefmt.when(r["received_at"], settings.team_timezone,
+                                                     datetime.now(timezone.utc))} for r in ignored],
+                 hide_index=True, width="stretch",
                  column_config={"message_id": "Message-ID", "source": "Source", "received_at": "Received",
                                 "reason": "Why"})
     st.caption("Taken for an auto-reply or a bounce by mistake? Take it in: it becomes an escalation (or the "
@@ -170,8 +179,9 @@ if upload is not None and st.button("Import", key="intake.import_customers"):
         st.error(str(exc))
 customers = store.customers(db)
 if customers:
-    st.dataframe(customers, hide_index=True, width="stretch",
-                 column_order=["company", "domain", "tier", "revenue", "size", "owner", "open_escalations"],
-                 column_config={"open_escalations": "Open escalations"})
+    st.dataframe([{"Company": c["company"], "Domain": c["domain"], "Tier": c.get("tier") or "unknown",
+                   "Revenue": esc.format_revenue(c.get("revenue")), "Size": c.get("size"), "Owner": c.get("owner"),
+                   "Open escalations": c.get("open_escalations")} for c in customers],
+                 hide_index=True, width="stretch", key="intake.customers")
 else:
     st.info("No customers yet. Import a CSV above so escalations show each customer's company and tier.")

@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import streamlit as st
 
 from core import playbook as pb
+from core import timefmt
 from core.errors import AppError, ValidationError
 from core.store import audit, iso
 from core.store import playbook as store
@@ -112,6 +113,7 @@ if shown is not None:
     st.markdown(f"**{len(catch.matched)}** of the last {len(recent)} escalations match this rule; "
                 f"it would fire first on **{len(catch.fires)}**.")
     if caught:
+        caught = [{**r, "received": timefmt.when(r.get("received"), settings.team_timezone, now)} for r in caught]
         st.dataframe(caught, hide_index=True, width="stretch", key="playbook.caught",
                      column_config={"would_fire": "Would fire", "decided_at_intake_by": "Decided at intake by"})
 if choice is not None and get_person().can("playbook.edit") and st.button("Delete this rule", key="playbook.delete"):
@@ -163,7 +165,8 @@ else:
     st.info("Nothing handed back yet: every escalation the playbook sent to the engineer stayed there.")
 
 st.subheader("Recent escalations")
-st.dataframe([{"id": r["id"], "received": r["received_at"], "subject": r["subject"], "customer_tier": r["tier"],
+st.dataframe([{"id": r["id"], "received": timefmt.when(r["received_at"], settings.team_timezone, now),
+               "subject": r["subject"], "customer_tier": r["tier"],
                "rule": r["playbook_rule"] or "no rule", "support_tier": r["support_tier"], "routing": r["routing"],
                "handback_reason": r["handback_reason"] or ""} for r in recent[:50]],
              hide_index=True, width="stretch", key="playbook.recent",

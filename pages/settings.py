@@ -4,6 +4,7 @@ from datetime import date, datetime, timezone
 
 import streamlit as st
 
+from core import timefmt
 from core.access import ACTIONS
 from core.domains import guessed_inbox_domain
 from core.health import connector_health
@@ -72,7 +73,9 @@ filters = {"actor": who or None, "action": what or None,
            "until": until.isoformat() if isinstance(until, date) else None}
 entries = audit.entries(db, **filters, limit=SHOWN)
 if entries:
-    st.dataframe(entries, hide_index=True, width="stretch", key="settings.audit_table",
+    shown_entries = [{**e, "at": timefmt.when(e["at"], settings.team_timezone, datetime.now(timezone.utc))}
+                     for e in entries]
+    st.dataframe(shown_entries, hide_index=True, width="stretch", key="settings.audit_table",
                  column_order=["at", "actor", "role", "action", "target", "changes"])
     if len(entries) == SHOWN:
         st.caption(f"The newest {SHOWN} entries; the CSV export has every entry that matches.")
