@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 demo: install
 	$(BIN)/python -m ingest demo --db data/demo.db
 	ROTADESK_DB=data/demo.db ROTADESK_DATA_DIR=data/demo ROTADESK_COMPANY_DOMAINS=flowboard.io \
-		$(BIN)/python -m ui.serve --port $(PORT)
+		ROTADESK_PUBLIC_URL=http://localhost:$(PORT) $(BIN)/python -m ui.serve --port $(PORT)
 
 system-deps:
 	@scripts/system-deps.sh
