@@ -81,24 +81,6 @@ def test_counts_of_always_eligible_engineers_differ_by_at_most_one_over_every_ho
             assert max(counts.values()) - min(counts.values()) <= 1
 
 
-@settings(max_examples=200, deadline=None)
-@given(rosters(), st.integers(min_value=0, max_value=30))
-def test_counts_stay_within_one_over_every_13_week_window_with_history(case, history_weeks):
-    # Issue 15: windows slide across kept history (imported or planned before) into the new plan.
-    from tests.unit.test_oncall_properties import unbalanced_windows
-
-    engineers, away, holidays = case
-    plan = Plan(weeks_ahead=WEEKS, ramp_weeks=2, holidays=holidays)
-    earlier = FIRST - timedelta(weeks=history_weeks)
-    past = generate(engineers, away, today=earlier, plan=Plan(weeks_ahead=max(history_weeks, 13), ramp_weeks=2,
-                                                              holidays=holidays)).weeks[:history_weeks]
-    schedule = generate(engineers, away, today=FIRST, plan=plan, existing=past)
-    always = [e.email for e in engineers if e.active
-              and (e.start_date is None or e.start_date + timedelta(weeks=2) <= earlier)
-              and not any(blocked(e.email, w.week_start, away, holidays) for w in schedule.weeks)]
-    assert unbalanced_windows(schedule.weeks, always) == []
-
-
 @settings(max_examples=150, deadline=None)
 @given(rosters())
 def test_no_back_to_back_weeks_without_a_warning(case):
