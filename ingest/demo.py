@@ -79,7 +79,7 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
     # A rebuild on a later day finds the samples already in: their story was told once and is not retold.
     closed = _close_older_escalations(db, new, before=now - timedelta(days=9), spare=1)
     if sample_reply and closed:
-        _stage_sample_reply(db, settings, closed[-1], now)
+        _stage_sample_reply(db, settings, closed[-1])
     _seed_rotation_routine(db, settings, now)
     _seed_handback(db, now)
     _seed_pulses(db, settings, now)
@@ -143,14 +143,15 @@ def _close_older_escalations(db, ids: list[int], *, before: datetime, spare: int
     return [e["id"] for e in closed]
 
 
-def _stage_sample_reply(db, settings: Settings, escalation_id: int, now: datetime) -> None:
+def _stage_sample_reply(db, settings: Settings, escalation_id: int) -> None:
     """Local-only mode has no Linear to move an issue to Done, so a fixed escalation gets a local issue in Done and
     the real closing loop stages its reply: the Replies page shows what a staged reply looks like."""
-    fixed = intake_store.escalation(db, escalation_id)
+    done = datetime.fromisoformat(intake_store.escalation(db, escalation_id)["closed_at"])
     links_store.save_link(db, escalation_id, {
         "linear_issue_id": f"demo-issue-{escalation_id}", "linear_identifier": f"DEMO-{escalation_id}",
-        "linear_state": "Done", "linear_state_type": "completed"}, datetime.fromisoformat(fixed["closed_at"]))
-    closing.poll_and_stage(db, settings, None, None, now=now)
+        "linear_state": "Done", "linear_state_type": "completed"}, done)
+    # Staged an hour after the issue was done, as the worker's poll would have: the Replies page's timings read true.
+    closing.poll_and_stage(db, settings, None, None, now=done + timedelta(hours=1))
 
 
 # The team's own rules beside the defaults, so the samples show rules firing (and one handing back).

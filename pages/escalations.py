@@ -28,7 +28,7 @@ EMPTY = ("No open escalations. Forward a customer's bug email to the intake inbo
 LINKS = {
     "Linear issue": st.column_config.LinkColumn(display_text=r"https://linear\.app/.*/issue/([^/]+)"),
     "HubSpot": st.column_config.LinkColumn(display_text="ticket"),
-    "Subject": st.column_config.TextColumn(width="large"),
+    "Subject": st.column_config.TextColumn(width="medium"),
 }
 PAGE_SIZE = 50
 SORTS = {"tier": "Tier, then oldest first", "impact": "Impact: the linked issue's top tier, revenue, customers"}
@@ -93,7 +93,7 @@ def show_customer(db, settings, e: esc.Escalation, now: datetime) -> None:
             st.text("None.")
             return
         st.dataframe([{"#": r["id"], "Subject": r.get("subject"), "Status": r.get("status"),
-                       "Received": timefmt.when(r.get("received_at"), settings.team_timezone, now)}
+                       "Received": timefmt.day(r.get("received_at"), now.date())}
                       for r in others], hide_index=True, key="escalations.others")
 
 

@@ -32,7 +32,7 @@ def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
 
 
 QUEUE_COLUMNS = {
-    "Topic": st.column_config.TextColumn(width="large"),
+    "Topic": st.column_config.TextColumn(width="medium"),
     "Escalation": st.column_config.LinkColumn(display_text=r"escalation=(\d+)$", width="small"),
     "Why": st.column_config.TextColumn(width="medium"),
     "Outcome": st.column_config.TextColumn(width="medium"),
@@ -41,9 +41,10 @@ QUEUE_COLUMNS = {
 
 def show_queue(queue: list[oh.QueueItem]) -> None:
     st.dataframe([
-        {"#": n, "Topic": i.title, "Customer": i.customer, "Company": i.company, "Tier": i.tier or "",
-         "Why": i.reason, "Asked by": i.asked_by or "",
+        {"#": n, "Topic": i.title,
          "Escalation": f"/escalations?escalation={i.escalation_id}" if i.escalation_id is not None else None,
+         "Customer": i.customer, "Company": i.company, "Tier": i.tier or "", "Why": i.reason,
+         "Asked by": i.asked_by or "",
          "Status": i.status, "Outcome": i.outcome or ""}
         for n, i in enumerate(queue, start=1)
     ], hide_index=True, column_config=QUEUE_COLUMNS, key="office_hours.queue")
