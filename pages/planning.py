@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import streamlit as st
 
-from core import boundary, export, retro
+from core import boundary, export, retro, timefmt
 from core import handoff as ho
 from core.errors import AppError
+from core.markup import escape_markdown
 from core.store import audit, iso, ops
 from core.store import boundary as boundary_store
 from core.store import planning as store
@@ -50,13 +51,17 @@ except AppError as exc:
     st.stop()
 
 st.subheader("Handoffs since the last planning meeting")
-st.caption(f"The last meeting reviewed its handoffs on {last['reviewed_at']}." if last
+reviewed = timefmt.when(last["reviewed_at"], settings.team_timezone, now) if last else ""
+st.caption(f"The last meeting reviewed its handoffs on {reviewed}." if last
            else "No planning meeting has reviewed handoffs yet.")
 if pending:
+    names = {r["email"]: r["name"] for r in ops.engineers(db, active_only=False) if r.get("name")}
     for row in pending:
-        with st.expander(f"Week of {row['week_start']} · {row.get('engineer_email') or 'nobody scheduled'}",
+        who = row.get("engineer_name") or row.get("engineer_email") or "nobody scheduled"
+        # The label is plain text (escaped), like the handoff below it.
+        with st.expander(escape_markdown(f"Week of {timefmt.day(row['week_start'], now.date())} · {who}"),
                          expanded=len(pending) == 1):
-            st.markdown(ho.render_markdown(ho.from_saved(row), level=4))  # every item is escaped: shown as typed
+            st.markdown(ho.render_markdown(ho.from_saved(row), level=4, names=names))  # every item is escaped
     with st.form("planning.review_form"):
         st.text_input("Reviewed by", key="planning.by")
         if st.form_submit_button(f"Mark as reviewed in planning ({len(pending)})", type="primary",
