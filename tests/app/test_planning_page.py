@@ -8,6 +8,7 @@ from pathlib import Path
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
+from core import timefmt
 from core.capacity import week_start_of
 from core.store import iso, ops
 from core.store import planning as store
@@ -78,7 +79,8 @@ def test_handoffs_since_the_last_meeting_and_marking_them_reviewed(app_env):
     ops.save_handoff(app_env.db, handoff(WEEKS[1], APP_NOW - timedelta(days=2),
                                          priorities="Call <b>Acme</b> [x](javascript:alert(1))"))
     at = run()
-    assert [e.label for e in at.expander] == [f"Week of {WEEKS[1]} · bo@ourco.com"]
+    # Issue 19: the engineer by name, the week as people read it.
+    assert [e.label for e in at.expander] == [f"Week of {timefmt.day(WEEKS[1], APP_NOW.date())} · Bo"]
     shown = next(m.value for m in at.markdown if m.value.startswith("#### Support rotation handoff"))
     assert re.search(r"(?<!\\)<", shown) is None and "javascript:" not in shown  # customer text stays inert
     at.text_input(key="planning.by").input("Eve")
