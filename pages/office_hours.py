@@ -31,10 +31,13 @@ def gather(db, day: date) -> tuple[list[oh.QueueItem], list[esc.Escalation]]:
     return queue, open_items
 
 
-QUEUE_COLUMNS = {
-    "Topic": st.column_config.TextColumn(width="medium"),
+QUEUE_COLUMNS = {  # widths that fit the queue at 1400 px without cutting the topic
+    "Topic": st.column_config.TextColumn(width="large"),
     "Escalation": st.column_config.LinkColumn(display_text=r"escalation=(\d+)$", width="small"),
+    "Tier": st.column_config.TextColumn(width="small"),
     "Why": st.column_config.TextColumn(width="medium"),
+    "Asked by": st.column_config.TextColumn(width="small"),
+    "Status": st.column_config.TextColumn(width="small"),
     "Outcome": st.column_config.TextColumn(width="medium"),
 }
 
