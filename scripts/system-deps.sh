@@ -1,7 +1,7 @@
 #!/bin/sh
-# The test suite drives a real Dovecot IMAP server and a real Chromium; install them from Debian when we can.
-# systemd (for `systemd-analyze verify` of deploy/systemd) is optional: installed on its own, so a failure there
-# never keeps Dovecot or Chromium out, and the unit test skips without it.
+# The test suite drives a real Dovecot IMAP server and a real Chromium, and verifies the unit files with
+# systemd-analyze; install them from Debian when we can. systemd goes in on its own apt-get call, so a problem
+# with it never keeps Dovecot or Chromium out (its test then fails and says so).
 missing=""
 [ -x /usr/sbin/dovecot ] || missing="$missing dovecot-imapd"
 [ -x /usr/bin/chromium ] || missing="$missing chromium"
@@ -15,7 +15,7 @@ if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
         echo "Installing $packages from Debian's packages"
         apt-get install -y -q $packages >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $packages >/dev/null; }
     done
-elif [ -n "$missing" ]; then
-    echo "The tests need$missing: run 'sudo apt-get install -y$missing' and try again." >&2
+elif [ -n "$missing$optional" ]; then
+    echo "The tests need$missing $optional: run 'sudo apt-get install -y$missing $optional' and try again." >&2
 fi
 exit 0

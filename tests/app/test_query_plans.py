@@ -8,7 +8,7 @@ Small tables that hold the team or the settings (engineers, rotation weeks, temp
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 import ui.deps
 from core.store import iso
+from tests.support.clock import APP_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
@@ -87,7 +88,7 @@ def traced(app_env, monkeypatch):
 
 
 def seed(app_env) -> None:
-    now = datetime.now(timezone.utc)
+    now = APP_NOW
     db = app_env.db
     db["engineers"].insert_all([{"email": f"e{i}@ourco.com", "name": f"Eng {i}", "active": 1} for i in range(5)],
                                pk="email")

@@ -715,8 +715,8 @@ class HubSpotDouble:
         result: dict[str, Any] = {
             "status": "COMPLETE",
             "results": found,
-            "startedAt": _iso_now(),
-            "completedAt": _iso_now(),
+            "startedAt": _iso(self.wall()),
+            "completedAt": _iso(self.wall()),
         }
         if not missing:
             return httpx.Response(200, json=result)
@@ -761,8 +761,8 @@ class HubSpotDouble:
                 self.touch(object_type, record["id"], props)
                 created = False
             results.append(self._view(object_type, record, ",".join(props)) | {"new": created})
-        return httpx.Response(200, json={"status": "COMPLETE", "results": results, "startedAt": _iso_now(),
-                                         "completedAt": _iso_now()})
+        return httpx.Response(200, json={"status": "COMPLETE", "results": results, "startedAt": _iso(self.wall()),
+                                         "completedAt": _iso(self.wall())})
 
     def _associations(
         self, object_type: str, record_id: str, to_type: str, params: dict[str, str], v4: bool
@@ -979,6 +979,3 @@ def _ordered(value: str, wanted: str, compare: Callable[[float, float], bool]) -
     a, b = _as_number(value), _as_number(wanted)
     return a is not None and b is not None and compare(a, b)
 
-
-def _iso_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -4,7 +4,6 @@ closing reply marked sent in the browser, and the Settings page calling both con
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -20,6 +19,7 @@ from tests.doubles.hubspot import TOKEN, HubSpotDouble
 from tests.doubles.linear import API_KEY, LinearDouble
 from tests.e2e.test_dashboard import screenshot
 from tests.support.browser import ROOT, start_dashboard
+from tests.support.clock import APP_NOW
 
 pytestmark = pytest.mark.e2e
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
@@ -38,24 +38,24 @@ def connected(tmp_path_factory: pytest.TempPathFactory):
            "ROTADESK_HUBSPOT_BASE_URL": hub_url, "ROTADESK_LINEAR_API_KEY": API_KEY,
            "ROTADESK_LINEAR_API_URL": lin_url, "ROTADESK_LINEAR_TEAM": "ENG", "ROTADESK_HUBSPOT_STAGED_STAGE": "3",
            "ROTADESK_HUBSPOT_CLOSED_STAGE": "4"}
-    # The dashboard runs on the real clock, so the demo is built for the real today; connected, the closing loop
+    # The dashboard runs with its clock at APP_NOW, the demo is built for that day; connected, the closing loop
     # stages replies for real instead of the local-only sample.
-    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data",
+    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=APP_NOW.date(), data_dir=tmp / "data",
                feeds_dir=tmp / "static", sample_reply=False)
     settings = Settings.from_env(env, env_file=None)
     db = open_db(settings.db)
     with HubSpotClient.from_settings(settings) as hubspot, LinearClient.from_settings(settings) as linear:
         list(setup_hubspot(hubspot))
-        now = datetime.now(timezone.utc)
+        now = APP_NOW
         summary = linking.sync_pending(db, settings, hubspot, linear, now=now)
         assert summary.linked >= 7 and not summary.failed, summary
         acme = next(r for r in db.query("select l.linear_issue_id from links l join escalations e "
                                         "on e.id = l.escalation_id where e.customer_domain = 'acme-corp.com'"))
         lin.set_state(acme["linear_issue_id"], "Done")
-        staged = closing.poll_and_stage(db, settings, hubspot, linear, now=datetime.now(timezone.utc))
+        staged = closing.poll_and_stage(db, settings, hubspot, linear, now=APP_NOW)
         assert len(staged.staged) == 1, staged
     db.close()
-    proc, url = start_dashboard(env, tmp / "streamlit.log")
+    proc, url = start_dashboard(env, tmp / "streamlit.log", clock_at=APP_NOW)
     yield url, hub, lin, settings
     proc.terminate()
     proc.wait(timeout=10)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from playwright.sync_api import expect
 
 from ingest.demo import build_demo
 from tests.support.browser import ROOT, start_dashboard
+from tests.support.clock import APP_NOW
 
 pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
@@ -49,11 +49,11 @@ def screenshot(page, name: str) -> None:
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("e2e")
-    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data",
+    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=APP_NOW.date(), data_dir=tmp / "data",
                feeds_dir=tmp / "static")
     env = {"ROTADESK_DB": str(tmp / "demo.db"), "ROTADESK_DATA_DIR": str(tmp / "data"),
            "ROTADESK_COMPANY_DOMAINS": "flowboard.io"}
-    proc, url = start_dashboard(env, tmp / "streamlit.log")
+    proc, url = start_dashboard(env, tmp / "streamlit.log", clock_at=APP_NOW)
     yield url
     proc.terminate()
     proc.wait(timeout=10)
@@ -120,10 +120,10 @@ def test_a_report_from_a_call_is_filed_from_the_intake_page(browser, dashboard: 
 
 
 def test_a_first_visit_straight_to_a_page_gets_the_full_navigation(browser, tmp_path: Path) -> None:
-    build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp_path / "data",
+    build_demo(tmp_path / "demo.db", ROOT / "data" / "samples", today=APP_NOW.date(), data_dir=tmp_path / "data",
                feeds_dir=tmp_path / "static")
     proc, url = start_dashboard({"ROTADESK_DB": str(tmp_path / "demo.db"), "ROTADESK_DATA_DIR": str(tmp_path / "data")},
-                                tmp_path / "streamlit.log")
+                                tmp_path / "streamlit.log", clock_at=APP_NOW)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{url}/capacity", wait_until="domcontentloaded")  # a fresh server: the router has not run yet

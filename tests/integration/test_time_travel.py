@@ -40,8 +40,6 @@ DAYS = {
     "leap-day": date(2028, 2, 29),
     "400-days-on": REFERENCE_DAY + timedelta(days=400),
     "as-written": SAMPLES_WRITTEN_FOR,
-    # The one case that reads the wall clock, on purpose: whatever today is when the suite runs, 400 days on.
-    "400-days-from-the-real-today": date.today() + timedelta(days=400),
 }
 DEMO_ENGINEERS = 6
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -26,16 +27,23 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Streamlit's own command line, in a process whose clock time-machine has moved (it keeps ticking).
+FROZEN_STREAMLIT = ("import sys, time_machine; time_machine.travel({at!r}, tick=True).start(); "
+                    "from streamlit.web.cli import main; sys.argv = ['streamlit', *sys.argv[1:]]; main()")
+
+
 def start_dashboard(env: dict[str, str], log_path: Path, timeout: float = 60.0, *, port: int | None = None,
-                    launcher: bool = False) -> tuple[subprocess.Popen, str]:
+                    launcher: bool = False, clock_at: datetime | None = None) -> tuple[subprocess.Popen, str]:
     """``streamlit run dashboard.py`` on 127.0.0.1, or with ``launcher`` the way ``make run`` starts it
-    (``python -m ui.serve``, which binds and configures sign-in from the settings)."""
+    (``python -m ui.serve``, which binds and configures sign-in from the settings). ``clock_at`` runs the
+    dashboard with its clock at that moment, so a test never depends on the day it runs."""
     port = port or free_port()
     options = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     if launcher:
         cmd = [sys.executable, "-m", "ui.serve", "--port", str(port), *options]
     else:
-        cmd = [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
+        start = ["-c", FROZEN_STREAMLIT.format(at=clock_at.isoformat())] if clock_at else ["-m", "streamlit"]
+        cmd = [sys.executable, *start, "run", "dashboard.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", *options]
     log = log_path.open("wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
