@@ -411,16 +411,16 @@ class _Context:
     linear: LinearClient | None
     issue: IssueState
     now: datetime
-    _summary: str | None = None
+    _note: str | None = None  # "" once read and there was none
 
     def note(self) -> str | None:
         """The issue's latest comment for the customer, read once for all its tickets."""
-        if self._summary is None:
+        if self._note is None:
             comment = None
             if self.linear is not None:
                 comment = self.linear.latest_comment_starting_with(self.issue.id, self.settings.customer_note_marker)
-            self._summary = customer_note(comment.body if comment else None, self.settings.customer_note_marker) or ""
-        return self._summary or None
+            self._note = customer_note(comment.body if comment else None, self.settings.customer_note_marker) or ""
+        return self._note or None
 
 
 def _stage_new(ctx: _Context, hubspot: HubSpotClient | None, action: StageAction) -> bool:
