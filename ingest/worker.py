@@ -121,7 +121,7 @@ def sync_cycle(
         ("Linear cycles", lambda: sync_cycles(db, settings, connectors.linear, _now())),
         ("other open tickets",
          lambda: follow_open_tickets(db, settings, connectors.hubspot, connectors.linear, now=_now())),
-        ("issue impacts", lambda: impacts.rebuild(db) and "recounted"),  # catches a new local customer list too
+        ("issue impacts", lambda: impacts.recount_due(db, _now()) and "recounted"),
     ):
         try:
             summary = step()

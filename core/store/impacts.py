@@ -9,7 +9,7 @@ by the worker every cycle, which also catches a new local customer list. The boa
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlite_utils import Database
 
@@ -27,6 +27,23 @@ def refresh(db: Database, issue_ids: Iterable[str | None]) -> None:
                 _put(db, issue_id, impact_of(reports))
             else:
                 db.execute("delete from issue_impacts where linear_issue_id = ?", [issue_id])
+
+
+RECOUNT_EVERY = timedelta(hours=1)  # linking and company changes recount as they happen; this catches the rest
+RECOUNT_KEY = "impacts.recounted_at"
+
+
+def recount_due(db: Database, now: datetime) -> int:
+    """:func:`rebuild`, at most once an hour (a new customer list, say): it reads every linked issue's reports,
+    too much for every worker cycle."""
+    from core.store import get_state, iso, set_state
+
+    last = get_state(db, RECOUNT_KEY)
+    if last is not None and now - datetime.fromisoformat(last) < RECOUNT_EVERY:
+        return 0
+    changed = rebuild(db)
+    set_state(db, RECOUNT_KEY, iso(now))
+    return changed
 
 
 def rebuild(db: Database) -> int:

@@ -82,3 +82,18 @@ def test_linking_and_moving_keep_the_counts_current(tmp_path) -> None:
         assert (row["customers"], row["tickets"]) == (2, 2)
     finally:
         world.db.close()
+
+
+def test_the_workers_full_recount_runs_at_most_hourly(db, monkeypatch) -> None:
+    # It reads every linked issue's reports; linking and company changes recount as they happen.
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+    impacts.recount_due(db, now)
+    calls = []
+    real = impacts.rebuild
+    monkeypatch.setattr(impacts, "rebuild", lambda d: calls.append(d) or real(d))
+    impacts.recount_due(db, now + timedelta(minutes=59))
+    assert calls == []
+    impacts.recount_due(db, now + timedelta(minutes=61))
+    assert len(calls) == 1
