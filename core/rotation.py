@@ -1,13 +1,13 @@
 """Rotation planning, pure: a fair weekly schedule with a backup per week, swap candidates, conflicts.
 
-The generator walks the weeks in order and gives each to the eligible engineer with the lowest load, so over any
-prefix of the schedule the rotation counts of continuously eligible engineers differ by at most one; among the
-least loaded it takes only someone who keeps the 13 weeks ending there within one too, so every 13-week window
-is balanced, not only those from the start. Ties go to whoever keeps spacing near the ideal cadence (one week
-per eligible engineer), then to the one whose total of days actually served (holidays and a day of PTO make a
-week shorter) a short week balances best, then to the least recent. The backup is chosen by the same rules from
-a tally of backup weeks, among those who work the days the primary is out. Engineers who join (new hires after
-their ramp, people added to the roster) start level with the team instead of catching up.
+Each week goes to whoever has waited longest among the engineers who can take it (``core.fairness``): among
+those able to take every week of a stretch, that hands out weeks in one fixed cyclic order, so over any stretch
+their counts differ by at most one, and someone back from time off takes the next turn without catching up on
+the weeks they missed. A week may go to one of the next in line instead when that balances the days actually
+served (holidays and a day of PTO make a week shorter: it goes to whoever has served most days) and keeps every
+13-week window and every stretch from the plan's start within one week apart. The backup is chosen from a tally
+of backup weeks, fewest first, then by spacing, among those who work the days the primary is out. Engineers who
+join (new hires after their ramp, people added to the roster) take the next turn and then follow the cycle.
 
 The data types live in ``core.schedule``, availability in ``core.availability`` and day-by-day coverage in
 ``core.coverage``; the names are re-exported here for callers that think in "the rotation".
@@ -15,13 +15,13 @@ The data types live in ``core.schedule``, availability in ``core.availability`` 
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from core.availability import blocked_reason, days_off, holiday_dates, working_days
 from core.coverage import apply_overrides, current_engineer
+from core.fairness import Balance, follow_rotation, waiting_order
 from core.roster import Engineer, Unavailability
 from core.schedule import (
     FULL_WEEK_DAYS,
@@ -33,7 +33,7 @@ from core.schedule import (
     week_start_for,
 )
 
-WINDOW = 13  # weeks: counts stay within one over every window this long, not only over prefixes
+NEXT_IN_LINE = 3  # how far down the rotation's order a week may go to balance days served
 
 __all__ = ["FULL_WEEK_DAYS", "WEEK", "Candidate", "Conflict", "Override", "Plan", "RotationWeek", "Schedule",
            "apply_overrides", "blocked_reason", "conflicts", "current_engineer", "generate", "holiday_dates",
@@ -101,63 +101,62 @@ def generate(engineers: Sequence[Engineer], unavailability: Sequence[Unavailabil
     if existing:
         end = max(end, max(by_start) + WEEK)
     history = sorted(s for s in by_start if s < current)
-    origin = history[0] if history else current
-    tally, backups = _Tally(engineers, origin, plan.ramp_weeks), _Tally(engineers, origin, plan.ramp_weeks)
+    starts = history + [current + i * WEEK for i in range((end - current) // WEEK)]
+    # Published weeks stay even beyond the freeze window: weeks imported as already promised are published.
+    kept = {i: effective[s] for i, s in enumerate(starts) if s in by_start
+            and (s < freeze_end or s in pinned or by_start[s].published)}
+    run = _Run(ctx, starts, kept)
+    tally, backups = _Tally(engineers, starts[0], plan.ramp_weeks), _Tally(engineers, starts[0], plan.ramp_weeks)
     result: list[RotationWeek] = []
-    for start in history:
-        result.append(by_start[start])
-        tally.arrive(start)
-        backups.arrive(start)
-        tally.add(effective[start], start, ctx.served(effective[start], start), ctx.eligible(start))
-        backups.add(by_start[start].backup_email, start, 0)
     warnings: list[str] = []
     gaps: list[date] = []
-    start = current
-    while start < end:
+    for index, start in enumerate(starts):
         tally.arrive(start)
         backups.arrive(start)
         old = by_start.get(start)
-        # Published weeks stay even beyond the freeze window: weeks imported as already promised are published.
-        if old is not None and (start < freeze_end or start in pinned or old.published):
+        if start < current:
             primary, backup = effective[start], old.backup_email
+            result.append(old)
+        elif index in kept:
+            primary, backup = kept[index], old.backup_email
             if primary is not None and (backup is None or backup == primary):
                 backup = _choose_backup(ctx, start, primary, backups, gaps)
             result.append(replace(old, published=old.published or start < freeze_end, backup_email=backup))
         else:
-            primary, note = _choose(ctx, start, tally, warnings)
+            primary, note = _choose(run, index, tally, warnings)
             backup = _choose_backup(ctx, start, primary, backups, gaps) if primary else None
             # SEQUENCE follows the week's event, which names the primary; the backup has events of their own.
             sequence = old.sequence + (old.engineer_email != primary) if old else 0
             result.append(RotationWeek(start, primary, start < freeze_end, sequence, note, backup))
-        tally.add(primary, start, ctx.served(primary, start), ctx.eligible(start))
+        run.give(index, primary)
+        tally.add(primary, start, ctx.served(primary, start))
         backups.add(backup, start, 0)
-        start += WEEK
     return Schedule(result, warnings, gaps)
 
 
 class _Context:
-    """The roster, time off and calendars one generation run asks about; each week's answers are worked out once
-    per engineer (the ranking asks for them many times)."""
+    """The roster, time off and calendars one generation run asks about; each engineer's week is worked out once
+    (the ranking and the balance checks ask for it many times)."""
 
     def __init__(self, engineers: Sequence[Engineer], away: dict[str, list[Unavailability]], plan: Plan) -> None:
         self.engineers, self.away, self.plan = engineers, away, plan
         self.people = {e.email: e for e in engineers}
-        self._week: date | None = None
-        self._facts: dict[str, tuple[str | None, frozenset[date], int]] = {}
-        self._working = 0
+        self._facts: dict[tuple[str, date], tuple[str | None, frozenset[date], int]] = {}
+        self._working: dict[date, int] = {}
 
     def _fact(self, email: str, start: date) -> tuple[str | None, frozenset[date], int]:
-        if start != self._week:
-            self._week, self._facts, self._working = start, {}, working_days(start, self.plan.holidays)
-        if email not in self._facts:
+        key = (email, start)
+        if key not in self._facts:
+            if start not in self._working:
+                self._working[start] = working_days(start, self.plan.holidays)
             mine, own = self.away.get(email, []), self.plan.holidays_of(email)
             engineer = self.people.get(email)
             days = days_off(email, start, mine, team_holidays=self.plan.holidays, own_holidays=own)
             reason = (blocked_reason(engineer, start, mine, self.plan.ramp_weeks, team_holidays=self.plan.holidays,
                                      own_holidays=own, off=days) if engineer else "not on the roster")
             off = frozenset(days)
-            self._facts[email] = (reason, off, self._working - len(off))
-        return self._facts[email]
+            self._facts[key] = (reason, off, self._working[start] - len(off))
+        return self._facts[key]
 
     def blocked(self, engineer: Engineer, start: date) -> str | None:
         return self._fact(engineer.email, start)[0]
@@ -172,6 +171,32 @@ class _Context:
         return 0 if email is None else self._fact(email, start)[2]
 
 
+class _Run:
+    """One generation run's weeks: who could take each, the weeks given out so far and the kept weeks ahead."""
+
+    def __init__(self, ctx: _Context, starts: list[date], kept: dict[int, str | None]) -> None:
+        self.ctx, self.starts, self.kept = ctx, starts, kept
+        self.eligible = [ctx.eligible(s) for s in starts]
+        self.balance = Balance(self.eligible)
+        self.picks: list[str | None] = []
+        self.last: dict[str, int] = {}
+
+    def give(self, index: int, email: str | None) -> None:
+        self.picks.append(email)
+        if email is not None:
+            self.last[email] = index
+
+    def keeps_balance(self, index: int, instead: str, of: str) -> bool:
+        """Whether giving week ``index`` to ``instead`` rather than ``of`` leaves no more uneven windows, with the
+        plain rotation taking every later week either way (so a later departure is checked against this one)."""
+        def uneven(email: str) -> int:
+            picks = follow_rotation([*self.picks, email], index + 1, self.eligible, self.kept,
+                                    {**self.last, email: index})
+            return self.balance.uneven(picks, index)
+
+        return uneven(instead) <= uneven(of)
+
+
 class _Tally:
     """Running counts per engineer. Engineers whose ramp ends inside the plan join level with the team
     (``offset``) rather than catching up on weeks they could never have taken."""
@@ -182,7 +207,6 @@ class _Tally:
         self.last: dict[str, date] = {}
         self.offset: dict[str, tuple[int, int]] = {}
         self.previous: str | None = None
-        self.window: deque[tuple[str | None, frozenset[str]]] = deque(maxlen=WINDOW - 1)  # the weeks before
         self.active = [e.email for e in engineers if e.active]
         self.ready = {e.email: e.start_date + ramp_weeks * WEEK for e in engineers if e.start_date}
         for email in self.active:
@@ -198,10 +222,8 @@ class _Tally:
         for email in newcomers:
             self.offset[email] = (self.count.get(email, 0) - base[0], self.days.get(email, 0) - base[1])
 
-    def add(self, email: str | None, start: date, days: int, eligible: frozenset[str] | None = None) -> None:
+    def add(self, email: str | None, start: date, days: int) -> None:
         self.previous = email
-        if eligible is not None:
-            self.window.append((email, eligible))
         if email is None:
             return
         self.offset.setdefault(email, (0, 0))
@@ -209,33 +231,13 @@ class _Tally:
         self.days[email] = self.days.get(email, 0) + days
         self.last[email] = start
 
-    def window_keepers(self, eligible: frozenset[str]) -> Callable[[str], bool]:
-        """Whether giving this week to an engineer keeps the 13 weeks ending here within one week apart for the
-        engineers eligible in all of them; worked out once per week, asked per candidate."""
-        if len(self.window) < WINDOW - 1:
-            return lambda email: True  # the plan's first weeks: the prefix rule covers them
-        steady = eligible.intersection(*(seen for _, seen in self.window))
-        if len(steady) < 2:
-            return lambda email: True
-        counts = Counter(who for who, _ in self.window if who in steady)
-        values = sorted(counts[e] for e in steady)
-        low, high, lows = values[0], values[-1], values.count(values[0])
-
-        def keeps(email: str) -> bool:
-            if email not in steady:
-                return high - low <= 1
-            mine = counts[email]
-            new_low = values[lows] if mine == low and lows == 1 else low  # they were the only one lowest
-            return max(high, mine + 1) - min(new_low, mine + 1) <= 1
-
-        return keeps
-
     def load(self, email: str) -> tuple[int, int]:
         count_off, days_off = self.offset.get(email, (0, 0))
         return self.count.get(email, 0) - count_off, self.days.get(email, 0) - days_off
 
 
-def _choose(ctx: _Context, start: date, tally: _Tally, warnings: list[str]) -> tuple[str | None, str]:
+def _choose(run: _Run, index: int, tally: _Tally, warnings: list[str]) -> tuple[str | None, str]:
+    ctx, start = run.ctx, run.starts[index]
     reasons = {e.email: ctx.blocked(e, start) for e in ctx.engineers}
     eligible = sorted(email for email, reason in reasons.items() if reason is None)
     if not eligible:
@@ -243,17 +245,19 @@ def _choose(ctx: _Context, start: date, tally: _Tally, warnings: list[str]) -> t
         warnings.append(f"Week of {start}: nobody can take it" + (f": {'; '.join(blocked)}." if blocked else
                         " because no active engineer is on the roster."))
         return None, "nobody available"
-    pool = [e for e in eligible if e != tally.previous] or eligible
-    if pool == [tally.previous]:
+    previous = run.picks[-1] if run.picks else None
+    pool = [e for e in eligible if e != previous] or eligible
+    if pool == [previous]:
         warnings.append(f"Week of {start}: {pool[0]} is on support two weeks running because nobody else "
                         "is available; add engineers or move time off to avoid this.")
-    # Among the least loaded, whoever keeps the last 13 weeks balanced; the prefix rule (load first) wins a clash.
-    fewest = min(tally.load(e)[0] for e in pool)
-    least = [e for e in pool if tally.load(e)[0] == fewest]
-    keeps = tally.window_keepers(frozenset(eligible))
-    safe = [e for e in least if keeps(e)] or least
-    chosen = min(safe, key=_ranking(ctx, start, tally, len(eligible)))
-    return chosen, "back-to-back: nobody else available" if chosen == tally.previous else ""
+    # The plain rotation's turn, unless one of the next in line balances days served better and keeps every
+    # window even.
+    order = waiting_order(pool, run.last)
+    turn = order[0]
+    rank = _days_ranking(ctx, start, tally)
+    better = min(order[:NEXT_IN_LINE], key=lambda email: (rank(email), order.index(email)))
+    chosen = better if better != turn and run.keeps_balance(index, better, turn) else turn
+    return chosen, "back-to-back: nobody else available" if chosen == previous else ""
 
 
 def _choose_backup(ctx: _Context, start: date, primary: str, backups: _Tally, gaps: list[date]) -> str | None:
@@ -265,18 +269,22 @@ def _choose_backup(ctx: _Context, start: date, primary: str, backups: _Tally, ga
         gaps.append(start)
         return None
     pool = [e for e in eligible if e != backups.previous] or eligible
-    return min(pool, key=_ranking(ctx, start, backups, len(eligible)))
+    n = len(eligible)
 
-
-def _ranking(ctx: _Context, start: date, tally: _Tally, n: int):
-    def key(email: str) -> tuple[int, int, int, int, str]:
-        count, worked = tally.load(email)
-        gap = (start - tally.last[email]).days // 7 if email in tally.last else 10**6
+    def key(email: str) -> tuple[int, int, int, str]:
+        gap = (start - backups.last[email]).days // 7 if email in backups.last else 10**6
         # Spacing bands: overdue, due within a week of the ideal n-week cadence, early, too soon.
         band = 0 if gap > n else 1 if gap >= n - 1 else 2 if gap >= max(2, n // 2) else 3
-        # Inside a band a short week goes to whoever has served most days, a full week to whoever served fewest.
-        balance = -worked if ctx.served(email, start) < FULL_WEEK_DAYS else worked
-        return count, band, balance, -gap, email
+        return backups.load(email)[0], band, -gap, email
+
+    return min(pool, key=key)
+
+
+def _days_ranking(ctx: _Context, start: date, tally: _Tally):
+    """A short week goes to whoever has served most days, a full week to whoever has served fewest."""
+    def key(email: str) -> int:
+        worked = tally.load(email)[1]
+        return -worked if ctx.served(email, start) < FULL_WEEK_DAYS else worked
 
     return key
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 
 from hypothesis import given, settings
@@ -137,3 +138,25 @@ def test_whoever_is_on_support_follows_day_overrides_then_the_backup(case, data)
             assert who == week.backup_email
         else:
             assert who == week.engineer_email
+
+
+@settings(max_examples=150, deadline=None)
+@given(teams(), st.integers(min_value=0, max_value=13), st.data())
+def test_primary_counts_stay_within_one_over_every_13_week_window(case, history_weeks, data):
+    # Issue 15: any quarter of the plan, not only those counted from its start; with a past planned by the same
+    # rules and partial PTO, the windows reaching back into the past hold too.
+    engineers, away, plan = case
+    earlier = FIRST - timedelta(weeks=history_weeks)
+    past = generate(engineers, away, today=earlier, plan=Plan(weeks_ahead=max(history_weeks, 1), ramp_weeks=0,
+                    holidays=plan.holidays, engineer_holidays=plan.engineer_holidays)).weeks[:history_weeks]
+    schedule = generate(engineers, away, today=FIRST, plan=plan, existing=past)
+    weeks = schedule.weeks
+    assert [w.week_start for w in weeks] == [earlier + timedelta(weeks=i) for i in range(history_weeks + WEEKS)]
+    for first in range(len(weeks) - 12):
+        window = weeks[first:first + 13]
+        steady = [e.email for e in engineers
+                  if not any(unavailable(e.email, w.week_start, away, plan) for w in window)]
+        counts = Counter({email: 0 for email in steady})
+        counts.update(w.engineer_email for w in window if w.engineer_email in counts)
+        if counts:
+            assert max(counts.values()) - min(counts.values()) <= 1, (window[0].week_start, counts)
