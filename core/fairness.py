@@ -58,19 +58,21 @@ class Balance:
     def _steady_count(self, first: int, last: int) -> int:
         return sum(1 for blocked in self._blocked.values() if blocked[last + 1] == blocked[first])
 
-    def _even(self, counts: Counter[str], first: int, last: int, steady: int) -> bool:
+    def _excess(self, counts: Counter[str], first: int, last: int, steady: int) -> int:
+        """By how many weeks the steady engineers' counts spread wider than one."""
         mine = [n for email, n in counts.items() if n and self._steady(email, first, last)]
         if not mine:
-            return True
+            return 0
         low = min(mine) if len(mine) == steady else 0  # a steady engineer without a week counts as 0
-        return max(mine) - low <= 1
+        return max(0, max(mine) - low - 1)
 
-    def uneven(self, picks: Sequence[Pick], since: int) -> int:
-        """How many windows ending at week ``since`` or later are uneven: 13-week windows and stretches from week 0.
-        """
+    def uneven(self, picks: Sequence[Pick], since: int) -> tuple[int, int]:
+        """How uneven the stretches from week 0, then the 13-week windows, ending at week ``since`` or later are:
+        the weeks by which their counts spread wider than one, summed. The stretches come first: a history that
+        left someone behind is caught up on before the windows are evened out."""
         from_start = Counter(p for p in picks[:since] if p is not None)
         window = Counter(p for p in picks[max(0, since - WINDOW):since] if p is not None)  # the window before
-        found = 0
+        from_start_uneven = window_uneven = 0
         for last in range(since, len(picks)):
             first = max(0, last - WINDOW + 1)
             if picks[last] is not None:
@@ -78,7 +80,7 @@ class Balance:
                 window[picks[last]] += 1
             if first and picks[first - 1] is not None:
                 window[picks[first - 1]] -= 1
-            found += not self._even(window, first, last, self._steady_in_window[last])
+            window_uneven += self._excess(window, first, last, self._steady_in_window[last])
             if first:
-                found += not self._even(from_start, 0, last, self._steady_from_start[last])
-        return found
+                from_start_uneven += self._excess(from_start, 0, last, self._steady_from_start[last])
+        return from_start_uneven, window_uneven

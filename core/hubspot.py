@@ -131,6 +131,7 @@ class HubSpotClient:
         transient = limited = 0
         while True:
             self._pacer.wait(lane)  # sleeps without holding anything another lane needs
+            sent_at = self._clock()
             with self._count_lock:
                 self.calls += 1
             try:
@@ -142,7 +143,7 @@ class HubSpotClient:
                 self._pacer.backoff(transient)
                 transient += 1
                 continue
-            self._note_headroom(response, lane)
+            self._note_headroom(response, lane, sent_at)
             if response.status_code == 429:
                 error = self._rate_limited(response)
                 if error.daily or limited >= self._pacer.policy.retries:
@@ -165,7 +166,7 @@ class HubSpotClient:
         response = self._send(method, path, **kwargs)
         return response.json() if response.content else {}
 
-    def _note_headroom(self, response: httpx.Response, lane: str) -> None:
+    def _note_headroom(self, response: httpx.Response, lane: str, sent_at: float) -> None:
         headroom = {k: v for k, v in response.headers.items() if k.lower().startswith("x-hubspot-ratelimit-")}
         if not headroom:
             return
@@ -173,12 +174,12 @@ class HubSpotClient:
         h = response.headers
         if lane == "search":
             remaining = header_number(h, "X-HubSpot-RateLimit-Secondly-Remaining")
-            self._pacer.observe(remaining, header_number(h, "X-HubSpot-RateLimit-Secondly"), 1.0, lane)
+            self._pacer.observe(remaining, header_number(h, "X-HubSpot-RateLimit-Secondly"), 1.0, lane, sent_at)
         else:
             interval = header_number(h, "X-HubSpot-RateLimit-Interval-Milliseconds")
             remaining = header_number(h, "X-HubSpot-RateLimit-Remaining")
             limit = header_number(h, "X-HubSpot-RateLimit-Max")
-            self._pacer.observe(remaining, limit, interval / 1000 if interval else None, lane)
+            self._pacer.observe(remaining, limit, interval / 1000 if interval else None, lane, sent_at)
 
     def _scrub(self, text: str) -> str:
         return text.replace(self._token, "***") if self._token else text

@@ -5,7 +5,8 @@ those able to take every week of a stretch, that hands out weeks in one fixed cy
 their counts differ by at most one, and someone back from time off takes the next turn without catching up on
 the weeks they missed. A week may go to one of the next in line instead when that balances the days actually
 served (holidays and a day of PTO make a week shorter: it goes to whoever has served most days) and keeps every
-13-week window and every stretch from the plan's start within one week apart. The backup is chosen from a tally
+13-week window and every stretch from the plan's start within one week apart, or when it evens out a history that
+left someone behind (an imported spreadsheet's). The backup is chosen from a tally
 of backup weeks, fewest first, then by spacing, among those who work the days the primary is out. Engineers who
 join (new hires after their ramp, people added to the roster) take the next turn and then follow the cycle.
 
@@ -186,15 +187,22 @@ class _Run:
         if email is not None:
             self.last[email] = index
 
-    def keeps_balance(self, index: int, instead: str, of: str) -> bool:
-        """Whether giving week ``index`` to ``instead`` rather than ``of`` leaves no more uneven windows, with the
-        plain rotation taking every later week either way (so a later departure is checked against this one)."""
-        def uneven(email: str) -> int:
-            picks = follow_rotation([*self.picks, email], index + 1, self.eligible, self.kept,
-                                    {**self.last, email: index})
-            return self.balance.uneven(picks, index)
+    def uneven(self, index: int, email: str) -> tuple[int, int]:
+        """The uneven windows from week ``index`` on if ``email`` takes it and the plain rotation every later week
+        (so a later departure is checked against this one)."""
+        picks = follow_rotation([*self.picks, email], index + 1, self.eligible, self.kept, {**self.last, email: index})
+        return self.balance.uneven(picks, index)
 
-        return uneven(instead) <= uneven(of)
+    def evener(self, index: int, turn: str, others: Sequence[str]) -> str:
+        """``turn``, unless one of ``others`` leaves fewer uneven windows (an imported history that left people
+        behind: they catch up)."""
+        best, fewest = turn, self.uneven(index, turn)
+        for email in others:
+            if not any(fewest):
+                break
+            if (found := self.uneven(index, email)) < fewest:
+                best, fewest = email, found
+        return best
 
 
 class _Tally:
@@ -251,12 +259,15 @@ def _choose(run: _Run, index: int, tally: _Tally, warnings: list[str]) -> tuple[
         warnings.append(f"Week of {start}: {pool[0]} is on support two weeks running because nobody else "
                         "is available; add engineers or move time off to avoid this.")
     # The plain rotation's turn, unless one of the next in line balances days served better and keeps every
-    # window even.
+    # window as even, or evens out windows the turn would leave uneven.
     order = waiting_order(pool, run.last)
-    turn = order[0]
+    turn, next_in_line = order[0], order[1:NEXT_IN_LINE]
     rank = _days_ranking(ctx, start, tally)
     better = min(order[:NEXT_IN_LINE], key=lambda email: (rank(email), order.index(email)))
-    chosen = better if better != turn and run.keeps_balance(index, better, turn) else turn
+    if better != turn and run.uneven(index, better) <= run.uneven(index, turn):
+        chosen = better
+    else:
+        chosen = run.evener(index, turn, next_in_line)
     return chosen, "back-to-back: nobody else available" if chosen == previous else ""
 
 

@@ -15,9 +15,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from core import slack as cs
+from core.access import Person
 from core.errors import AppError
 from core.rotation import local_date
-from core.store import handovers
+from core.store import audit, handovers
 from core.store import rotation as rotation_store
 from core.store import slack as store
 
@@ -45,10 +46,13 @@ def ask(app: SlackApp, ack: Callable[..., None], command: dict[str, Any], client
     asker = asker_name or command.get("user_name") or "someone on Slack"
     now = app.now()
     try:
-        with app.lock:
+        reason = wanted.reason or f"asked on Slack by {asker}"
+        with app.lock, audit.performed(app.db, slack_person(asker_email, asker, asker_id), "rotation.ask_swap",
+                                       f"week {wanted.week_start}", now=now,
+                                       changes={"asked": wanted.to_email, "requested_by": asker_email or asker,
+                                                "reason": reason, "via": "slack"}):
             request = handovers.ask_swap(app.db, wanted.week_start, wanted.to_email,
-                                         requested_by=asker_email or asker,
-                                         reason=wanted.reason or f"asked on Slack by {asker}", now=now)
+                                         requested_by=asker_email or asker, reason=reason, now=now)
     except AppError as exc:
         tell(client, asker_id, f"The swap was not asked: {exc}")
         return
@@ -79,7 +83,7 @@ def answered(app: SlackApp, body: dict[str, Any], client: WebClient) -> None:
         names = {e.email: e.name for e in rotation_store.list_engineers(app.db)}
     if request is None:
         return
-    _, email = app.person(client, user_id)
+    name, email = app.person(client, user_id)
     if email.lower() != request.to_email:
         tell(client, user_id, f"Only {names.get(request.to_email, request.to_email)} can answer this "
                                     "swap request.")
@@ -87,7 +91,10 @@ def answered(app: SlackApp, body: dict[str, Any], client: WebClient) -> None:
     accept = action.get("action_id") == cs.SWAP_ACCEPT
     person = names.get(request.to_email, request.to_email)
     try:
-        with app.lock:
+        with app.lock, audit.performed(app.db, slack_person(email, name, user_id), "rotation.answer_swap",
+                                       f"week {request.week_start}", now=app.now(),
+                                       changes={"engineer": [request.from_email, request.to_email],
+                                                "answer": "accepted" if accept else "declined", "via": "slack"}):
             handovers.answer_swap(app.db, request.id, accept=accept, decided_by=request.to_email,
                                   now=app.now())
         text = cs.swap_answer_text(request.week_start, person, accept, to_them=True)
@@ -105,6 +112,11 @@ def answered(app: SlackApp, body: dict[str, Any], client: WebClient) -> None:
         from ingest.slack_posts import send_pending
 
         send_pending(app.db, client, app.lock, app.now(), key=f"swap-answer:{request.id}")
+
+def slack_person(email: str, name: str, user_id: str) -> Person:
+    """Whoever acted on Slack, as the audit trail names them: an engineer on the team acting for themselves."""
+    return Person(email.lower() or f"slack:{user_id}", name or email or user_id, "member")
+
 
 def tell(client: WebClient, user_id: str, text: str) -> None:
     """A direct message that may be lost without harm (the dashboard shows the same)."""

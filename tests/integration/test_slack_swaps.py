@@ -11,7 +11,7 @@ import pytest
 
 from core.roster import Engineer
 from core.rotation import RotationWeek
-from core.store import handovers, open_db
+from core.store import audit, handovers, open_db
 from core.store import rotation as rotation_store
 from tests.support.slack import SIGNING_SECRET, make_slack_world
 
@@ -82,6 +82,15 @@ def test_accept_hands_the_week_over_updates_the_message_and_tells_the_asker(worl
     assert not any(b["type"] == "actions" for b in message["blocks"])  # no buttons left to press
     assert [m["text"] for m in world.double.dm("U0BO")] == [
         "Ada Lovelace accepted: the support week of Mon 09 Mar 2026 is theirs."]
+    answered, asked = audit.entries(world.db)  # newest first
+    assert (asked["actor"], asked["action"], asked["target"]) == (
+        "bo@ourco.com", "rotation.ask_swap", "week 2026-03-09")
+    assert json.loads(asked["changes"]) == {"asked": "ada@ourco.com", "requested_by": "bo@ourco.com",
+                                            "reason": "my sister's wedding", "via": "slack"}
+    assert (answered["actor"], answered["actor_name"], answered["action"]) == (
+        "ada@ourco.com", "Ada Lovelace", "rotation.answer_swap")
+    assert json.loads(answered["changes"]) == {"engineer": ["bo@ourco.com", "ada@ourco.com"], "answer": "accepted",
+                                               "via": "slack"}
 
 
 def test_decline_leaves_the_week_and_a_second_click_is_told_it_was_answered(world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from datetime import datetime, timezone
 from email.utils import format_datetime
 
@@ -66,32 +67,78 @@ def test_hold_keeps_a_lane_quiet_for_the_rest_of_the_wait(clock: Clock) -> None:
     assert p.wait("search") == 0  # other lanes are unaffected
 
 
-def test_nothing_left_holds_the_lane_for_a_window(clock: Clock) -> None:
-    p = pacer(clock, low_water=0.1)
+class RollingWindow:
+    """A server's rolling limit of ``limit`` requests per ``interval`` s on the fake clock, answering with headroom."""
+
+    def __init__(self, clock: Clock, limit: int = 100, interval: float = 10.0) -> None:
+        self.clock, self.limit, self.interval = clock, limit, interval
+        self.hits: deque[float] = deque()
+        self.refused = 0
+
+    def receive(self) -> int:
+        """Count a request arriving now; the headroom the answer reports."""
+        while self.hits and self.hits[0] <= self.clock.now - self.interval:
+            self.hits.popleft()
+        if len(self.hits) >= self.limit:
+            self.refused += 1
+        else:
+            self.hits.append(self.clock.now)
+        return self.limit - len(self.hits)
+
+
+def send_for(p: Pacer, server: RollingWindow, seconds: float, *, in_flight: int = 0, latency: float = 0.01) -> int:
+    """Send as fast as ``p`` allows for ``seconds``, each request taking ``latency``; each answer is read
+    ``in_flight`` sends later, as another thread's would be. Returns the requests sent."""
+    answers: deque[tuple[int, float]] = deque()
+    end, sent = server.clock.now + seconds, 0
+    while True:
+        p.wait()
+        sent_at = server.clock.now
+        if sent_at >= end:
+            return sent
+        sent += 1
+        server.clock.now += latency
+        answers.append((server.receive(), sent_at))
+        if len(answers) > in_flight:
+            remaining, asked_at = answers.popleft()
+            p.observe(remaining, server.limit, server.interval, sent_at=asked_at)
+
+
+@pytest.mark.parametrize("in_flight", [0, 1, 3])
+def test_a_lane_runs_close_to_a_rolling_limit_and_never_over_it(clock: Clock, in_flight: int) -> None:
+    server = RollingWindow(clock)
+    sent = send_for(pacer(clock), server, 60.0, in_flight=in_flight)
+    assert server.refused == 0
+    assert sent >= 0.9 * 6 * server.limit  # six windows' worth, less the cushion
+
+
+def test_requests_sent_elsewhere_leave_less_room(clock: Clock) -> None:
+    server = RollingWindow(clock)
+    for _ in range(60):  # another process on the same account, just now
+        server.receive()
+    p = pacer(clock)
+    p.wait()
+    p.observe(server.receive(), server.limit, server.interval)  # 61 in the window, 1 of them ours: 60 elsewhere
+    start = clock.now
+    assert send_for(p, server, 9.0) <= 100 - 60 - 1 - 5
+    assert server.refused == 0
+    clock.now = start + 10.0  # the other process's requests have left the window
+    assert send_for(p, server, 10.0) >= 90
+    assert server.refused == 0
+
+
+def test_a_window_taken_up_elsewhere_is_waited_out(clock: Clock) -> None:
+    p = pacer(clock)
     p.observe(0, 100, 10.0)
     assert p.wait() == pytest.approx(10.0)
     assert p.wait("search") == 0  # other lanes are unaffected
 
 
-@pytest.mark.parametrize(
-    ("remaining", "limit", "spacing"),
-    [(49, 100, 0.1), (5, 100, 0.1), (4, 100, 0.125), (1, 100, 0.5), (50, 100, 0.0), (80, 100, 0.0), (None, 100, 0.0)],
-)
-def test_low_headroom_paces_at_the_window_rate_and_slower_near_empty(
-    clock: Clock, remaining, limit, spacing: float
-) -> None:
-    p = pacer(clock, low_water=0.1)
-    p.wait()
-    p.observe(remaining, limit, 10.0)
-    assert [p.wait() for _ in range(3)] == [pytest.approx(spacing)] * 3
-
-
-def test_spacing_ends_when_headroom_returns(clock: Clock) -> None:
-    p = pacer(clock, low_water=0.1)
-    p.wait()
-    p.observe(2, 100, 10.0)
-    assert p.wait() == pytest.approx(0.25)
-    p.observe(60, 100, 10.0)
+def test_nothing_left_without_a_known_limit_holds_the_lane_for_a_window(clock: Clock) -> None:
+    p = pacer(clock)
+    p.observe(0, None, 10.0)
+    assert p.wait() == pytest.approx(10.0)
+    p.observe(None, None, None)
     assert p.wait() == 0
 
 
