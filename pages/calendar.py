@@ -113,8 +113,10 @@ if view.weeks:
     st.markdown("**Who is on support, week by week**")
     st.altair_chart(rotation_chart(cells, view.engineers, current_week=current_week), key="calendar.chart")
 
+# Tracked, so an action's rerun comes back to the tab it was taken on.
 schedule_tab, swap_tab, cover_tab, roster_tab, away_tab, feed_tab = st.tabs(
-    ["Schedule", "Swap a week", "Cover days", "Roster", "Time off", "Shared calendar"])
+    ["Schedule", "Swap a week", "Cover days", "Roster", "Time off", "Shared calendar"], key="calendar.tab",
+    on_change="rerun")
 
 with schedule_tab:
     upcoming = [w for w in view.weeks if w.week_start >= current_week]
