@@ -67,7 +67,8 @@ def per_cycle(cycles: Sequence[dict[str, Any]], rows: Iterable[dict[str, Any]], 
         if start is None or end is None or start > now:
             continue
         window = retro.Week(start.astimezone(tz).date(), start, end, c.get("name") or "")
-        out.append(CycleRetro(int(c["number"]), c.get("name") or "", start, end,
+        # In the team's zone, so the cycle's dates read as the team's days.
+        out.append(CycleRetro(int(c["number"]), c.get("name") or "", start.astimezone(tz), end.astimezone(tz),
                               team_size_on(engineers, start.astimezone(tz).date()),
                               support_weeks(rotation, start, end, tz), retro.week(rows, window)))
     return out

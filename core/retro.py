@@ -4,8 +4,8 @@ Rows are escalations as ``core.store.planning.retro_rows`` reads them: received 
 playbook's support tier, the customer's domain and revenue, the Linear issue and when it was triaged (its issue
 was created or linked), and the latest follow-up. For each week:
 
-- *fixed* were received in the week and closed as fixed before it ended; *triaged* got a Linear issue and were
-  still open when it ended (into the backlog); *carried over* were still open without one.
+- *fixed* were received in the week and closed as fixed before it ended; *triaged* got a Linear issue by the
+  end of the week and were still open when it ended (into the backlog); *carried over* were still open without one.
 - *reopened* counts escalations closed in the week whose customer wrote again after the close: the customer's
   answer that it is not fixed.
 - *boundary breaches* are the non-escalation Linear issues the engineer worked on in their week
@@ -96,7 +96,10 @@ def week(rows: Iterable[dict[str, Any]], w: Week, pulses: Iterable[dict[str, Any
         if fixed_at is not None and fixed_at < w.end:
             fixed += 1
         elif closed is None or closed >= w.end:  # still open when the week ended
-            if r.get("linear_identifier") or r.get("triaged_at"):
+            made = parse_time(r.get("triaged_at"))
+            # Its issue made by the end of the week (one linked at an unknown time counts): an issue made later
+            # means the escalation was carried over into the next week.
+            if (made is not None and made < w.end) or (made is None and r.get("linear_identifier")):
                 triaged += 1
             else:
                 carried += 1

@@ -1,4 +1,5 @@
-"""The demo database: a sample team, a quarter of rotation weeks, sample customers and sample emails.
+"""The demo database: a sample team, a quarter of rotation weeks, sample customers and sample emails, and the
+past quarter's escalations, pulses, breaches and cycles (:mod:`ingest.demo_history`).
 
 Everything goes through the real code paths (roster import, schedule generation, the intake pipeline, the closing
 loop) in local-only mode, so the demo shows what a real deployment shows. The samples were written as if
@@ -18,16 +19,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core import closing, handoff, office_hours
-from core import playbook as pb
 from core.capacity import week_start_of
 from core.roster import Unavailability
 from core.settings import Settings
 from core.store import intake as intake_store
 from core.store import iso, open_db, ops
 from core.store import links as links_store
-from core.store import planning as planning_store
 from core.store import playbook as playbook_store
 from core.store import rotation as rotation_store
+from ingest import demo_history
 from ingest.pipeline import ingest_raw
 
 DEMO_DOMAINS = ("flowboard.io",)
@@ -62,12 +62,12 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
     if not rotation_store.list_unavailability(db):
         rotation_store.add_unavailability(db, Unavailability("ben.carter@flowboard.io", today + PTO_FROM,
                                                              today + PTO_TO, "pto", "Winter holiday"))
-    # Planned five weeks ago and rolled forward today, so the calendar and charts have a past.
-    rotation_store.regenerate(db, settings, today - timedelta(weeks=5))
+    # Planned a quarter ago and rolled forward today, so the calendar, the charts and the retro have a past.
+    rotation_store.regenerate(db, settings, today - timedelta(weeks=demo_history.WEEKS))
     rotation_store.regenerate(db, settings, today)
     customers = intake_store.parse_customers_csv((samples / "customers.csv").read_text(encoding="utf-8"))
     intake_store.upsert_customers(db, customers, iso(now))
-    _seed_playbook(db, now)
+    demo_history.seed_rules(db, settings, today)
     outcomes: Counter[str] = Counter()
     new: list[int] = []
     for path in sorted(samples.glob("*.eml")):
@@ -80,13 +80,14 @@ def build_demo(db_path: Path, samples: Path, *, today: date, settings: Settings 
     closed = _close_older_escalations(db, new, before=now - timedelta(days=9), spare=1)
     if sample_reply and closed:
         _stage_sample_reply(db, settings, closed[-1])
+    history = demo_history.build(db, settings, today)
     _seed_rotation_routine(db, settings, now)
     _seed_handback(db, now)
-    _seed_pulses(db, settings, now)
     rotation_store.refresh_feeds(db, settings, now, feeds_dir)
     db.close()
     return (f"demo database {db_path}: {len(customers)} customers, "
-            + ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items())))
+            + ", ".join(f"{n} {status}" for status, n in sorted(outcomes.items()))
+            + f", {history} escalations of the past quarter")
 
 
 def shift_dates(raw: bytes, shift: timedelta) -> bytes:
@@ -153,35 +154,6 @@ def _stage_sample_reply(db, settings: Settings, escalation_id: int) -> None:
     # Staged an hour after the issue was done, as the worker's poll would have: the Replies page's timings read true.
     closing.poll_and_stage(db, settings, None, None, now=done + timedelta(hours=1))
 
-
-# The team's own rules beside the defaults, so the samples show rules firing (and one handing back).
-DEMO_RULES = (
-    pb.Rule("Exports and integrations", 3, keywords=("export", "exported", "webhook", "webhooks", "api"),
-            position=50),
-    pb.Rule("Team administration", 3, keywords=("deactivated user", "remove a user", "permissions"), position=60),
-)
-
-
-def _seed_playbook(db, now: datetime) -> None:
-    names = {r.name for r in playbook_store.rules(db)}
-    for rule in DEMO_RULES:
-        if rule.name not in names:
-            playbook_store.save_rule(db, rule, iso(now))
-
-
-# The pulse of the last three rotations, oldest first: (engineer, support) ratings and comments.
-DEMO_PULSES = (((2, "Paged for the SSO loop while shipping my own feature"), (3, "")),
-               ((3, ""), (4, "Fast answers on the webhook delays")),
-               ((4, "The playbook kept how-to questions with support"), (4, "")))
-
-
-def _seed_pulses(db, settings: Settings, now: datetime) -> None:
-    if planning_store.pulses(db):
-        return
-    this_week = week_start_of(now.date(), settings.week_start_index)
-    for weeks_ago, (engineer, support) in zip((3, 2, 1), DEMO_PULSES):
-        week = (this_week - timedelta(weeks=weeks_ago)).isoformat()
-        planning_store.save_pulses(db, week, {"engineer": engineer, "support": support}, iso(now))
 
 
 def _seed_handback(db, now: datetime) -> None:

@@ -7,6 +7,7 @@ calendar feeds. The team works in Europe/Berlin, so the daylight-saving days are
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -15,12 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from core import capacity, handoff, office_hours
+from core import boundary, capacity, cycles, handoff, office_hours, retro
 from core import escalations as esc
 from core.roster import Unavailability
 from core.rotation import week_start_for
 from core.settings import Settings
-from core.store import intake, iso, open_db, ops
+from core.store import boundary as boundary_store
+from core.store import cycles as cycles_store
+from core.store import intake, iso, open_db, ops, planning
+from core.store import playbook as playbook_store
 from core.store import rotation as rotation_store
 from ingest.demo import SAMPLES_WRITTEN_FOR, build_demo, shift_dates
 from tests.support.clock import clock_at
@@ -50,15 +54,27 @@ class Shape:
 
     open: int
     done: int
+    wont_fix: int
     staged_replies: int
+    sent_replies: int
     quarantined: int
     followups: int
+    charted: int  # escalations on the Capacity page's intake chart: this week and the twelve before it
     queue: tuple[str, ...]  # the office-hours queue's kinds, in order
 
 
-EXPECTED = Shape(open=7, done=2, staged_replies=1, quarantined=1, followups=1,
+HISTORY = 37  # the past quarter's escalations (ingest/demo_history.py), all closed before this week began
+# The samples are 7 open escalations, 2 fixed by earlier rotations (one reply staged), a quarantined message and a
+# follow-up. The past quarter adds 36 escalations fixed or answered and 1 won't fix, each with its reply sent, and
+# 2 customers who wrote again after a close (discussed at office hours then, so today's queue is the samples').
+# The intake chart leaves out the quarter's first week (13 weeks ago): its 3 escalations.
+EXPECTED = Shape(open=7, done=2 + 36, wont_fix=1, staged_replies=1, sent_replies=HISTORY, quarantined=1,
+                 followups=1 + 2, charted=7 + 2 + HISTORY - 3,
                  queue=("followup", "topic", "escalation", "escalation", "escalation", "escalation", "escalation",
                         "escalation"))
+# The retro of the weeks before any sample (6 to 12 weeks ago), oldest first: received, fixed within the week,
+# triaged to the backlog, carried over. Each week's escalations are dated from the week, so on every day alike.
+HISTORY_RETRO = ((4, 3, 0, 1), (3, 2, 1, 0), (4, 3, 0, 0), (3, 0, 2, 1), (4, 4, 0, 0), (3, 3, 0, 0), (3, 2, 1, 0))
 
 
 def demo_settings(tmp_path: Path) -> Settings:
@@ -85,17 +101,25 @@ def travelled(day: date, tmp_path: Path):
 
 
 def test_the_demo_tells_the_same_story(travelled, day: date) -> None:
-    db, _, moment = travelled
+    db, settings, moment = travelled
     rows = intake.escalations(db)
-    by_status = {s: sum(1 for r in rows if r["status"] == s) for s in ("open", "done")}
-    assert (by_status["open"], by_status["done"]) == (EXPECTED.open, EXPECTED.done)
+    by_status = {s: sum(1 for r in rows if r["status"] == s) for s in ("open", "done", "wont_fix")}
+    assert (by_status["open"], by_status["done"], by_status["wont_fix"]) == (EXPECTED.open, EXPECTED.done,
+                                                                            EXPECTED.wont_fix)
     assert db["staged_replies"].count_where("status = 'staged'") == EXPECTED.staged_replies
+    assert db["staged_replies"].count_where("status = 'sent'") == EXPECTED.sent_replies
     assert db["quarantine"].count_where("status = 'pending'") == EXPECTED.quarantined
     assert db["followups"].count == EXPECTED.followups
     # Every sample moved with the day: the newest came in the day before yesterday, the oldest a month ago.
-    received = sorted(datetime.fromisoformat(r["received_at"]) for r in rows)
+    history = [r for r in rows if r["message_id"].startswith("history-")]
+    received = sorted(datetime.fromisoformat(r["received_at"]) for r in rows if r not in history)
     assert timedelta(days=1) < moment - received[-1] < timedelta(days=2)
     assert timedelta(days=32) < moment - received[0] < timedelta(days=34)
+    # The past quarter came in over the 13 weeks before this one, and was closed before this week began.
+    this_week, _ = handoff.week_window(capacity.week_start_of(day, settings.week_start_index), ZoneInfo(TEAM_TZ))
+    assert len(history) == HISTORY
+    assert this_week - timedelta(weeks=13) < min(datetime.fromisoformat(r["received_at"]) for r in history)
+    assert all(datetime.fromisoformat(r["closed_at"]) < this_week for r in history)
 
 
 def test_rotation_is_planned_a_quarter_ahead_and_frozen_weeks_hold(travelled, day: date) -> None:
@@ -125,7 +149,7 @@ def test_capacity_counts_the_whole_team_and_every_sample(travelled, day: date) -
     assert len(costs) >= 13
     received = ops.received_times(db, iso(moment - timedelta(weeks=14)))
     counts = capacity.weekly_counts(received, moment, weeks=13, week_start_index=settings.week_start_index)
-    assert sum(c.count for c in counts) == EXPECTED.open + EXPECTED.done
+    assert sum(c.count for c in counts) == EXPECTED.charted
     assert capacity.average_per_week(counts, moment, settings.week_start_index) > 0
 
 
@@ -139,6 +163,33 @@ def test_handoff_week_holds_today_and_last_weeks_handoff_is_in(travelled, day: d
     assert start.astimezone(tz).time() == time(0) and end.astimezone(tz).time() == time(0)
     last = ops.handoff(db, (week - timedelta(weeks=1)).isoformat())
     assert last is not None and last["submitted_at"]
+
+
+def test_the_planning_view_has_a_quarter_of_history(travelled, day: date) -> None:
+    db, settings, moment = travelled
+    tz = ZoneInfo(settings.team_timezone)
+    weeks = retro.past_weeks(ops.rotation_weeks(db), day, tz, 13)
+    current = capacity.week_start_of(day, settings.week_start_index)
+    assert [w.week_start for w in weeks] == [current - timedelta(weeks=12 - i) for i in range(13)]
+    assert all(w.engineer for w in weeks)
+    retros = retro.retro(planning.retro_rows(db, iso(weeks[0].start)), weeks, planning.pulses(db),
+                         boundary.counts(boundary_store.breach_rows(db)))
+    assert tuple((r.received, r.fixed, r.triaged, r.carried_over) for r in retros[:7]) == HISTORY_RETRO
+    assert [r.week_start for r in retros if r.reopened] == [current - timedelta(weeks=12), current - timedelta(weeks=8)]
+    # Every past rotation was rated by its engineer and by support; this week's is not yet.
+    assert all(set(r.pulse) == {"engineer", "support"} for r in retros[:-1]) and not retros[-1].pulse
+    # The boundary guard found non-escalation work in two weeks, and the playbook changed in two others.
+    assert {r.week_start: r.breaches for r in retros if r.breaches} == {current - timedelta(weeks=9): 2,
+                                                                        current - timedelta(weeks=4): 1}
+    marks = retro.change_marks(playbook_store.changes(db), weeks)
+    assert [m["week_start"] for m in marks] == [(current - timedelta(weeks=n)).isoformat() for n in (8, 5)]
+    # Two-week Linear cycles over the quarter, the last one running now; each cycle costs its engineer-weeks.
+    per_cycle = cycles.per_cycle(cycles_store.cycles(db), planning.retro_rows(db, "2000-01-01"),
+                                 ops.rotation_weeks(db), ops.engineers(db, active_only=False), tz, moment)
+    assert [c.starts_at.date() for c in per_cycle] == [current - timedelta(weeks=13 - 2 * i) for i in range(7)]
+    assert per_cycle[-1].starts_at <= moment < per_cycle[-1].ends_at
+    assert all(c.row()["support_weeks"] == 2.0 for c in per_cycle)
+    assert sum(c.outcome.received for c in per_cycle) == EXPECTED.open + EXPECTED.done + EXPECTED.wont_fix
 
 
 def test_office_hours_queue_has_the_same_items(travelled, day: date) -> None:
@@ -158,7 +209,13 @@ def test_calendar_feeds_are_valid_and_cover_the_plan(travelled, tmp_path: Path, 
     assert len(paths) == 1 + DEMO_ENGINEERS
     team = Calendar.from_ical((tmp_path / "feeds" / "rotation-team.ics").read_bytes())
     events = team.walk("VEVENT")
-    assert len(events) == len(weeks)
+    # One event per staffed week, or two when its engineer is away part of it and someone covers those days.
+    per_week = Counter(week_start_for(e.decoded("dtstart"), settings.week_start_index) for e in events)
+    assert set(per_week) == {w.week_start for w in weeks}
+    away = rotation_store.list_unavailability(db)
+    split = {w.week_start for w in weeks if any(a.email == w.engineer_email and a.start < w.week_start + timedelta(
+        days=7) and a.end >= w.week_start for a in away)}
+    assert {start for start, n in per_week.items() if n > 1} <= split and max(per_week.values()) <= 2
     current = week_start_for(day, settings.week_start_index)
     starts = {e.decoded("dtstart") for e in events}
     assert current in starts and current + timedelta(weeks=12) in starts
@@ -177,8 +234,11 @@ def test_rebuilding_on_a_later_day_adds_nothing(tmp_path: Path) -> None:
             build_demo(settings.db, SAMPLES, today=day, settings=settings, data_dir=settings.data_dir,
                        feeds_dir=tmp_path / "static")
     db = open_db(settings.db)
-    assert db["escalations"].count == EXPECTED.open + EXPECTED.done
-    assert db["staged_replies"].count == EXPECTED.staged_replies
+    assert db["escalations"].count == EXPECTED.open + EXPECTED.done + EXPECTED.wont_fix
+    assert db["staged_replies"].count == EXPECTED.staged_replies + EXPECTED.sent_replies
+    assert db["followups"].count == EXPECTED.followups
+    assert (db["pulses"].count, db["boundary_breaches"].count, db["linear_cycles"].count) == (2 * 13, 3, 7)
+    assert db["playbook_changes"].count == 2
     db.close()
 
 

@@ -52,3 +52,11 @@ def test_each_started_cycle_gets_its_cost_and_outcomes():
 def test_a_team_without_engineers_has_no_cost_share():
     (only,) = cycles.per_cycle([cycle(1, START, 14)], [], ROTATION, [], UTC, NOW)
     assert only.team_size == 0 and only.cost is None and only.row()["cost"] is None
+
+
+def test_a_cycles_dates_are_the_teams_days():
+    # Linear stores instants: a cycle from Monday midnight in Berlin starts on Sunday in UTC.
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 11, 2, tzinfo=berlin).astimezone(timezone.utc)
+    (only,) = cycles.per_cycle([cycle(1, start, 14)], [], ROTATION, ENGINEERS, berlin, NOW)
+    assert (only.row()["starts"], only.row()["ends"]) == ("2026-11-02", "2026-11-16")

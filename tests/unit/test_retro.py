@@ -44,6 +44,14 @@ def test_a_week_sorted_into_fixed_triaged_and_carried_over() -> None:
     assert r.row()["tier_3"] == 4 and r.row()["week"] == "2026-11-16"
 
 
+def test_an_issue_made_after_the_week_ended_leaves_the_escalation_carried_over() -> None:
+    rows = [esc(1, 3, linear_identifier="ENG-1", triaged_at=at(8)),  # its issue made in the next week
+            esc(2, 4, status="done", closed_at=at(10), linear_identifier="ENG-2", triaged_at=at(6.5)),
+            esc(3, 5, linear_identifier="ENG-3")]  # linked at a time not recorded: counted as triaged
+    r = retro.week(rows, WEEK)
+    assert (r.fixed, r.triaged, r.carried_over) == (0, 2, 1)
+
+
 def test_reopen_rate_counts_customers_who_wrote_after_the_close() -> None:
     rows = [esc(1, 0, status="done", closed_at=at(1), last_followup_at=at(2)),
             esc(2, 0, status="done", closed_at=at(1), last_followup_at=at(0.5)),  # wrote before the close
