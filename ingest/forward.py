@@ -8,6 +8,7 @@ Yahoo writes the whole block on one line after its separator; that shape is hand
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -129,8 +130,12 @@ class Block:
     inline: bool = False           # Yahoo: the headers share one line with the separator
 
 
+_BLANKS = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=4096)  # the same few labels ("From", "Subject") come back on every header line
 def label_field(label: str) -> str | None:
-    return LABELS.get(re.sub(r"\s+", " ", label.strip().strip("*").strip()).lower())
+    return LABELS.get(_BLANKS.sub(" ", label.strip().strip("*").strip()).lower())
 
 
 def _header_run(lines: list[str], i: int) -> tuple[dict[str, str], int]:
@@ -232,6 +237,8 @@ def _skip_blank(lines: list[str], i: int, limit: int = 2) -> int:
 
 def _wrote_line(lines: list[str], i: int) -> tuple[str, int] | None:
     """A one- or two-line "On <date>, <who> wrote:" header at ``i``; returns its text and the next index."""
+    if not lines[i].rstrip().endswith(":") and not (i + 1 < len(lines) and lines[i + 1].rstrip().endswith(":")):
+        return None  # either header ends in a colon, on this line or the next
     for span in (1, 2):
         if i + span > len(lines):
             return None
@@ -293,9 +300,10 @@ def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) ->
                 said = (phrase if phrase is not None else line) if explicit else ""
                 kind = "strong" if FORWARD_WORDS.search(said) else "weak"
                 return Block(kind, i, stop, headers, quote_depth(lines[stop - 1]))
-        headers, stop = _header_run(view, i)
-        if _is_header_block(headers):
-            return Block("weak", i, stop, headers, quote_depth(lines[stop - 1]))
+        if label is not None and label_field(label[0]) is not None:  # else the run is empty
+            headers, stop = _header_run(view, i)
+            if _is_header_block(headers):
+                return Block("weak", i, stop, headers, quote_depth(lines[stop - 1]))
         if allow_reply:
             wrote = _wrote_line(view, i)
             if wrote:
@@ -390,10 +398,15 @@ def _trailing_quote(lines: list[str]) -> int | None:
     return start
 
 
-def split_own(text: str) -> tuple[str, str | None, Block | None]:
-    """Split a message text into its own words and the older chain it quotes (from the first block on)."""
-    lines = text.split("\n")
-    block = find_block(lines)
+def split_own(text: str, found: tuple[list[str], Block | None] | None = None) -> tuple[str, str | None, Block | None]:
+    """Split a message text into its own words and the older chain it quotes (from the first block on).
+
+    ``found``: the text's lines and their first block, when the caller has looked for it already.
+    """
+    if found is None:
+        lines = text.split("\n")
+        found = lines, find_block(lines)
+    lines, block = found
     cut = block.start if block else None
     quote = _trailing_quote(lines)
     if quote is not None and (cut is None or quote < cut):
@@ -445,7 +458,7 @@ def analyse(text: str, outer_subject: str, outer_sender: Address | None) -> tupl
     lines = text.split("\n")
     block = find_block(lines)
     if block is None or not counts_as_forward(block, outer_subject):
-        own, chain, _ = split_own(text)
+        own, chain, _ = split_own(text, (lines, block))
         return False, [Level(outer_sender, {}, own, chain)]
     body, below = block_body(lines, block)
     outer = Level(outer_sender, {}, clean_block(lines[:block.start]), None, below)

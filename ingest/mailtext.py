@@ -242,15 +242,21 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip(" \t\xa0\u200b") for line in text.split("\n"))
 
 
+_QUOTE_RUN = re.compile(r"^\s*((?:>\s?)+)")
+_QUOTE_MARK = re.compile(r"^\s*> ?")
+
+
 def quote_depth(line: str) -> int:
-    m = re.match(r"^\s*((?:>\s?)+)", line)
+    if ">" not in line:  # most lines: no marker to look for
+        return 0
+    m = _QUOTE_RUN.match(line)
     return m.group(1).count(">") if m else 0
 
 
 def strip_quote(line: str, levels: int = 99) -> str:
     """Remove up to ``levels`` leading ``>`` markers (each with one following space)."""
     for _ in range(levels):
-        m = re.match(r"^\s*> ?", line)
+        m = _QUOTE_MARK.match(line) if ">" in line else None
         if not m:
             break
         line = line[m.end():]
@@ -398,6 +404,19 @@ MONTHS = {
     12: "dec déc dez dic gru pro jou дек гру ara pro joulu",
 }
 _MONTH_WORDS = sorted(((w, n) for n, ws in MONTHS.items() for w in ws.split()), key=lambda x: -len(x[0]))
+_MONTH_OF: dict[str, int] = {}  # month word -> month; a word listed for two months keeps the first
+for _w, _n in _MONTH_WORDS:
+    _MONTH_OF.setdefault(_w, _n)
+_LONGEST_MONTH = max(len(w) for w in _MONTH_OF)
+
+
+def _month(low: str) -> int | None:
+    """The month whose word starts ``low`` (the longest such word), unless more than 9 characters follow it."""
+    for k in range(min(len(low), _LONGEST_MONTH), 0, -1):
+        month = _MONTH_OF.get(low[:k])
+        if month is not None:
+            return month if len(low) <= k + 9 else None
+    return None
 _EN = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -421,7 +440,7 @@ def parse_date(value: str | None) -> str | None:
     words = []
     for token in re.split(r"(\s+)", value):
         low = token.lower().strip(".,")
-        month = next((n for w, n in _MONTH_WORDS if low.startswith(w) and len(low) <= len(w) + 9), None)
+        month = _month(low)
         if month and token.strip() and not low.isdigit():
             words.append(_EN[month])
         elif re.search(r"[^\W\d_]", token) and low not in {"am", "pm", "utc", "gmt"} and not re.match(r"[+-]\d", low):
