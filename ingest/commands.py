@@ -62,13 +62,21 @@ def cmd_import_schedule(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from core.access import Person
     from core.report import Report
+    from core.store import audit
     from ingest.pipeline import ingest_report
 
     body = args.body if args.body is not None else sys.stdin.read()
     report = Report(args.customer, args.subject, body, args.source, args.by, customer_name=args.customer_name,
                     reporter_email=args.by_email, link=args.link)
-    outcome = ingest_report(open_db(settings.db), settings, report, now=now())
+    db, at = open_db(settings.db), now()
+    # Whoever can run the command can open the database: they act with every right, named as they said.
+    reporter = Person((args.by_email or "").lower() or "command line", args.by, "admin")
+    with audit.performed(db, reporter, "report.file", f"a report from {args.source}", now=at,
+                         changes={"via": "command line"}) as changes:
+        outcome = ingest_report(db, settings, report, now=at)
+        changes.update(outcome=outcome.status, escalation_id=outcome.escalation_id)
     if outcome.status == "duplicate":
         print(f"already filed as escalation #{outcome.escalation_id}")
     else:

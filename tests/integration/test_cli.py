@@ -120,6 +120,12 @@ def test_report_files_a_slack_thread_in_one_step(tmp_path: Path) -> None:
     [row] = db.query("select customer_address, body, note from escalations")
     assert row == {"customer_address": "jane@customer.com", "body": "Jane in #acme-shared: the export fails with "
                    "error 500.", "note": "Reported from Slack by Maria Lopez.\nhttps://ourco.slack.com/archives/C1/p17"}
+    again_entry, first_entry = db.query(
+        "select actor, actor_name, action, target, changes from audit_log order by id desc")
+    assert (first_entry["actor"], first_entry["actor_name"], first_entry["action"], first_entry["target"]) == (
+        "command line", "Maria Lopez", "report.file", "a report from slack")
+    assert json.loads(first_entry["changes"]) == {"via": "command line", "outcome": "escalation", "escalation_id": 1}
+    assert json.loads(again_entry["changes"])["outcome"] == "duplicate"
 
 
 def test_a_bad_report_is_one_clear_line(tmp_path: Path) -> None:
