@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
@@ -16,6 +16,7 @@ from core.store import intake as store
 from ingest.demo import build_demo
 from tests.e2e.test_dashboard import screenshot
 from tests.support.browser import ROOT, free_port, start_dashboard
+from tests.support.clock import APP_NOW, clock_at
 from tests.support.oidc import oidc_provider
 
 pytestmark = pytest.mark.e2e
@@ -28,16 +29,23 @@ CUSTOMER_TEXT = "Board view crashes"  # a quarantined message in the demo data
 
 
 @pytest.fixture(scope="module")
-def provider():
+def frozen():
+    """This process (the provider's tokens, the cookies signed here) and the dashboard run from the same moment."""
+    with clock_at(APP_NOW) as moment:
+        yield moment
+
+
+@pytest.fixture(scope="module")
+def provider(frozen):
     with oidc_provider() as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory, provider):
+def site(tmp_path_factory: pytest.TempPathFactory, provider, frozen):
     """The demo data behind sign-in, reached at http://localhost:<port> (the origin the redirect URI names)."""
     tmp = tmp_path_factory.mktemp("signin")
-    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=date.today(), data_dir=tmp / "data",
+    build_demo(tmp / "demo.db", ROOT / "data" / "samples", today=frozen.date(), data_dir=tmp / "data",
                feeds_dir=tmp / "static")
     port = free_port()
     url = f"http://localhost:{port}"
@@ -46,7 +54,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, provider):
            "ROTADESK_OIDC_METADATA_URL": provider.metadata_url, "ROTADESK_OIDC_CLIENT_ID": "rotadesk",
            "ROTADESK_OIDC_CLIENT_SECRET": "e2e-client-secret", "ROTADESK_COOKIE_SECRET": COOKIE_SECRET,
            "ROTADESK_SIGNIN_ALLOW": ALLOW}
-    proc, _ = start_dashboard(env, tmp / "streamlit.log", port=port, launcher=True)
+    proc, _ = start_dashboard(env, tmp / "streamlit.log", port=port, launcher=True, clock_at=frozen)
     yield url, tmp / "demo.db", tmp / "streamlit.log"
     proc.terminate()
     proc.wait(timeout=15)

@@ -14,6 +14,7 @@ from core import closing
 from core.store import replies as store
 from ingest.webhook import build_server, handle_delivery, signature, state_change
 from tests.integration.test_closing_loop import World
+from tests.support.clock import APP_NOW, clock_at
 
 SECRET = "whsec-test-secret"
 
@@ -226,27 +227,28 @@ def test_the_server_answers_before_the_work_is_done(world: World) -> None:
         queued.append(issue_id)
         threading.Thread(target=release.wait, daemon=True).start()
 
-    server = build_server(world.settings, "127.0.0.1", 0, act=slow_act)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/linear-webhook"
-    try:
-        headers, raw = signed(payload(issue, "completed", ms=time.time() * 1000), delivery="live-1")
-        started = time.monotonic()
-        answer = httpx.post(url, content=raw, headers=headers, timeout=5)
-        assert answer.status_code == 200 and time.monotonic() - started < 5
-        assert queued == [issue["id"]]
-        forged = httpx.post(url, content=raw, headers={**headers, "Linear-Signature": "00"}, timeout=5)
-        assert forged.status_code == 401 and forged.text == "bad signature"
-        assert (
-            httpx.post(url, content=b"{oops", headers=signed(b"{oops", delivery="live-2")[0], timeout=5).status_code
-            == 400
-        )
-    finally:
-        release.set()
-        server.shutdown()
-        server.server_close()
-        server.db.close()
+    with clock_at(APP_NOW) as now:  # the live server checks the delivery's timestamp against its process clock
+        server = build_server(world.settings, "127.0.0.1", 0, act=slow_act)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        url = f"http://127.0.0.1:{server.server_address[1]}/linear-webhook"
+        try:
+            headers, raw = signed(payload(issue, "completed", ms=now.timestamp() * 1000), delivery="live-1")
+            started = time.monotonic()
+            answer = httpx.post(url, content=raw, headers=headers, timeout=5)
+            assert answer.status_code == 200 and time.monotonic() - started < 5
+            assert queued == [issue["id"]]
+            forged = httpx.post(url, content=raw, headers={**headers, "Linear-Signature": "00"}, timeout=5)
+            assert forged.status_code == 401 and forged.text == "bad signature"
+            assert (
+                httpx.post(url, content=b"{oops", headers=signed(b"{oops", delivery="live-2")[0], timeout=5).status_code
+                == 400
+            )
+        finally:
+            release.set()
+            server.shutdown()
+            server.server_close()
+            server.db.close()
 
 
 def test_without_a_secret_every_delivery_is_refused(world: World) -> None:

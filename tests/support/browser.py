@@ -31,6 +31,11 @@ def free_port() -> int:
 FROZEN_STREAMLIT = ("import sys, time_machine; time_machine.travel({at!r}, tick=True).start(); "
                     "from streamlit.web.cli import main; sys.argv = ['streamlit', *sys.argv[1:]]; main()")
 
+# ``python -m ui.serve`` whose Streamlit child runs as above.
+FROZEN_LAUNCHER = ("import sys, ui.serve as serve; command = serve.streamlit_command; "
+                   "serve.streamlit_command = lambda *a: [sys.executable, '-c', {frozen!r}, *command(*a)[3:]]; "
+                   "sys.exit(serve.main(sys.argv[1:]))")
+
 
 def start_dashboard(env: dict[str, str], log_path: Path, timeout: float = 60.0, *, port: int | None = None,
                     launcher: bool = False, clock_at: datetime | None = None) -> tuple[subprocess.Popen, str]:
@@ -39,10 +44,12 @@ def start_dashboard(env: dict[str, str], log_path: Path, timeout: float = 60.0, 
     dashboard with its clock at that moment, so a test never depends on the day it runs."""
     port = port or free_port()
     options = ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    frozen = FROZEN_STREAMLIT.format(at=clock_at.isoformat()) if clock_at else None
     if launcher:
-        cmd = [sys.executable, "-m", "ui.serve", "--port", str(port), *options]
+        start = ["-c", FROZEN_LAUNCHER.format(frozen=frozen)] if frozen else ["-m", "ui.serve"]
+        cmd = [sys.executable, *start, "--port", str(port), *options]
     else:
-        start = ["-c", FROZEN_STREAMLIT.format(at=clock_at.isoformat())] if clock_at else ["-m", "streamlit"]
+        start = ["-c", frozen] if frozen else ["-m", "streamlit"]
         cmd = [sys.executable, *start, "run", "dashboard.py", "--server.port", str(port),
                "--server.address", "127.0.0.1", *options]
     log = log_path.open("wb")
