@@ -193,10 +193,10 @@ class _Run:
         picks = follow_rotation([*self.picks, email], index + 1, self.eligible, self.kept, {**self.last, email: index})
         return self.balance.uneven(picks, index)
 
-    def evener(self, index: int, turn: str, others: Sequence[str]) -> str:
-        """``turn``, unless one of ``others`` leaves fewer uneven windows (an imported history that left people
-        behind: they catch up)."""
-        best, fewest = turn, self.uneven(index, turn)
+    def evener(self, index: int, turn: str, turn_uneven: tuple[int, int], others: Sequence[str]) -> str:
+        """``turn`` (leaving ``turn_uneven``), unless one of ``others`` leaves fewer uneven windows (an imported
+        history that left people behind: they catch up)."""
+        best, fewest = turn, turn_uneven
         for email in others:
             if not any(fewest):
                 break
@@ -264,10 +264,11 @@ def _choose(run: _Run, index: int, tally: _Tally, warnings: list[str]) -> tuple[
     turn, next_in_line = order[0], order[1:NEXT_IN_LINE]
     rank = _days_ranking(ctx, start, tally)
     better = min(order[:NEXT_IN_LINE], key=lambda email: (rank(email), order.index(email)))
-    if better != turn and run.uneven(index, better) <= run.uneven(index, turn):
+    turn_uneven = run.uneven(index, turn)
+    if better != turn and run.uneven(index, better) <= turn_uneven:
         chosen = better
     else:
-        chosen = run.evener(index, turn, next_in_line)
+        chosen = run.evener(index, turn, turn_uneven, next_in_line)
     return chosen, "back-to-back: nobody else available" if chosen == previous else ""
 
 
