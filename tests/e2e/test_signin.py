@@ -134,14 +134,15 @@ def held_callback(page, email: str) -> str:
     return callback
 
 
-def user_cookie(claims: dict, origin: str, *, secret: str = COOKIE_SECRET, signed_at: float | None = None) -> str:
-    """A ``_streamlit_user`` cookie made the way Streamlit makes one, with any secret and signing time."""
+def user_cookie(claims: dict, origin: str, *, secret: str = COOKIE_SECRET,
+                signed_at: float = APP_NOW.timestamp()) -> str:
+    """A ``_streamlit_user`` cookie made the way Streamlit makes one, with any secret and signing time (by default
+    the moment the dashboard's clock starts from, so never in its future)."""
     class At(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(signed_at)
 
-    serializer = URLSafeTimedSerializer(secret, salt=USER_COOKIE,
-                                        signer=At if signed_at is not None else TimestampSigner)
+    serializer = URLSafeTimedSerializer(secret, salt=USER_COOKIE, signer=At)
     payload = {**claims, "origin": origin, "is_logged_in": True, "provider": "default"}
     return serializer.dumps(json.dumps(payload))
 
