@@ -278,6 +278,12 @@ def _wrote_headers(text: str) -> dict[str, str]:
     return headers
 
 
+def _prose(line: str) -> bool:
+    """A line none of the checks below can start a block at: no colon (labels, intros and "wrote:" lines have
+    one) and no leading dash, equals sign or underscore (separators). Most lines of a mail are such lines."""
+    return ":" not in line and "：" not in line and line.lstrip()[:1] not in ("-", "=", "_")
+
+
 def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) -> Block | None:
     """The first header block at or after ``start`` (within ``MAX_SCAN_LINES``), or None."""
     end = min(len(lines), start + MAX_SCAN_LINES)
@@ -285,6 +291,8 @@ def find_block(lines: list[str], start: int = 0, *, allow_reply: bool = True) ->
     view = [""] * start + [strip_quote(x) for x in lines[start:end + 2 * MAX_WRAPPED_LINES]]
     for i in range(start, end):
         line = view[i]
+        if _prose(line) and not (allow_reply and view[i + 1:i + 2] and view[i + 1].rstrip().endswith(":")):
+            continue
         m = DASHED.match(line) if len(line) <= MAX_HEADER_LINE else None
         if m and m.group("rest") and FORWARD_WORDS.search(m.group("phrase")):
             headers = _inline_headers(m.group("rest"))

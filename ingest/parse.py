@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header
 from email.message import Message
+from email.policy import EmailPolicy
 
 from core.domains import registrable_domain
 from ingest import bigparts, forward
@@ -124,8 +125,8 @@ class _Parts:
 
 # ---- headers -----------------------------------------------------------------------------------------------
 
-class _HeadersParsedOnce:
-    """The default policy's header factory, remembering the header objects it made.
+class _HeadersParsedOnce(EmailPolicy):
+    """The default policy, handing back the header object it made before for the same name and value.
 
     Every ``get_content_type``, ``get_param`` or ``get_filename`` asks the policy to parse the header again; the
     same few values (``text/plain; charset="utf-8"``) come back in every part of every message. A header object is
@@ -135,18 +136,18 @@ class _HeadersParsedOnce:
 
     LONGEST = 1000
 
-    def __init__(self, registry) -> None:
-        self._registry = registry
-        self._cached = functools.lru_cache(maxsize=4096)(registry.__call__)
-
-    def __call__(self, name: str, value: str):
-        return self._cached(name, value) if len(value) <= self.LONGEST else self._registry(name, value)
-
-    def __getitem__(self, name: str):
-        return self._registry[name]
+    def header_fetch_parse(self, name, value):
+        if isinstance(value, str) and len(value) <= self.LONGEST:
+            return _header(name, value)
+        return policy.default.header_fetch_parse(name, value)
 
 
-POLICY = policy.default.clone(header_factory=_HeadersParsedOnce(policy.default.header_factory))
+@functools.lru_cache(maxsize=4096)
+def _header(name: str, value: str):
+    return policy.default.header_fetch_parse(name, value)
+
+
+POLICY = _HeadersParsedOnce()
 
 
 def header_text(msg: Message, name: str) -> str:

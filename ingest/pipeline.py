@@ -52,11 +52,14 @@ def ingest_raw(db: Database, settings: Settings, raw: bytes, *, source: str, fol
         return Outcome("duplicate", seen["message_id"], seen["escalation_id"], "same bytes seen before")
     # Recorded under its content hash until the parser has read its Message-ID.
     pending_id = seen["message_id"] if seen else f"sha256:{sha}"
-    _record(db, pending_id, sha, path, raw, source, folder, uid, stamp)
-    if len(raw) > settings.max_message_bytes:
+    oversize = len(raw) > settings.max_message_bytes
+    with db.atomic():  # committed before the work, so a message that kills the worker still counts a run
+        _record(db, pending_id, sha, path, raw, source, folder, uid, stamp)
+        if not oversize:
+            inbound.begin_attempt(db, pending_id)
+    if oversize:
         return _quarantine(db, pending_id, f"oversize: {len(raw) / 1048576:.1f} MB is over the "
                            f"{settings.max_message_mb:g} MB limit", None, None, stamp)
-    inbound.begin_attempt(db, pending_id)  # before the work: a message that kills the worker still counts a run
     try:
         return _process(db, settings, raw, sha, path, pending_id, stamp)
     except OverBudget as exc:  # a BaseException, so the parser's fallbacks never swallow it
@@ -85,13 +88,18 @@ def parse_bounded(settings: Settings, raw: bytes, raw_path: Path | str):
 def _process(db: Database, settings: Settings, raw: bytes, sha: str, path: Path, pending_id: str,
              stamp: str) -> Outcome:
     parsed = parse_bounded(settings, raw, path)
-    identified = _identify(db, parsed, pending_id, stamp)
-    if isinstance(identified, Outcome):
-        return identified
-    # Its identity is committed first, then everything the message changes is one transaction: a failure leaves
-    # only the raw record, under its own id, marked failed.
-    with db.atomic():
-        return _apply(db, settings, identified, stamp)
+    # Everything the message changes, its identity included, is one transaction. When that fails, the identity
+    # alone is kept, so what is left is the raw record under its Message-ID, marked failed by the caller.
+    try:
+        with db.atomic():
+            identified = _identify(db, parsed, pending_id, stamp)
+            if isinstance(identified, Outcome):
+                return identified
+            return _apply(db, settings, identified, stamp)
+    except Exception:
+        with db.atomic():
+            _identify(db, parsed, pending_id, stamp)
+        raise
 
 
 def _identify(db: Database, parsed, pending_id: str, stamp: str):

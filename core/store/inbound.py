@@ -25,11 +25,9 @@ def m001_attempts_and_sender(db: Database) -> None:
     db["inbound_messages"].create_index(["status", "attempts"])
 
 
-def begin_attempt(db: Database, message_id: str) -> int:
-    """Count one more processing run of ``message_id``; returns how many have started."""
+def begin_attempt(db: Database, message_id: str) -> None:
+    """Count one more processing run of ``message_id``."""
     db.execute("update inbound_messages set attempts = attempts + 1 where message_id = ?", [message_id])
-    rows = list(db.query("select attempts from inbound_messages where message_id = ?", [message_id]))
-    return int(rows[0]["attempts"]) if rows else 0
 
 
 def set_sender(db: Database, message_id: str, sender: str | None) -> None:
