@@ -25,7 +25,7 @@ SOURCES = ("email", "report")  # mail (IMAP, import, demo) or a report a person 
 CUSTOMER_TIERS = (*TIER_ORDER, "unknown")
 OWNERS = {1: "support", 2: "support", 3: "engineer"}
 MAX_TERMS, MAX_TERM_CHARS, MAX_NAME_CHARS = 50, 100, 80
-_WORD = re.compile(r"\w+")  # one character class, no nesting: linear on any input
+_NON_WORD = re.compile(r"\W+")  # one character class, no nesting: linear on any input
 _SPLIT = re.compile(r"[,\n;]")
 
 
@@ -93,7 +93,7 @@ DEFAULT_RULES = (
 
 def words_of(text: str) -> str:
     """Text as casefolded whole words, space-separated and padded, so a word search is a substring search."""
-    return " " + " ".join(_WORD.findall(text.casefold())) + " "
+    return " " + _NON_WORD.sub(" ", text.casefold()).strip(" ") + " "
 
 
 def facts(row: dict[str, Any], source: str | None = None) -> Facts:

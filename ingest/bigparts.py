@@ -24,6 +24,7 @@ from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import Message
 
 BIG_PART_BYTES = 16 * 1024  # smaller bodies cost less to parse than to cut and find again
+WHOLE_BYTES = 1024 * 1024  # a cut body up to this size is decoded once, whole, instead of in chunks twice
 CHUNK = 256 * 1024  # working memory per decoder stays a few chunks
 MAX_HEADER_BYTES = 256 * 1024
 HEADER_LINE = re.compile(rb"From |[\x21-\x39\x3b-\x7e]*:|[\t ]")  # the stdlib parser's own header test
@@ -311,6 +312,10 @@ class Cuts:
         part, segments = self._held.pop(id(part))
         part.set_payload("".join(s if isinstance(s, str) else
                                  self.source[s.start:s.end].decode("ascii", "surrogateescape") for s in segments))
+
+    def size(self, part: Message) -> int:
+        """Raw bytes of the part's body that were cut out."""
+        return sum(s.end - s.start for s in self._held[id(part)][1] if isinstance(s, Span))
 
     def body(self, part: Message) -> Body | None:
         """The part's decoded payload as a lazy body; None for encodings decoded only whole (uuencode)."""

@@ -376,7 +376,11 @@ def _cut_attachment(part: Message, name: str, ctype: str, cuts: Cuts, cap: int) 
     """A big body read straight from the raw bytes; None when only a whole decode gives the stdlib's bytes."""
     body = cuts.body(part)
     try:
-        return _big_attachment(name, ctype, body, cap) if body is not None else None
+        if body is None:
+            return None
+        if cuts.size(part) <= bigparts.WHOLE_BYTES:  # held as bytes: hashed and stored without decoding it again
+            return _attachment(name, ctype, body.read(), cap)
+        return _big_attachment(name, ctype, body, cap)
     except bigparts.Unusual:
         return None
 

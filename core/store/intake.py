@@ -26,9 +26,12 @@ def store_blob(folder: Path, data: bytes, suffix: str = "") -> tuple[str, Path]:
     digest = hashlib.sha256(data).hexdigest()
     path = folder / digest[:2] / f"{digest}{suffix}"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
+        try:
+            tmp.write_bytes(data)
+        except FileNotFoundError:  # the first file of its fan-out folder
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(data)
         os.replace(tmp, path)
     return digest, path
 

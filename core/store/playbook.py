@@ -5,6 +5,7 @@ Imports nothing from ``core.store`` so the schema can register its migrations wi
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
@@ -44,7 +45,9 @@ def m002_playbook_changes(db: Database) -> None:
 
 
 def rules(db: Database) -> list[pb.Rule]:
-    return pb.ordered(_rule(r) for r in db.query("select * from playbook_rules"))
+    cursor = db.execute("select * from playbook_rules")
+    names = tuple(c[0] for c in cursor.description)
+    return pb.ordered(_rule_of(names, row) for row in cursor.fetchall())
 
 
 def save_rule(db: Database, rule: pb.Rule, now: str) -> int:
@@ -119,6 +122,11 @@ def _rule_row(rule: pb.Rule, now: str | None) -> dict[str, Any]:
     return {"position": rule.position, "name": rule.name, "support_tier": rule.support_tier,
             "routing": rule.routing, "enabled": int(rule.enabled), "updated_at": now,
             **{name: json.dumps(list(getattr(rule, name))) for name in _LISTS}}
+
+
+@functools.lru_cache(maxsize=256)  # every new escalation reads the rules; a rule is rebuilt only when its row changes
+def _rule_of(names: tuple[str, ...], row: tuple[Any, ...]) -> pb.Rule:
+    return _rule(dict(zip(names, row)))
 
 
 def _rule(row: dict[str, Any]) -> pb.Rule:

@@ -174,7 +174,8 @@ def _forwarded_as_attachment(inner: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("crlf", [True, False])
-def test_a_big_attachment_is_read_from_the_raw_bytes_not_copied(crlf):
+def test_a_big_attachment_is_read_from_the_raw_bytes_not_copied(crlf, monkeypatch):
+    monkeypatch.setattr(bigparts, "WHOLE_BYTES", 2000)  # the attachment's 4,000 base64 bytes are over it
     data = os.urandom(3000)
     raw = _with_attachment(data, crlf=crlf)
     cuts = bigparts.cut(raw, 1000)
@@ -184,6 +185,15 @@ def test_a_big_attachment_is_read_from_the_raw_bytes_not_copied(crlf):
     assert (a.filename, a.size, a.sha256, a.data) == ("dump.bin", 3000, hashlib.sha256(data).hexdigest(), None)
     assert a.body is not None and _content(a) == data
     assert parsed.body == parse(raw, OURS, big_part_bytes=None).body
+
+
+@pytest.mark.parametrize("crlf", [True, False])
+def test_a_cut_attachment_up_to_the_whole_size_is_decoded_once_into_bytes(crlf):
+    data = os.urandom(3000)
+    raw = _with_attachment(data, crlf=crlf)
+    (a,) = parse(raw, OURS, big_part_bytes=1000).attachments
+    (plain,) = parse(raw, OURS, big_part_bytes=None).attachments
+    assert (a.data, a.body, a.sha256, a.size) == (data, None, plain.sha256, 3000) and plain.data == data
 
 
 def test_a_big_attachment_over_the_cap_keeps_only_name_size_and_hash():
@@ -198,7 +208,8 @@ def test_a_big_attachment_over_the_cap_keeps_only_name_size_and_hash():
     )
 
 
-def test_a_forwarded_message_holding_a_big_attachment_is_rebuilt_byte_for_byte():
+def test_a_forwarded_message_holding_a_big_attachment_is_rebuilt_byte_for_byte(monkeypatch):
+    monkeypatch.setattr(bigparts, "WHOLE_BYTES", 2000)  # so the inner file is streamed too
     raw = _forwarded_as_attachment(_with_attachment(os.urandom(3000)))
     cuts = bigparts.cut(raw, 1000)
     assert cuts is not None and len(cuts.spans) == 1
