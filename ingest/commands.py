@@ -31,6 +31,7 @@ def cmd_parse(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from core.store.wal import checkpoints_in_background
     from ingest.mailbox import read_messages
     from ingest.pipeline import ingest_raw
 
@@ -39,11 +40,12 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
         raise IngestError(f"{path}: no such file or folder")
     db = open_db(settings.db)
     counts: Counter[str] = Counter()
-    for name, raw in tqdm(read_messages(path), desc="Importing", unit="msg"):
-        outcome = ingest_raw(db, settings, raw, source=f"import:{name}", now=now())
-        counts[outcome.status] += 1
-        if outcome.status in ("quarantined", "failed"):
-            log.info("%s: %s (%s)", name, outcome.status, outcome.reason)
+    with checkpoints_in_background(db):
+        for name, raw in tqdm(read_messages(path), desc="Importing", unit="msg"):
+            outcome = ingest_raw(db, settings, raw, source=f"import:{name}", now=now())
+            counts[outcome.status] += 1
+            if outcome.status in ("quarantined", "failed"):
+                log.info("%s: %s (%s)", name, outcome.status, outcome.reason)
     print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no messages found")
     return 0
 
