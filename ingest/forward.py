@@ -279,8 +279,8 @@ def _wrote_headers(text: str) -> dict[str, str]:
 
 
 def _prose(line: str) -> bool:
-    """A line none of the checks below can start a block at: no colon (labels, intros and "wrote:" lines have
-    one) and no leading dash, equals sign or underscore (separators). Most lines of a mail are such lines."""
+    """A line no header block starts at (:func:`find_block`): no colon, which labels, intros and "wrote:" lines
+    have, and no leading dash, equals sign or underscore, which separators start with. Most lines of a mail."""
     return ":" not in line and "：" not in line and line.lstrip()[:1] not in ("-", "=", "_")
 
 

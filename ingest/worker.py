@@ -165,14 +165,16 @@ def run(settings: Settings, *, once: bool = False, sleep: Callable[[float], None
 
     try:
         if settings.imap_configured:
+            from core.store.wal import checkpoints_in_background
             from ingest.imap import ImapWorker
 
             worker = ImapWorker(settings, db, after_pass=cycle)
-            if once:
-                print(worker.run_once().summary())
-                cycle()
-            else:
-                worker.run()
+            with checkpoints_in_background(db):
+                if once:
+                    print(worker.run_once().summary())
+                    cycle()
+                else:
+                    worker.run()
         else:
             log.info("no inbox configured (ROTADESK_IMAP_HOST); only syncing")
             while True:
