@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import email
-import functools
 import hashlib
 import json
 import mimetypes
@@ -17,10 +16,8 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header
 from email.message import Message
-from email.policy import EmailPolicy
 
 from core.domains import registrable_domain
 from ingest import bigparts, forward
@@ -39,6 +36,7 @@ from ingest.mailtext import (
     unflow,
     valid_text,
 )
+from ingest.mimeheaders import POLICY
 
 __all__ = ["Address", "Attachment", "ParsedEmail", "parse", "main_parse"]
 
@@ -124,31 +122,6 @@ class _Parts:
 
 
 # ---- headers -----------------------------------------------------------------------------------------------
-
-class _HeadersParsedOnce(EmailPolicy):
-    """The default policy, handing back the header object it made before for the same name and value.
-
-    Every ``get_content_type``, ``get_param`` or ``get_filename`` asks the policy to parse the header again; the
-    same few values (``text/plain; charset="utf-8"``) come back in every part of every message. A header object is
-    immutable and depends only on the name and the value, so handing back the one made before changes nothing
-    but the time taken. Long values are parsed each time, so hostile input cannot fill the cache.
-    """
-
-    LONGEST = 1000
-
-    def header_fetch_parse(self, name, value):
-        if isinstance(value, str) and len(value) <= self.LONGEST:
-            return _header(name, value)
-        return policy.default.header_fetch_parse(name, value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _header(name: str, value: str):
-    return policy.default.header_fetch_parse(name, value)
-
-
-POLICY = _HeadersParsedOnce()
-
 
 def header_text(msg: Message, name: str) -> str:
     """A header decoded by hand: RFC 2047 words with lying charsets and raw 8-bit bytes both survive."""

@@ -386,21 +386,3 @@ def test_only_the_topmost_authentication_results_header_is_trusted() -> None:
     auth = parse(raw, ("ourco.com",)).auth
     assert auth["dkim_pass_domains"] == "esp.net,ourco.com"
     assert auth["spf"] == "fail" and "spf_pass_domains" not in auth
-
-
-def test_header_objects_are_parsed_once_and_stay_what_the_default_policy_makes() -> None:
-    # Issue 16: every get_content_type() parsed the header again.
-    from email import policy as email_policy
-
-    from ingest.parse import POLICY
-
-    for value in ('text/plain; charset="utf-8"; format=flowed', 'text/plain;\r\n charset="utf-8"'):
-        first = POLICY.header_fetch_parse("Content-Type", value)
-        assert POLICY.header_fetch_parse("Content-Type", value) is first
-        plain = email_policy.default.header_fetch_parse("Content-Type", value)
-        assert (str(first), first.content_type, dict(first.params)) == \
-            (str(plain), plain.content_type, dict(plain.params))
-    long_value = "text/plain; name=" + "x" * 5000
-    assert POLICY.header_fetch_parse("Content-Type", long_value) is not \
-        POLICY.header_fetch_parse("Content-Type", long_value)
-    assert POLICY.header_max_count("Message-ID") == 1
