@@ -125,8 +125,9 @@ class _Parts:
 
 def header_text(msg: Message, name: str) -> str:
     """A header decoded by hand: RFC 2047 words with lying charsets and raw 8-bit bytes both survive."""
+    wanted = name.lower()
     try:
-        raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
+        raw = next((v for k, v in msg.raw_items() if k.lower() == wanted), None)
     except Exception:
         raw = None
     if raw is None:
