@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 # Labels that lie: gb2312 mail usually holds GBK, shift_jis holds Microsoft's cp932, and so on.
 CHARSET_ALIASES = {
@@ -420,6 +421,38 @@ def _month(low: str) -> int | None:
 _EN = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
+# The English client dates forwards carry most ("Mon, 2 Mar 2026 at 08:05", "Monday, March 2, 2026 9:05 AM"),
+# read without the general parser below; a property test checks both give the same.
+_EN_MONTH = {name: n for n, name in enumerate(("january february march april may june july august september "
+                                               "october november december").split(), start=1)}
+_EN_MONTH |= {name[:3]: n for name, n in list(_EN_MONTH.items())} | {"sept": 9}
+_EN_WEEKDAYS = frozenset("mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday "
+                         "saturday sunday".split())
+_CLIENT_DATE = re.compile(
+    r"(?:(?P<weekday>[A-Za-z]{3,9}),? +)?(?:(?P<day>\d{1,2}) +(?P<month>[A-Za-z]{3,9})|"
+    r"(?P<month2>[A-Za-z]{3,9}) +(?P<day2>\d{1,2}),?) +(?P<year>\d{4}),? +(?:at +)?"
+    r"(?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:[ \u202f](?P<half>[AaPp][Mm]))?")
+
+
+def _client_date(value: str) -> str | None:
+    m = _CLIENT_DATE.fullmatch(value.strip())
+    if m is None or (m["weekday"] and m["weekday"].lower() not in _EN_WEEKDAYS):
+        return None
+    month = _EN_MONTH.get((m["month"] or m["month2"]).lower())
+    hour = int(m["hour"])
+    if month is None or not 1970 <= int(m["year"]) <= 2100:
+        return None
+    if m["half"]:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if m["half"].lower() == "pm" else 0)
+    try:
+        return datetime(int(m["year"]), month, int(m["day"] or m["day2"]), hour, int(m["minute"]),
+                        int(m["second"] or 0)).isoformat()
+    except ValueError:
+        return None
+
+
 def parse_date(value: str | None) -> str | None:
     """ISO-8601 from an RFC 5322 or a localised client date ("26. Oktober 2021 um 14:25"), else None."""
     if not value or not value.strip() or len(value) > 300:  # no date is written in more; parsing long text is slow
@@ -431,6 +464,12 @@ def parse_date(value: str | None) -> str | None:
             return parsedate_to_datetime(value.strip()).isoformat()
         except (TypeError, ValueError, IndexError, OverflowError):
             pass
+    if (found := _client_date(value)) is not None:
+        return found
+    return _localised_date(value)
+
+
+def _localised_date(value: str) -> str | None:
     # Apple Mail writes "GMT+9" / "GMT-4:30"; dateutil would read the POSIX sign (inverted), so spell it out.
     value = re.sub(r"\b(?:GMT|UTC)\s*([+-])(\d{1,2})(?::?(\d{2}))?\b",
                    lambda z: f" {z.group(1)}{int(z.group(2)):02d}:{z.group(3) or '00'}", value)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ingest import mailtext
 from ingest.mailtext import parse_date
 
 
@@ -28,3 +31,34 @@ def test_no_date(written: str | None) -> None:
 @pytest.mark.parametrize("written", ["2026/03/04 16:02", "2026-03-04 16:02", "2026年3月4日(水) 16:02"])
 def test_year_first_dates_are_year_month_day(written: str) -> None:
     assert parse_date(written) == "2026-03-04T16:02:00"
+
+
+WEEKDAYS = ("Mon", "Tue", "Thurs", "Sun", "Monday", "Wednesday", "mon", "Mar", "Lun", "Mo")  # the last: not English
+MONTHS = ("Jan", "January", "Sep", "Sept", "September", "Dec", "mar", "MARCH", "Mai", "Okt", "Janu")
+
+
+@st.composite
+def _english_client_dates(draw) -> str:
+    weekday = draw(st.sampled_from(("", *(w + sep for w in WEEKDAYS for sep in (", ", " ")))))
+    day, month, year = draw(st.integers(0, 32)), draw(st.sampled_from(MONTHS)), draw(st.integers(1968, 2102))
+    space = draw(st.sampled_from((" ", "  ")))
+    date = f"{day}{space}{month}{space}{year}" if draw(st.booleans()) else f"{month}{space}{day},{space}{year}"
+    clock = f"{draw(st.integers(0, 25))}:{draw(st.integers(0, 61)):02d}{draw(st.sampled_from(('', ':07', ':61')))}"
+    half = draw(st.sampled_from(("", " AM", " pm", "\u202fPM", "am")))
+    return f"{weekday}{date}{draw(st.sampled_from((' ', ' at ', ', ')))}{clock}{half}"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_english_client_dates())
+def test_english_client_dates_read_without_the_general_parser_read_as_it_reads_them(written: str) -> None:
+    fast = mailtext._client_date(written)
+    assert fast is None or fast == mailtext._localised_date(written)
+
+
+@pytest.mark.parametrize(("written", "iso"), [
+    ("Mon, 2 Mar 2026 at 08:05", "2026-03-02T08:05:00"),
+    ("Monday, March 2, 2026 12:05 AM", "2026-03-02T00:05:00"),
+    ("Wed, Mar 4, 2026 at 12:02\u202fPM", "2026-03-04T12:02:00"),
+])
+def test_english_client_dates_take_the_short_way(written: str, iso: str) -> None:
+    assert mailtext._client_date(written) == iso == parse_date(written)
