@@ -503,17 +503,25 @@ def parse(raw: bytes, company_domains: tuple[str, ...] = (), *, max_attachment_b
 
 
 def _valid(value):
-    """Every text in a parse result as valid Unicode (see :func:`valid_text`), whatever path produced it."""
+    """Every text in a parse result as valid Unicode (see :func:`valid_text`), whatever path produced it.
+
+    Whatever holds only valid text already is handed back as it is, not copied.
+    """
     if isinstance(value, str):
         return valid_text(value)
     if isinstance(value, tuple):
-        return tuple(_valid(v) for v in value)
+        items = tuple(_valid(v) for v in value)
+        return value if all(a is b for a, b in zip(items, value)) else items
     if isinstance(value, dict):
-        return {_valid(k): _valid(v) for k, v in value.items()}
+        pairs = [(_valid(k), _valid(v)) for k, v in value.items()]
+        return value if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items())) else dict(pairs)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        texts = {f.name: _valid(getattr(value, f.name)) for f in dataclasses.fields(value)
-                 if isinstance(getattr(value, f.name), (str, tuple, dict, Address))}
-        return dataclasses.replace(value, **texts) if texts else value
+        changed = {}
+        for f in dataclasses.fields(value):
+            old = getattr(value, f.name)
+            if isinstance(old, (str, tuple, dict, Address)) and (new := _valid(old)) is not old:
+                changed[f.name] = new
+        return dataclasses.replace(value, **changed) if changed else value
     return value
 
 
