@@ -166,9 +166,12 @@ def test_sign_in_see_the_pages_and_sign_out(context, site) -> None:
     sign_in(page, url, "sam@flowboard.io")
     wait_for_text(page, "On support now")
     assert "Signed in as sam@flowboard.io, member" in page.inner_text("[data-testid='stSidebar']")
-    assert "Oldest open" in open_page(page, f"{url}/escalations")
-    intake = open_page(page, f"{url}/intake")
-    assert CUSTOMER_TEXT in intake and page.get_by_role("button", name="Accept").count() == 1
+    # What a page shows keeps arriving after its run ends: wait for it (a page that never shows it times out).
+    open_page(page, f"{url}/escalations")
+    wait_for_text(page, "Oldest open")
+    open_page(page, f"{url}/intake")
+    wait_for_text(page, CUSTOMER_TEXT)
+    assert page.get_by_role("button", name="Accept").count() == 1
     screenshot(page, "signin-member-intake")
     assert any(c["name"] == USER_COOKIE for c in context.cookies())
 
