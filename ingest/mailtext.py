@@ -425,7 +425,7 @@ _EN = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
 # read without the general parser below; a property test checks both give the same.
 _EN_MONTH = {name: n for n, name in enumerate(("january february march april may june july august september "
                                                "october november december").split(), start=1)}
-_EN_MONTH |= {name[:3]: n for name, n in list(_EN_MONTH.items())} | {"sept": 9}
+_EN_MONTH |= {name.lower(): n for n, name in enumerate(_EN) if name} | {"sept": 9}
 _EN_WEEKDAYS = frozenset("mon tue tues wed thu thur thurs fri sat sun monday tuesday wednesday thursday friday "
                          "saturday sunday".split())
 _CLIENT_DATE = re.compile(

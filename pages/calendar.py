@@ -357,4 +357,4 @@ with feed_tab:
                                                                     absences=view.absences),
                            file_name=feed_filename(person), mime="text/calendar", key="calendar.download_person")
 
-show_breaches(db, view.today, "calendar", names)  # issue 13: non-escalation work in rotation weeks
+show_breaches(db, view.today, "calendar")  # issue 13: non-escalation work in rotation weeks

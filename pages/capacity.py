@@ -74,5 +74,4 @@ else:
     st.caption("Time to close appears once closing replies are staged and sent from the Replies page.")
 
 show_what_if(db, team, this_week)  # issue 13: team size, cadence and leave change the cost live
-names = {r["email"]: r["name"] for r in ops.engineers(db, active_only=False) if r.get("name")}
-show_breaches(db, now.date(), "capacity", names)  # issue 13: non-escalation work in rotation weeks, by name
+show_breaches(db, now.date(), "capacity")  # issue 13: non-escalation work in rotation weeks

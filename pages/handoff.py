@@ -108,7 +108,7 @@ with st.form("handoff.form"):
             flash("handoff", f"Handoff for the week of {week_key} saved.")
             st.rerun()
 
-names = {r["email"]: r["name"] for r in ops.engineers(db, active_only=False) if r.get("name")}
+names = ops.engineer_names(db)
 markdown = ho.render_markdown(edited(week, engineer), names=names)
 st.subheader("Preview")
 with st.container(border=True, key="handoff.preview"):

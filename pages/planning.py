@@ -55,7 +55,7 @@ reviewed = timefmt.when(last["reviewed_at"], settings.team_timezone, now) if las
 st.caption(f"The last meeting reviewed its handoffs on {reviewed}." if last
            else "No planning meeting has reviewed handoffs yet.")
 if pending:
-    names = {r["email"]: r["name"] for r in ops.engineers(db, active_only=False) if r.get("name")}
+    names = ops.engineer_names(db)
     for row in pending:
         who = row.get("engineer_name") or row.get("engineer_email") or "nobody scheduled"
         # The label is plain text (escaped), like the handoff below it.

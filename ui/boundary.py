@@ -12,13 +12,14 @@ from sqlite_utils import Database
 
 from core import boundary
 from core.store import boundary as store
+from core.store import ops
 
 WEEKS_SHOWN = 13
 
 
-def show_breaches(db: Database, today: date, page: str, names: dict[str, str] | None = None) -> None:
+def show_breaches(db: Database, today: date, page: str) -> None:
     """A small "Boundary guard" section for ``page`` (its widget keys start with the page's name)."""
-    names = names or {}
+    names = ops.engineer_names(db)
     st.subheader("Boundary guard")
     since = (today - timedelta(weeks=WEEKS_SHOWN)).isoformat()
     weeks = boundary.by_week(store.breach_rows(db, since))

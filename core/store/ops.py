@@ -47,6 +47,11 @@ def engineers(db: Database, *, active_only: bool = True) -> list[dict]:
     return list(db.query(f"select email, name, start_date, active from engineers {where} order by name"))
 
 
+def engineer_names(db: Database) -> dict[str, str]:
+    """Email -> name of every engineer who has one, former ones included (history names them too)."""
+    return {r["email"]: r["name"] for r in engineers(db, active_only=False) if r.get("name")}
+
+
 # Escalation reads for charts and handoffs
 def received_times(db: Database, since: str) -> list[str]:
     return [r["received_at"] for r in db.query(
